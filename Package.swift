@@ -1,0 +1,82 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Low-level targets that work with raw pointers, fds and threads use the Swift 5 language mode:
+// their data is guest memory and kernel objects, whose ownership Sendable cannot describe.
+let systemsMode: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+let hotPath: [SwiftSetting] = systemsMode
+
+let package = Package(
+    name: "Switchyard",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "switchyard", targets: ["switchyard"]),
+        .executable(name: "yardctl", targets: ["yardctl"]),
+        .library(name: "SwitchCore", targets: ["SwitchCore"]),
+        .library(name: "VhostUser", targets: ["VhostUser"]),
+        .library(name: "VhostTestFrontEnd", targets: ["VhostTestFrontEnd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C shims: only what Swift cannot import (CMSG_* macros, eventfd/memfd/signalfd, C11 atomics).
+        .target(name: "CSwitchyard"),
+        .systemLibrary(name: "CNetlink", pkgConfig: "libnl-route-3.0",
+                       providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+
+        .target(name: "LinuxIO", dependencies: [
+            "CSwitchyard", .product(name: "SystemPackage", package: "swift-system"),
+        ], swiftSettings: systemsMode),
+        .target(name: "LinkControl", dependencies: ["CNetlink", "LinuxIO"], swiftSettings: systemsMode),
+        .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: systemsMode),
+        .target(name: "GuestMemory", dependencies: ["LinuxIO"], swiftSettings: hotPath),
+        .target(name: "Virtio", dependencies: ["GuestMemory", "CSwitchyard"], swiftSettings: hotPath),
+        .target(name: "VhostUser", dependencies: [
+            "Virtio", "GuestMemory", "LinuxIO", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: systemsMode),
+        .target(name: "SwitchCore", swiftSettings: hotPath),
+        .target(name: "Datapath", dependencies: [
+            "SwitchCore", "VhostUser", "Virtio", "GuestMemory", "LinuxIO",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: hotPath),
+        .target(name: "SwitchConfig", dependencies: ["Yams"]),
+        .target(name: "ControlProtocol"),
+        .target(name: "ControlClient", dependencies: ["ControlProtocol", "LinuxIO"], swiftSettings: systemsMode),
+        .target(name: "SwitchyardDaemon", dependencies: [
+            "SwitchConfig", "ControlProtocol", "Datapath", "SwitchCore", "LinuxIO", "LinkControl",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: systemsMode),
+        .executableTarget(name: "switchyard", dependencies: [
+            "SwitchyardDaemon", "SwitchConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "yardctl", dependencies: [
+            "ControlClient", "ControlProtocol",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Plays QEMU in-process: memfd guest memory, rings it fills and drains itself.
+        .target(name: "VhostTestFrontEnd", dependencies: ["LinuxIO", "Virtio", "CSwitchyard"],
+                swiftSettings: systemsMode),
+
+        .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore"]),
+        .testTarget(name: "SwitchConfigTests", dependencies: ["SwitchConfig"]),
+        .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO", "CSwitchyard"], swiftSettings: systemsMode),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["LinkControl", "Capture"], swiftSettings: systemsMode),
+        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxIO"], swiftSettings: systemsMode),
+        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "GuestMemory", "LinuxIO"], swiftSettings: systemsMode),
+        .testTarget(name: "VhostUserTests", dependencies: [
+            "VhostUser", "VhostTestFrontEnd", "LinuxIO", "Virtio",
+        ], swiftSettings: systemsMode),
+        .testTarget(name: "DatapathTests", dependencies: [
+            "Datapath", "VhostTestFrontEnd", "SwitchCore", "VhostUser", "LinuxIO", "Virtio",
+        ], swiftSettings: systemsMode),
+        .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO"],
+                    swiftSettings: systemsMode),
+    ]
+)

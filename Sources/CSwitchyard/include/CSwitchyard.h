@@ -1,0 +1,62 @@
+// CSwitchyard: only what Swift cannot import from Glibc.
+// * CMSG_* are function-like macros, so SCM_RIGHTS fd passing lives here whole.
+// * eventfd/memfd_create/signalfd need _GNU_SOURCE headers the Glibc module may not expose.
+// * Ring indices in guest memory need C11 acquire/release and full fences on a foreign address;
+//   Swift's Synchronization.Atomic cannot wrap memory it does not own.
+#ifndef CSWITCHYARD_H
+#define CSWITCHYARD_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/epoll.h>   // not part of the Glibc module map
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// sendmsg() of `len` bytes with `nfds` descriptors attached as one SCM_RIGHTS message.
+/// MSG_NOSIGNAL: a vanished peer must be an error value, not SIGPIPE. Returns bytes or -1/errno.
+ssize_t csy_send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
+
+/// recvmsg() of up to `len` bytes collecting up to `maxfds` received descriptors (O_CLOEXEC).
+/// `*nfds` receives the count. Descriptors beyond `maxfds`, or a truncated control message, are
+/// closed and reported as -1 with errno = EMSGSIZE (the kernel may already have dropped some).
+/// Returns bytes (0 = peer closed) or -1/errno.
+ssize_t csy_recv_with_fds(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds);
+
+int csy_eventfd(unsigned int initval, int nonblocking);
+int csy_memfd_create(const char *name);
+/// A signalfd for SIGTERM, SIGINT and SIGHUP, with those signals blocked in the calling thread
+/// (call before starting other threads so they inherit the mask).
+int csy_signalfd_termination(void);
+/// Reads one siginfo from a signalfd; returns the signal number, 0 if none, -1 on error.
+int csy_signalfd_read(int fd);
+/// Restores the default signal mask (for child processes / tests).
+void csy_unblock_termination(void);
+
+static inline uint16_t csy_load_acquire_u16(const void *p) {
+    return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
+}
+static inline void csy_store_release_u16(void *p, uint16_t v) {
+    __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE);
+}
+static inline uint16_t csy_load_relaxed_u16(const void *p) {
+    return __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
+}
+static inline void csy_store_relaxed_u16(void *p, uint16_t v) {
+    __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELAXED);
+}
+static inline void csy_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+static inline void csy_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+static inline void csy_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
+static inline void csy_fetch_or_u8(void *p, uint8_t bits) {
+    __atomic_fetch_or((uint8_t *)p, bits, __ATOMIC_RELAXED);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

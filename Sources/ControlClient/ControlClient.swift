@@ -1,0 +1,1 @@
+// ControlClient: placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// ControlProtocol: placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// Datapath: placeholder until its first type lands.

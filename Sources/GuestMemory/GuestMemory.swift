@@ -1,0 +1,1 @@
+// GuestMemory: placeholder until its first type lands.

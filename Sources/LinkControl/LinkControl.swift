@@ -1,0 +1,1 @@
+// LinkControl: placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// SwitchConfig: placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// SwitchCore: placeholder until its first type lands.

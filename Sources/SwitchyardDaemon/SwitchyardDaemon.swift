@@ -1,0 +1,1 @@
+// SwitchyardDaemon: placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// VhostTestFrontEnd: placeholder until its first type lands.

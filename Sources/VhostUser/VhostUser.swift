@@ -1,0 +1,1 @@
+// VhostUser: placeholder until its first type lands.

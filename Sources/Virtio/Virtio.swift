@@ -1,0 +1,1 @@
+// Virtio: placeholder until its first type lands.

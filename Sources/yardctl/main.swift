@@ -1,0 +1,1 @@
+print("yardctl: not yet wired")
