@@ -1,0 +1,55 @@
+import ControlProtocol
+
+/// Plain-text views of control replies for `yardctl`.
+public enum Rendering {
+    public static func fdb(_ table: FDBTable) -> String {
+        var t = TextTable(headers: ["port", "VLAN", "MAC", "Age"], alignments: [.left, .right, .left, .right])
+        for e in table.entries {
+            t.append([e.port, String(e.vlan), e.mac, e.isStatic ? "static" : String(e.ageSeconds ?? 0)])
+        }
+        return t.render() + "\n" +
+            "total \(table.total) (learned \(table.learned), static \(table.staticCount)), capacity \(table.capacity)"
+    }
+
+    public static func fdbStats(_ s: FDBStatistics) -> String {
+        """
+        entries:   \(s.total) of \(s.capacity) (learned \(s.learned), static \(s.staticCount))
+        aging:     \(s.agingSeconds == 0 ? "never" : "\(s.agingSeconds) s")
+        learned:   \(s.learnedEvents)
+        moved:     \(s.moves)
+        expired:   \(s.expired)
+        evicted:   \(s.evicted)
+        """
+    }
+
+    public static func ports(_ ports: [PortStatus]) -> String {
+        var t = TextTable(
+            headers: ["name", "type", "state", "vlan", "macs", "queues", "rx-frames", "tx-frames", "drops", "endpoint"],
+            alignments: [.left, .left, .left, .left, .right, .right, .right, .right, .right, .left])
+        for p in ports {
+            t.append([p.name, p.type, p.state, p.vlanMode, String(p.macCount), "\(p.enabledQueues)/\(p.queues)",
+                      String(p.counters.rxFrames), String(p.counters.txFrames), String(p.counters.totalDrops),
+                      p.endpoint])
+        }
+        var out = t.render()
+        for p in ports where !p.features.isEmpty || !p.counters.drops.isEmpty {
+            out += "\n\n\(p.name):"
+            if !p.features.isEmpty { out += "\n  features: " + p.features.joined(separator: " ") }
+            out += "\n  rx \(p.counters.rxFrames) frames \(p.counters.rxBytes) bytes, tx \(p.counters.txFrames) frames \(p.counters.txBytes) bytes"
+            for (reason, n) in p.counters.drops.sorted(by: { $0.key < $1.key }) { out += "\n  drop \(reason): \(n)" }
+        }
+        return out
+    }
+
+    public static func stats(_ s: SwitchStatistics) -> String {
+        var out = """
+        uptime:    \(s.uptimeSeconds) s
+        ports:     \(s.ports)
+        rx:        \(s.totals.rxFrames) frames, \(s.totals.rxBytes) bytes
+        tx:        \(s.totals.txFrames) frames, \(s.totals.txBytes) bytes
+        """
+        for (reason, n) in s.totals.drops.sorted(by: { $0.key < $1.key }) { out += "\ndrop \(reason): \(n)" }
+        out += "\nfdb:       \(s.fdb.total) entries of \(s.fdb.capacity), \(s.fdb.moves) moves, \(s.fdb.evicted) evicted, \(s.fdb.expired) expired"
+        return out
+    }
+}

@@ -1,1 +1,0 @@
-// ControlProtocol: placeholder until its first type lands.

@@ -1,0 +1,71 @@
+/// Counters of one port. Drops are keyed by their reason's name (`rx-ring-full`, `mac-limit`, ...)
+/// and list only reasons that occurred.
+public struct PortCounters: Codable, Sendable, Equatable {
+    public var rxFrames: UInt64
+    public var rxBytes: UInt64
+    public var txFrames: UInt64
+    public var txBytes: UInt64
+    public var drops: [String: UInt64]
+
+    public init(rxFrames: UInt64 = 0, rxBytes: UInt64 = 0, txFrames: UInt64 = 0, txBytes: UInt64 = 0,
+                drops: [String: UInt64] = [:]) {
+        self.rxFrames = rxFrames
+        self.rxBytes = rxBytes
+        self.txFrames = txFrames
+        self.txBytes = txBytes
+        self.drops = drops
+    }
+
+    public var totalDrops: UInt64 { drops.values.reduce(0, +) }
+}
+
+/// One row of `yardctl ports`.
+public struct PortStatus: Codable, Sendable, Equatable {
+    public var name: String
+    /// `vhost-user` or `uplink`.
+    public var type: String
+    /// e.g. `listening`, `connecting`, `connected`, `running`, `link-down`, `error: ...`.
+    public var state: String
+    /// e.g. `access 10`, `trunk 10,20-30 native 1`.
+    public var vlanMode: String
+    /// Socket path (vhost-user) or interface name (uplink), with `(server)` / `(client)`.
+    public var endpoint: String
+    public var macCount: Int
+    /// Negotiated virtio feature names (vhost-user ports, once a front-end negotiated).
+    public var features: [String]
+    /// Queue pairs configured / enabled by the front-end.
+    public var queues: Int
+    public var enabledQueues: Int
+    public var mtu: Int
+    public var counters: PortCounters
+
+    public init(name: String, type: String, state: String, vlanMode: String, endpoint: String,
+                macCount: Int, features: [String] = [], queues: Int, enabledQueues: Int = 0,
+                mtu: Int, counters: PortCounters) {
+        self.name = name
+        self.type = type
+        self.state = state
+        self.vlanMode = vlanMode
+        self.endpoint = endpoint
+        self.macCount = macCount
+        self.features = features
+        self.queues = queues
+        self.enabledQueues = enabledQueues
+        self.mtu = mtu
+        self.counters = counters
+    }
+}
+
+public struct SwitchStatistics: Codable, Sendable, Equatable {
+    public var uptimeSeconds: UInt64
+    public var ports: Int
+    public var totals: PortCounters
+    public var fdb: FDBStatistics
+
+    public init(uptimeSeconds: UInt64, ports: Int, totals: PortCounters, fdb: FDBStatistics) {
+        self.uptimeSeconds = uptimeSeconds
+        self.ports = ports
+        self.totals = totals
+        self.fdb = fdb
+    }
+}

@@ -1,1 +1,0 @@
-// Datapath: placeholder until its first type lands.

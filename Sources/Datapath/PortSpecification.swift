@@ -1,0 +1,25 @@
+import SwitchCore
+
+/// A port as the engine needs it, already validated and normalised by the config layer.
+public struct PortSpecification: Equatable {
+    public enum Kind: Equatable {
+        case vhostUser(socketPath: String, mode: SocketMode, queuePairs: Int)
+        case uplink(interface: String)
+    }
+
+    public enum SocketMode: String, Equatable { case server, client }
+
+    public var name: String
+    public var kind: Kind
+    public var vlan: PortMode
+    public var macLimit: Int?
+    public var mtu: Int
+
+    public init(name: String, kind: Kind, vlan: PortMode, macLimit: Int?, mtu: Int) {
+        self.name = name
+        self.kind = kind
+        self.vlan = vlan
+        self.macLimit = macLimit
+        self.mtu = mtu
+    }
+}

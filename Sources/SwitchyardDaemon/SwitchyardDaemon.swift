@@ -1,1 +1,0 @@
-// SwitchyardDaemon: placeholder until its first type lands.
