@@ -23,7 +23,7 @@ struct ConfigurationDecoder {
     mutating func decodeDocument(_ root: Node?) -> SwitchConfiguration? {
         var settings = SwitchSettings()
         var ports: [PortDraft] = []
-        if let root, let fields = fields(of: root, at: .root, allowing: ["switch", "ports"]) {
+        if let root, let fields = fields(of: root, at: .root, allowing: ["switch", "ports"], extensions: true) {
             if let entry = fields["switch"] { settings = decodeSwitch(entry.value, at: entry.path) }
             if let entry = fields["ports"] {
                 ports = decodePorts(entry.value, at: entry.path, socketDirectory: settings.socketDirectory)
