@@ -1,0 +1,36 @@
+import Yams
+
+/// Walks a composed YAML tree and builds a `SwitchConfiguration`, collecting every problem with
+/// its position instead of stopping at the first.
+struct ConfigurationDecoder {
+    let file: String
+    private(set) var errors: [ConfigurationError] = []
+
+    init(file: String) {
+        self.file = file
+    }
+
+    mutating func report(_ kind: ConfigurationError.Kind, at mark: Mark?, _ path: ConfigPath, _ message: String) {
+        errors.append(ConfigurationError(kind: kind, file: file, line: mark?.line ?? 0, column: mark?.column ?? 0,
+                                         keyPath: path.description, message: message))
+    }
+
+    mutating func report(_ kind: ConfigurationError.Kind, at node: Node, _ path: ConfigPath, _ message: String) {
+        report(kind, at: node.mark, path, message)
+    }
+
+    /// The whole document; `nil` (an empty file) is an all-defaults switch with no ports.
+    mutating func decodeDocument(_ root: Node?) -> SwitchConfiguration? {
+        var settings = SwitchSettings()
+        var ports: [PortDraft] = []
+        if let root, let fields = fields(of: root, at: .root, allowing: ["switch", "ports"], extensions: true) {
+            if let entry = fields["switch"] { settings = decodeSwitch(entry.value, at: entry.path) }
+            if let entry = fields["ports"] {
+                ports = decodePorts(entry.value, at: entry.path, socketDirectory: settings.socketDirectory)
+            }
+        }
+        checkUniqueness(of: ports, controlSocket: settings.controlSocket)
+        guard errors.isEmpty else { return nil }
+        return SwitchConfiguration(settings: settings, ports: ports.compactMap(\.configuration))
+    }
+}

@@ -1,0 +1,36 @@
+/// One switch port, validated: names are unique, vhost-user socket paths absolute and unique,
+/// uplink interface names unique and valid kernel interface names.
+public struct PortConfiguration: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        /// A vhost-user back-end. `socketPath` is absolute and lexically normalised.
+        case vhostUser(socketPath: String, mode: VhostUserMode, queues: Int)
+        /// An AF_PACKET uplink bound to a host interface.
+        case uplink(interface: String)
+    }
+
+    public static let defaultMTU = 1500
+
+    public var name: String
+    public var kind: Kind
+    public var vlan: VLANMembership
+    /// Maximum number of MACs learned on this port; nil means only the FDB capacity limits it.
+    public var macLimit: Int?
+    public var mtu: Int
+
+    public init(name: String, kind: Kind, vlan: VLANMembership = .access(1),
+                macLimit: Int? = nil, mtu: Int = PortConfiguration.defaultMTU) {
+        self.name = name
+        self.kind = kind
+        self.vlan = vlan
+        self.macLimit = macLimit
+        self.mtu = mtu
+    }
+}
+
+/// Which side of the vhost-user UNIX socket Switchyard is on.
+public enum VhostUserMode: String, CaseIterable, Equatable, Sendable {
+    /// Switchyard listens; QEMU connects (`-chardev socket,...` without `server=on`).
+    case server
+    /// Switchyard connects to a socket QEMU listens on, and keeps reconnecting when it goes away.
+    case client
+}

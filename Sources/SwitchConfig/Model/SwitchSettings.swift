@@ -1,0 +1,39 @@
+/// The `switch:` section: settings that apply to the whole switch rather than to one port.
+public struct SwitchSettings: Equatable, Sendable {
+    public static let defaultSocketDirectory = "/run/switchyard"
+    public static let defaultControlSocket = "/run/switchyard/control.sock"
+
+    public var fdb: FDBSettings
+    /// Absolute; the daemon creates it. Relative port sockets were resolved against it.
+    public var socketDirectory: String
+    /// Absolute (a relative value in the file is resolved against `socketDirectory`).
+    public var controlSocket: String
+    public var log: LogSettings
+    public var datapath: DatapathSettings
+
+    public init(fdb: FDBSettings = FDBSettings(),
+                socketDirectory: String = SwitchSettings.defaultSocketDirectory,
+                controlSocket: String = SwitchSettings.defaultControlSocket,
+                log: LogSettings = LogSettings(),
+                datapath: DatapathSettings = DatapathSettings()) {
+        self.fdb = fdb
+        self.socketDirectory = socketDirectory
+        self.controlSocket = controlSocket
+        self.log = log
+        self.datapath = datapath
+    }
+}
+
+/// The forwarding database (MAC table).
+public struct FDBSettings: Equatable, Sendable {
+    /// Seconds after which an idle learned entry is removed; 0 means entries never age.
+    public var agingSeconds: Int
+    /// Upper bound on learned entries, switch-wide; the table never grows beyond it.
+    public var capacity: Int
+
+    // 300 s is the IEEE 802.1D default aging time; OVS uses the same.
+    public init(agingSeconds: Int = 300, capacity: Int = 8192) {
+        self.agingSeconds = agingSeconds
+        self.capacity = capacity
+    }
+}

@@ -1,1 +1,0 @@
-// SwitchConfig: placeholder until its first type lands.

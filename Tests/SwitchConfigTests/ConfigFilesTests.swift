@@ -1,0 +1,52 @@
+import SwitchConfig
+import Testing
+
+@Suite struct ConfigFilesTests {
+    @Test func defaultConfigLoadsAsTwoServerPortsOnVLAN1() throws {
+        let configuration = try SwitchConfiguration.load(path: repositoryRoot + "/Config/switchyard.yaml")
+        #expect(configuration == SwitchConfiguration(
+            settings: SwitchSettings(fdb: FDBSettings(agingSeconds: 300, capacity: 8192),
+                                     socketDirectory: "/run/switchyard",
+                                     controlSocket: "/run/switchyard/control.sock",
+                                     log: LogSettings(level: .info, format: .text)),
+            ports: [vhostUser("vm1", "/run/switchyard/vm1.sock"), vhostUser("vm2", "/run/switchyard/vm2.sock")]))
+    }
+
+    @Test func exampleConfigLoadsWithEveryKeyApplied() throws {
+        let configuration = try SwitchConfiguration.load(path: repositoryRoot + "/Config/switchyard.example.yaml")
+        #expect(configuration.settings == SwitchSettings(
+            fdb: FDBSettings(agingSeconds: 300, capacity: 8192),
+            socketDirectory: "/run/switchyard",
+            controlSocket: "/run/switchyard/control.sock",
+            log: LogSettings(level: .info, format: .text),
+            datapath: DatapathSettings(cpus: [1], idle: .sleep)))
+        #expect(configuration.ports == [
+            vhostUser("vm1", "/run/switchyard/vm1.sock", vlan: .access(10), macLimit: 64),
+            vhostUser("vm2", "/tmp/vm2.sock", mode: .client,
+                      vlan: .trunk(allowed: [1...1, 10...10, 20...20, 100...110], native: 1)),
+            PortConfiguration(name: "uplink0", kind: .uplink(interface: "eth1"),
+                              vlan: .trunk(allowed: [1...1, 10...10, 20...20], native: 1)),
+        ])
+    }
+
+    @Test func missingFileIsReportedWithTheErrnoText() {
+        let path = repositoryRoot + "/Config/does-not-exist.yaml"
+        #expect {
+            try SwitchConfiguration.load(path: path)
+        } throws: { error in
+            guard let errors = error as? ConfigurationErrors, let only = errors.errors.first else { return false }
+            return errors.errors.count == 1 && only.kind == .unreadableFile
+                && only.description == "\(path): cannot open: No such file or directory"
+        }
+    }
+
+    @Test func directoryInsteadOfFileIsUnreadable() {
+        do {
+            _ = try SwitchConfiguration.load(path: repositoryRoot + "/Config")
+            Issue.record("a directory loaded as a configuration")
+        } catch {
+            #expect(error.errors.map(\.kind) == [.unreadableFile])
+            #expect(error.errors.first?.message == "cannot read: Is a directory")
+        }
+    }
+}
