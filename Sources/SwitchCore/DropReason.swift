@@ -1,0 +1,71 @@
+/// Why a frame (or one flood copy) was not delivered. One enum for the switching core and the
+/// datapath so every counter lives in one fixed-size table indexed by `rawValue`.
+/// New reasons go at the end: raw values index counter storage and appear in snapshots.
+public enum DropReason: UInt8, CaseIterable, Sendable {
+    // Decided by SwitchCore.
+    /// Shorter than an Ethernet header (14 bytes, or 18 with an 802.1Q tag).
+    case runt
+    /// Source address has the group bit set: no station can send from it (and learning it would
+    /// let one frame poison every lookup for that multicast group).
+    case multicastSource
+    /// 01:80:C2:00:00:0X: IEEE 802.1D says a bridge never relays these.
+    case linkLocal
+    /// A tagged frame (VID ≠ 0) arrived on an access port.
+    case vlanTaggedOnAccess
+    /// An untagged or priority-tagged frame arrived on a trunk with no native VLAN.
+    case untaggedOnTrunk
+    /// The frame's VLAN is not carried by the ingress port (includes the reserved VID 4095).
+    case vlanNotAllowed
+    /// The source is a new address on a port already holding its MAC limit.
+    case macLimit
+    /// The destination was learned on the ingress port: sending it back would duplicate it.
+    case samePort
+    /// The ingress or the learned egress port is administratively/operationally down, or unknown.
+    case portDown
+
+    // Counted by the datapath.
+    /// The receiving guest's RX ring (or the uplink's TX ring) had no room.
+    case rxRingFull
+    /// A guest descriptor chain failed validation (address, length, loop, flags).
+    case malformedDescriptor
+    /// The frame is longer than the egress port's MTU.
+    case mtuExceeded
+    /// The transmit syscall or copy failed.
+    case txError
+    /// Larger than the datapath's largest supported frame (before any MTU applies).
+    case oversize
+    /// The frame asks for an offload (segmentation, checksum) the egress cannot perform.
+    case unsupportedOffload
+
+    public static let count = allCases.count
+
+    /// Kebab-case name for CLI, logs and metrics labels.
+    public var name: String {
+        switch self {
+        case .runt: return "runt"
+        case .multicastSource: return "multicast-source"
+        case .linkLocal: return "link-local"
+        case .vlanTaggedOnAccess: return "vlan-tagged-on-access"
+        case .untaggedOnTrunk: return "untagged-on-trunk"
+        case .vlanNotAllowed: return "vlan-not-allowed"
+        case .macLimit: return "mac-limit"
+        case .samePort: return "same-port"
+        case .portDown: return "port-down"
+        case .rxRingFull: return "rx-ring-full"
+        case .malformedDescriptor: return "malformed-descriptor"
+        case .mtuExceeded: return "mtu-exceeded"
+        case .txError: return "tx-error"
+        case .oversize: return "oversize"
+        case .unsupportedOffload: return "unsupported-offload"
+        }
+    }
+
+    public init?(name: String) {
+        guard let match = DropReason.allCases.first(where: { $0.name == name }) else { return nil }
+        self = match
+    }
+}
+
+extension DropReason: CustomStringConvertible {
+    public var description: String { name }
+}

@@ -1,0 +1,98 @@
+extension ForwardingEngine {
+    /// Decides a burst of frames received on `ingress`, writing one decision per frame to `into`,
+    /// learning their sources and counting them on the ingress port. Allocates nothing.
+    ///
+    /// Order of checks, each a drop reason: runt → multicast source → VLAN classification
+    /// (tagged-on-access, untagged-on-trunk, not-allowed) → link-local destination → MAC limit
+    /// (learning) → destination: flood for group addresses and unknown unicast, else the learned
+    /// port unless it is the ingress (`same-port`) or down (`port-down`).
+    /// A frame from an unknown or down port is dropped `port-down` (counted if the port exists).
+    public func decide(ingress: UInt16, frames: UnsafePointer<FrameHeader>, count: Int,
+                       into decisions: UnsafeMutablePointer<ForwardingDecision>, now: UInt32) {
+        guard count > 0 else { return }
+        let p = Int(ingress)
+        guard p < maxPorts, states[p].isActive else {
+            for n in 0..<count { decisions[n] = .drop(.portDown) }
+            if p < maxPorts, states[p].isPresent { countDownPortBurst(p, frames: frames, count: count) }
+            return
+        }
+        let state = states[p]
+        let isTrunk = state.isTrunk
+        let untaggedVLAN = state.untaggedVLAN
+        let members = membership + p * 64
+        let fdb = self.fdb
+        let row = counters.row(p)
+        let dropBase = row + PortCounterTable.receiveDropsBase
+        var bytes: UInt64 = 0
+        var forwarded: UInt64 = 0
+        var flooded: UInt64 = 0
+
+        for n in 0..<count {
+            let frame = frames[n]
+            bytes &+= UInt64(frame.length)
+            let decision = classify(frame, ingress: ingress, isTrunk: isTrunk, untaggedVLAN: untaggedVLAN,
+                                    members: members, fdb: fdb, now: now)
+            decisions[n] = decision
+            switch decision.kind {
+            case .unicast: forwarded &+= 1
+            case .flood: flooded &+= 1
+            case .drop: dropBase[Int(decision.reason.rawValue)] &+= 1
+            }
+        }
+        row[PortCounterTable.Field.receivedFrames.rawValue] &+= UInt64(count)
+        row[PortCounterTable.Field.receivedBytes.rawValue] &+= bytes
+        row[PortCounterTable.Field.forwarded.rawValue] &+= forwarded
+        row[PortCounterTable.Field.flooded.rawValue] &+= flooded
+    }
+
+    /// One frame, for tests and slow paths. Same semantics and counting as the burst form.
+    public func decide(ingress: UInt16, frame: FrameHeader, now: UInt32) -> ForwardingDecision {
+        var header = frame
+        var decision = ForwardingDecision.drop(.portDown)
+        decide(ingress: ingress, frames: &header, count: 1, into: &decision, now: now)
+        return decision
+    }
+
+    @inline(__always)
+    func classify(_ frame: FrameHeader, ingress: UInt16, isTrunk: Bool, untaggedVLAN: UInt16,
+                  members: UnsafeMutablePointer<UInt64>, fdb: ForwardingDatabase,
+                  now: UInt32) -> ForwardingDecision {
+        if frame.isRunt { return .drop(.runt) }
+        if frame.source.isMulticast { return .drop(.multicastSource) }
+        let vid = frame.vid
+        let pcp = frame.pcp
+        let vlan: UInt16
+        if vid == 0 {
+            // Untagged, or priority-tagged (802.1Q: VID 0 carries only a priority).
+            if untaggedVLAN == 0 { return .drop(.untaggedOnTrunk, pcp: pcp) }
+            vlan = untaggedVLAN
+        } else if !isTrunk {
+            return .drop(.vlanTaggedOnAccess, pcp: pcp)
+        } else if members[Int(vid >> 6)] & (1 &<< UInt64(vid & 63)) == 0 {
+            return .drop(.vlanNotAllowed, vlan: vid, pcp: pcp)
+        } else {
+            vlan = vid
+        }
+        if frame.destination.isLinkLocal { return .drop(.linkLocal, vlan: vlan, pcp: pcp) }
+        if fdb.learn(vlan: vlan, mac: frame.source, port: ingress, now: now) == .limitReached {
+            return .drop(.macLimit, vlan: vlan, pcp: pcp)
+        }
+        if frame.destination.isMulticast { return .flood(vlan: vlan, pcp: pcp) }
+        let slot = fdb.findSlot(FDBSlot.key(vlan: vlan, mac: frame.destination))
+        if slot < 0 { return .flood(vlan: vlan, pcp: pcp) }
+        let egress = fdb.slots[slot].port
+        if egress == ingress { return .drop(.samePort, vlan: vlan, pcp: pcp) }
+        if !states[Int(egress)].isActive { return .drop(.portDown, vlan: vlan, pcp: pcp) }
+        return .unicast(egress, vlan: vlan, pcp: pcp)
+    }
+
+    @inline(never)
+    func countDownPortBurst(_ p: Int, frames: UnsafePointer<FrameHeader>, count: Int) {
+        let row = counters.row(p)
+        var bytes: UInt64 = 0
+        for n in 0..<count { bytes &+= UInt64(frames[n].length) }
+        row[PortCounterTable.Field.receivedFrames.rawValue] &+= UInt64(count)
+        row[PortCounterTable.Field.receivedBytes.rawValue] &+= bytes
+        row[PortCounterTable.receiveDropsBase + Int(DropReason.portDown.rawValue)] &+= UInt64(count)
+    }
+}

@@ -1,0 +1,49 @@
+/// Fixed storage for every port's counters: one row of UInt64 per port, no dictionaries, no
+/// allocation after init. Row layout: the `Field`s, then receive drops, then transmit drops,
+/// each indexed by `DropReason.rawValue`.
+@usableFromInline
+final class PortCounterTable {
+    @usableFromInline enum Field: Int {
+        case receivedFrames, receivedBytes, forwarded, flooded, transmittedFrames, transmittedBytes
+    }
+    @usableFromInline static let fieldCount = 6
+    @usableFromInline static let receiveDropsBase = fieldCount
+    @usableFromInline static let transmitDropsBase = fieldCount + DropReason.count
+    @usableFromInline static let stride = fieldCount + 2 * DropReason.count
+
+    @usableFromInline let storage: UnsafeMutablePointer<UInt64>
+    @usableFromInline let rows: Int
+
+    init(rows: Int) {
+        self.rows = rows
+        storage = .allocate(capacity: rows * PortCounterTable.stride)
+        storage.initialize(repeating: 0, count: rows * PortCounterTable.stride)
+    }
+
+    deinit { storage.deallocate() }
+
+    @inlinable @inline(__always)
+    func row(_ port: Int) -> UnsafeMutablePointer<UInt64> {
+        storage + port * PortCounterTable.stride
+    }
+
+    func reset(port: Int) {
+        row(port).update(repeating: 0, count: PortCounterTable.stride)
+    }
+
+    func snapshot(port: Int) -> PortCounters {
+        let r = row(port)
+        var c = PortCounters()
+        c.receivedFrames = r[Field.receivedFrames.rawValue]
+        c.receivedBytes = r[Field.receivedBytes.rawValue]
+        c.forwarded = r[Field.forwarded.rawValue]
+        c.flooded = r[Field.flooded.rawValue]
+        c.transmittedFrames = r[Field.transmittedFrames.rawValue]
+        c.transmittedBytes = r[Field.transmittedBytes.rawValue]
+        for i in 0..<DropReason.count {
+            c.receiveDrops[i] = r[PortCounterTable.receiveDropsBase + i]
+            c.transmitDrops[i] = r[PortCounterTable.transmitDropsBase + i]
+        }
+        return c
+    }
+}

@@ -1,0 +1,20 @@
+/// The per-port facts `decide` reads for every frame, packed in 4 bytes. The full
+/// configuration (name, `PortMode`) lives beside it for the control plane only.
+@usableFromInline
+struct PortState {
+    @usableFromInline var flags: UInt8
+    /// The VLAN untagged (and priority-tagged) frames belong to: the access VLAN, or the
+    /// trunk's native VLAN; 0 when the port accepts no untagged frames.
+    @usableFromInline var untaggedVLAN: UInt16
+
+    @usableFromInline static let exists: UInt8 = 1
+    @usableFromInline static let up: UInt8 = 2
+    @usableFromInline static let trunk: UInt8 = 4
+
+    @usableFromInline static let absent = PortState(flags: 0, untaggedVLAN: 0)
+
+    @inlinable var isPresent: Bool { flags & PortState.exists != 0 }
+    /// Present and up: may receive and send.
+    @inlinable var isActive: Bool { flags & (PortState.exists | PortState.up) == PortState.exists | PortState.up }
+    @inlinable var isTrunk: Bool { flags & PortState.trunk != 0 }
+}

@@ -1,1 +1,0 @@
-// SwitchCore: placeholder until its first type lands.
