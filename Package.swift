@@ -41,7 +41,7 @@ let package = Package(
         ], swiftSettings: systemsMode),
         .target(name: "SwitchCore", swiftSettings: hotPath),
         .target(name: "Datapath", dependencies: [
-            "SwitchCore", "VhostUser", "Virtio", "GuestMemory", "LinuxIO",
+            "SwitchCore", "VhostUser", "Virtio", "GuestMemory", "LinuxIO", "CSwitchyard",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: hotPath),
         .target(name: "SwitchConfig", dependencies: ["Yams"]),

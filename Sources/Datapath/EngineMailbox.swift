@@ -26,8 +26,7 @@ final class EngineMailbox: @unchecked Sendable {
     /// Runs `body` on the engine thread and waits for its result; nil if the engine did not take
     /// the job within `timeoutSeconds` (it is stopped or wedged).
     func perform<T>(timeoutSeconds: Double, _ body: @escaping () -> T) -> T? {
-        final class Box { var value: T? }
-        let box = Box()
+        let box = ResultBox<T>()
         let job = Job { box.value = body() }
         jobs.withLock { $0.append(job) }
         pendingCount.add(1, ordering: .releasing)
@@ -51,3 +50,5 @@ final class EngineMailbox: @unchecked Sendable {
         }
     }
 }
+
+private final class ResultBox<T> { var value: T? }

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSwitchyard
+import Dispatch
 
 /// A plain pthread for the forwarding loop: the datapath must not share a cooperative pool
 /// with anything, and it may be pinned to CPUs (like OVS's pmd-cpu-mask).
@@ -10,13 +12,27 @@ final class EngineThread {
 
     init(body: @escaping () -> Void) { self.body = body }
 
+    /// Starts the thread; it names and pins itself before running `body`, and `start` returns
+    /// only after pinning succeeded or failed, so a bad CPU list is a start-up error.
     func start(name: String, cpus: [Int]) throws {
-        let box = Unmanaged.passRetained(self)
+        let outcome = DispatchSemaphore(value: 0)
+        var pinError: Int32 = 0
+        let body = self.body
+        let run = {
+            _ = csy_name_current_thread(name)
+            if !cpus.isEmpty {
+                pinError = cpus.map(Int32.init).withUnsafeBufferPointer {
+                    csy_pin_current_thread($0.baseAddress, Int32($0.count))
+                }
+            }
+            outcome.signal()
+            if pinError == 0 { body() }
+        }
+        let box = Unmanaged.passRetained(ThreadBody(run))
         var t = pthread_t()
         let rc = pthread_create(&t, nil, { arg in
             guard let arg else { return nil }
-            let me = Unmanaged<EngineThread>.fromOpaque(arg).takeRetainedValue()
-            me.body()
+            Unmanaged<ThreadBody>.fromOpaque(arg).takeRetainedValue().run()
             return nil
         }, box.toOpaque())
         guard rc == 0 else {
@@ -24,16 +40,10 @@ final class EngineThread {
             throw EngineError.threadStart(rc)
         }
         thread = t
-        _ = pthread_setname_np(t, String(name.prefix(15)))
-        if !cpus.isEmpty {
-            var set = cpu_set_t()
-            withUnsafeMutableBytes(of: &set) { raw in
-                for cpu in cpus where cpu >= 0 && cpu < raw.count * 8 {
-                    raw[cpu / 8] |= UInt8(1 << (cpu % 8))
-                }
-            }
-            let rc = pthread_setaffinity_np(t, MemoryLayout<cpu_set_t>.size, &set)
-            if rc != 0 { throw EngineError.affinity(cpus, rc) }
+        outcome.wait()
+        if pinError != 0 {
+            join()
+            throw EngineError.affinity(cpus, pinError)
         }
     }
 
@@ -64,4 +74,9 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         case .notRunning: return "the forwarding engine is not running"
         }
     }
+}
+
+private final class ThreadBody {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
 }

@@ -1,13 +1,13 @@
 import SwitchCore
 
 /// A port as the engine needs it, already validated and normalised by the config layer.
-public struct PortSpecification: Equatable {
-    public enum Kind: Equatable {
+public struct PortSpecification: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
         case vhostUser(socketPath: String, mode: SocketMode, queuePairs: Int)
         case uplink(interface: String)
     }
 
-    public enum SocketMode: String, Equatable { case server, client }
+    public enum SocketMode: String, Equatable, Sendable { case server, client }
 
     public var name: String
     public var kind: Kind

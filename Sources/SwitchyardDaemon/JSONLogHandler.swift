@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SwitchConfig
 
 /// One JSON object per line on stderr, for journald/Loki-style collectors (`--log-format json`).
 public struct JSONLogHandler: LogHandler {
@@ -41,8 +42,6 @@ extension ISO8601DateFormatter {
         return f
     }()
 }
-
-public enum LogFormat: String, Sendable { case text, json }
 
 public enum DaemonLogging {
     /// Once per process, before the first logger is made.

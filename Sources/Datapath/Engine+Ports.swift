@@ -1,0 +1,70 @@
+import LinuxIO
+import SwitchCore
+
+extension Engine {
+    /// Engine thread only (call through `perform`).
+    public func addPort(_ spec: PortSpecification) -> Result<Void, EngineError> {
+        guard portIndex(named: spec.name) == nil else { return .failure(.duplicatePort(spec.name)) }
+        guard let free = ports.firstIndex(where: { $0 == nil }) else { return .failure(.tooManyPorts) }
+        let index = UInt16(free)
+        do {
+            try core.addPort(index, name: spec.name, mode: spec.vlan, macLimit: spec.macLimit)
+        } catch {
+            return .failure(.portSetup(spec.name, "\(error)"))
+        }
+        let port = EnginePort(index: index, spec: spec)
+        switch spec.kind {
+        case .vhostUser:
+            do {
+                port.vhost = try VhostPort(index: index, spec: spec, engine: self)
+            } catch {
+                _ = core.removePort(index)
+                return .failure(.portSetup(spec.name, "\(error)"))
+            }
+            // Down until a front-end has a running RX ring: floods skip it, unicast counts port-down.
+            _ = core.setPortUp(index, false)
+        case .uplink(let interface):
+            _ = core.setPortUp(index, false)
+            logger.warning("uplink ports are not implemented yet; \(spec.name) (\(interface)) stays down")
+        }
+        ports[free] = port
+        logger.info("port added", metadata: ["port": "\(spec.name)", "index": "\(index)"])
+        return .success(())
+    }
+
+    /// Removes the port, its FDB entries and its sockets. Engine thread only.
+    public func removePort(named name: String) -> Result<Void, EngineError> {
+        guard let index = portIndex(named: name), let port = ports[Int(index)] else {
+            return .failure(.noSuchPort(name))
+        }
+        port.close(engine: self)
+        ports[Int(index)] = nil
+        _ = core.removePort(index)
+        logger.info("port removed", metadata: ["port": "\(name)"])
+        return .success(())
+    }
+
+    public func portIndex(named name: String) -> UInt16? {
+        for case let port? in ports where port.spec.name == name { return port.index }
+        return nil
+    }
+
+    /// Engine thread only: what `yardctl ports` shows beyond the core's counters.
+    public func portRuntime() -> [PortRuntime] {
+        ports.compactMap { port in
+            guard let port else { return nil }
+            return PortRuntime(index: port.index, spec: port.spec, state: port.state,
+                               features: port.vhost?.negotiatedFeatureNames ?? [],
+                               enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0)
+        }
+    }
+}
+
+/// Per-port facts only the engine knows (connection state, negotiated features).
+public struct PortRuntime: Sendable {
+    public var index: UInt16
+    public var spec: PortSpecification
+    public var state: String
+    public var features: [String]
+    public var enabledQueuePairs: Int
+}

@@ -1,0 +1,127 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSwitchyard
+import LinuxIO
+import Logging
+import Synchronization
+import SwitchCore
+
+/// One forwarding engine: owns its ports' rings, the switching core (FDB, VLANs, counters) and
+/// every vhost-user connection of its ports, all on one thread. Control messages that change
+/// what the datapath reads are handled by this same thread between bursts, so no mapping is
+/// ever unmapped under a running burst and the hot path takes no lock.
+///
+/// Scaling out later means several engines, each with its own ports, joined by SPSC rings.
+public final class Engine {
+    public let configuration: EngineConfiguration
+    public let core: ForwardingEngine
+    let logger: Logger
+    let epoll: Epoll
+    let mailbox: EngineMailbox
+    /// Indexed by the switch port number the core uses.
+    var ports: [EnginePort?]
+    private var thread: EngineThread?
+    private let stopRequested = Atomic<Bool>(false)
+    let clock = MonotonicClock()
+
+    public init(configuration: EngineConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        core = ForwardingEngine(fdbCapacity: configuration.fdbCapacity, agingTime: configuration.agingSeconds)
+        epoll = try Epoll(capacity: 256)
+        mailbox = try EngineMailbox()
+        ports = Array(repeating: nil, count: core.maxPorts)
+        try epoll.add(mailbox.doorbell.rawValue, token: EventToken(.mailbox).rawValue)
+    }
+
+    // MARK: Thread
+
+    public func start() throws {
+        let t = EngineThread { [unowned self] in self.runLoop() }
+        try t.start(name: "switchyard-dp", cpus: configuration.cpus)
+        thread = t
+    }
+
+    /// Stops the loop, then tears every port down (sockets removed, guests' memory unmapped).
+    public func stop() {
+        guard let t = thread else { return }
+        stopRequested.store(true, ordering: .releasing)
+        mailbox.doorbell.signal()
+        t.join()
+        thread = nil
+        for case let port? in ports { port.close(engine: self) }
+        ports = Array(repeating: nil, count: core.maxPorts)
+    }
+
+    /// Runs `body` on the engine thread between bursts and returns its result.
+    public func perform<T>(timeoutSeconds: Double = 5, _ body: @escaping (Engine) -> T) -> Result<T, EngineError> {
+        guard thread != nil else { return .failure(.notRunning) }
+        guard let value = mailbox.perform(timeoutSeconds: timeoutSeconds, { body(self) }) else {
+            return .failure(.notRunning)
+        }
+        return .success(value)
+    }
+
+    public var uptimeSeconds: UInt64 { clock.secondsSinceStart }
+    public var nowSeconds: UInt32 { clock.now }
+
+    // MARK: Loop
+
+    private func runLoop() {
+        var idleTurns = 0
+        var lastHousekeeping = clock.now
+        var turnsSinceMessageCheck = 0
+        while !stopRequested.load(ordering: .acquiring) {
+            if mailbox.hasWork { mailbox.drain() }
+            let work = pollPorts()
+            let now = clock.now
+            if now != lastHousekeeping {
+                lastHousekeeping = now
+                housekeeping(now: now)
+            }
+            if work > 0 {
+                idleTurns = 0
+                // Control messages still need service while traffic keeps the loop busy.
+                turnsSinceMessageCheck += 1
+                if turnsSinceMessageCheck >= 64 {
+                    turnsSinceMessageCheck = 0
+                    dispatch(epoll.wait(timeoutMilliseconds: 0))
+                }
+                continue
+            }
+            idleTurns += 1
+            if configuration.idle == .poll || idleTurns < Engine.spinTurnsBeforeSleep {
+                if idleTurns % 64 == 0 { dispatch(epoll.wait(timeoutMilliseconds: 0)) }
+                continue
+            }
+            // Going to sleep: ask guests to kick again, then re-check so no kick is lost.
+            if armNotifications() { idleTurns = 0; continue }
+            dispatch(epoll.wait(timeoutMilliseconds: 1000))
+            disarmNotifications()
+            idleTurns = 0
+        }
+    }
+
+    /// Empty turns before the engine sleeps: long enough to ride out gaps inside a flow,
+    /// short enough that an idle switch costs ~nothing.
+    static let spinTurnsBeforeSleep = 2048
+
+    private func dispatch(_ events: UnsafeBufferPointer<epoll_event>) {
+        for event in events {
+            guard let token = EventToken(rawValue: event.token) else { continue }
+            switch token.kind {
+            case .mailbox:
+                mailbox.drain()
+            default:
+                guard Int(token.port) < ports.count, let port = ports[Int(token.port)] else { continue }
+                port.handle(event: token, ready: event.readyEvents, engine: self)
+            }
+        }
+    }
+
+    private func housekeeping(now: UInt32) {
+        core.expire(now: now)
+        for case let port? in ports { port.housekeeping(now: now, engine: self) }
+    }
+}

@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ControlProtocol
+import Datapath
+import Foundation
+import LinuxIO
+import Logging
+import SwitchConfig
+
+/// The wiring: config → engine, control socket, signals, reload.
+/// The main thread runs this loop; the forwarding engine runs on its own thread.
+public final class Daemon {
+    let configPath: String
+    var configuration: SwitchConfiguration
+    let logger: Logger
+    let engine: Engine
+    let startedAt = Date()
+
+    init(configPath: String, configuration: SwitchConfiguration, logger: Logger) throws {
+        self.configPath = configPath
+        self.configuration = configuration
+        self.logger = logger
+        engine = try Engine(configuration: configuration.engineConfiguration, logger: logger)
+    }
+
+    /// Runs until SIGTERM/SIGINT; returns the process exit code.
+    public static func run(configPath: String, logFormatOverride: LogFormat?) -> Int32 {
+        let configuration: SwitchConfiguration
+        do { configuration = try SwitchConfiguration.load(path: configPath) } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            return 1
+        }
+        let log = configuration.settings.log
+        DaemonLogging.bootstrap(format: logFormatOverride ?? log.format,
+                                level: Logger.Level(rawValue: log.level.rawValue) ?? .info)
+        let logger = Logger(label: "switchyard")
+        do {
+            // Signals first: the mask is inherited by every thread started after this.
+            let signals = try SignalFD()
+            let daemon = try Daemon(configPath: configPath, configuration: configuration, logger: logger)
+            return daemon.serve(signals: signals)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            return 1
+        }
+    }
+
+    private enum Token: UInt64 { case control = 1, signals = 2 }
+
+    private func serve(signals: SignalFD) -> Int32 {
+        let settings = configuration.settings
+        do {
+            try makeDirectory(settings.socketDirectory)
+            try makeDirectory((settings.controlSocket as NSString).deletingLastPathComponent)
+        } catch {
+            logger.critical("\(error)")
+            return 1
+        }
+        let control: ControlServer
+        do { control = try ControlServer(path: settings.controlSocket, logger: logger) } catch {
+            logger.critical("cannot listen on control socket \(settings.controlSocket): \(error)")
+            return 1
+        }
+        defer { control.close() }
+        do {
+            try engine.start()
+        } catch {
+            logger.critical("\(error)")
+            return 1
+        }
+        defer { engine.stop() }
+        for port in configuration.ports {
+            if case .failure(let e) = addPort(port) { logger.error("\(e)") }
+        }
+        logger.info("switchyard running", metadata: [
+            "config": "\(configPath)", "ports": "\(configuration.ports.count)",
+            "control": "\(settings.controlSocket)",
+        ])
+
+        let epoll: Epoll
+        do {
+            epoll = try Epoll(capacity: 8)
+            try epoll.add(control.rawValue, token: Token.control.rawValue)
+            try epoll.add(signals.rawValue, token: Token.signals.rawValue)
+        } catch {
+            logger.critical("epoll: \(error)")
+            return 1
+        }
+        while true {
+            for event in epoll.wait(timeoutMilliseconds: -1) {
+                switch Token(rawValue: event.token) {
+                case .control:
+                    control.serveReady { self.handle($0) }
+                case .signals:
+                    while let signal = signals.next() {
+                        switch signal {
+                        case .hangup:
+                            logger.info("SIGHUP: reloading \(configPath)")
+                            switch reload() {
+                            case .success(let summary): logger.info("\(summary)")
+                            case .failure(let why): logger.error("reload refused, still running the previous config:\n\(why)")
+                            }
+                        case .interrupt, .terminate:
+                            logger.info("stopping on \(signal == .terminate ? "SIGTERM" : "SIGINT")")
+                            engine.stop()
+                            return 0
+                        }
+                    }
+                case nil:
+                    break
+                }
+            }
+        }
+    }
+
+    private func makeDirectory(_ path: String) throws {
+        guard !path.isEmpty else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw EngineError.portSetup("socket-directory", "cannot create \(path): \(error.localizedDescription)")
+        }
+    }
+}
