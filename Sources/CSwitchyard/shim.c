@@ -2,6 +2,7 @@
 #include "CSwitchyard.h"
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,3 +98,38 @@ void csy_unblock_termination(void) {
     termination_set(&set);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
+
+int csy_thread_attr_set_affinity(pthread_attr_t *attr, const int *cpus, int ncpus) {
+    if (ncpus <= 0) return EINVAL;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < ncpus; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) return EINVAL;
+        CPU_SET(cpus[i], &set);
+    }
+    return pthread_attr_setaffinity_np(attr, sizeof(set), &set);
+}
+
+int csy_thread_set_name(pthread_t thread, const char *name) {
+    char cut[16];
+    strncpy(cut, name, sizeof(cut) - 1);
+    cut[sizeof(cut) - 1] = 0;
+    return pthread_setname_np(thread, cut);
+}
+
+int csy_thread_current_affinity(int *cpus, int maxcpus) {
+    cpu_set_t set;
+    int rc = pthread_getaffinity_np(pthread_self(), sizeof(set), &set);
+    if (rc != 0) { errno = rc; return -1; }
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE && n < maxcpus; c++) {
+        if (CPU_ISSET(c, &set)) cpus[n++] = c;
+    }
+    return n;
+}
+
+int csy_current_cpu(void) { return sched_getcpu(); }
+
+int csy_thread_current_name(char *buf, size_t len) { return pthread_getname_np(pthread_self(), buf, len); }
+
+int csy_accept_cloexec(int listener) { return accept4(listener, NULL, NULL, SOCK_CLOEXEC); }
