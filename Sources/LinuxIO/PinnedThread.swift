@@ -12,8 +12,9 @@ public final class PinnedThread {
     private var joined = false
 
     private final class Start {
+        let name: String
         let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
+        init(_ name: String, _ body: @escaping () -> Void) { self.name = name; self.body = body }
     }
 
     /// Starts `body` on a new thread called `name` (cut to 15 bytes by the kernel), restricted to
@@ -30,11 +31,14 @@ public final class PinnedThread {
             }
             guard rc == 0 else { throw Errno(rc) }
         }
-        let context = Unmanaged.passRetained(Start(body)).toOpaque()
+        let context = Unmanaged.passRetained(Start(name, body)).toOpaque()
         var tid = pthread_t()
         let rc = pthread_create(&tid, &attr, { raw in
             guard let raw else { return nil }
             let start = Unmanaged<Start>.fromOpaque(raw).takeRetainedValue()
+            // Named by the thread itself, before the body: otherwise it briefly carries (and the
+            // body may observe) the creator's inherited name.
+            _ = start.name.withCString { csy_thread_set_name(pthread_self(), $0) }
             start.body()
             return nil
         }, context)
@@ -43,7 +47,6 @@ public final class PinnedThread {
             throw Errno(rc)
         }
         handle = tid
-        _ = name.withCString { csy_thread_set_name(tid, $0) }
     }
 
     /// Waits for the body to return. Calling it again is a no-op.
