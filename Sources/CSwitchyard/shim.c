@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 
 #define CSY_MAX_FDS 32
@@ -133,3 +134,19 @@ int csy_current_cpu(void) { return sched_getcpu(); }
 int csy_thread_current_name(char *buf, size_t len) { return pthread_getname_np(pthread_self(), buf, len); }
 
 int csy_accept_cloexec(int listener) { return accept4(listener, NULL, NULL, SOCK_CLOEXEC); }
+
+int csy_timerfd_periodic(uint64_t interval_ns) {
+    if (interval_ns == 0) { errno = EINVAL; return -1; }
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (fd < 0) return -1;
+    struct timespec every = { .tv_sec = (time_t)(interval_ns / 1000000000u),
+                              .tv_nsec = (long)(interval_ns % 1000000000u) };
+    struct itimerspec spec = { .it_interval = every, .it_value = every };
+    if (timerfd_settime(fd, 0, &spec, NULL) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}

@@ -28,8 +28,13 @@ public final class UnixSocket {
         return .success(UnixSocket(adopting: owned))
     }
 
-    /// A connected pair (for tests and in-process peers).
-    public static func pair(nonBlocking: Bool = false) throws(Errno) -> (UnixSocket, UnixSocket) {
+    /// A connected pair of blocking sockets (for tests and in-process peers).
+    public static func pair() throws(Errno) -> (UnixSocket, UnixSocket) {
+        try pair(nonBlocking: false)
+    }
+
+    /// A connected pair, optionally non-blocking from birth.
+    public static func pair(nonBlocking: Bool) throws(Errno) -> (UnixSocket, UnixSocket) {
         var fds: [Int32] = [0, 0]
         var type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         if nonBlocking { type |= Int32(SOCK_NONBLOCK.rawValue) }
@@ -40,9 +45,13 @@ public final class UnixSocket {
 
     /// Sends all of `bytes`, with `fds` attached to the first segment. Partial writes are finished
     /// with plain writes (descriptors ride only on the first bytes, as the vhost-user spec expects).
-    /// A peer that stops reading for `stallTimeoutMs` mid-message is an error (ETIMEDOUT), not a hang.
-    public func send(_ bytes: UnsafeRawBufferPointer, fds: [Int32] = [], stallTimeoutMs: Int32 = 1000)
-        -> IOResult<Void> {
+    public func send(_ bytes: UnsafeRawBufferPointer, fds: [Int32] = []) -> IOResult<Void> {
+        send(bytes, fds: fds, stallTimeoutMs: 1000)
+    }
+
+    /// As `send(_:fds:)`; a peer that stops reading for `stallTimeoutMs` mid-message is an error
+    /// (ETIMEDOUT) rather than a hang. Descriptors with an empty payload are EINVAL.
+    public func send(_ bytes: UnsafeRawBufferPointer, fds: [Int32], stallTimeoutMs: Int32) -> IOResult<Void> {
         guard let base = bytes.baseAddress, bytes.count > 0 else {
             // A stream socket cannot carry ancillary data without at least one byte of payload:
             // silently dropping the descriptors would desynchronise the peer.

@@ -92,3 +92,20 @@ import Testing
         #expect(Poll.wait(stale, for: .readable, timeoutMilliseconds: 0).errorCode == EBADF)
     }
 }
+
+@Suite struct TimerFDTests {
+    @Test func periodicTimerBecomesReadableAndCountsExpirations() throws {
+        let timer = try TimerFD(intervalNanoseconds: 10_000_000)
+        #expect(timer.drain() == 0)
+        let epoll = try Epoll()
+        try epoll.add(timer.rawValue, token: 5)
+        #expect(epoll.wait(timeoutMilliseconds: 1000).map(\.token) == [5])
+        usleep(35_000)
+        #expect(timer.drain() >= 3)
+        #expect(timer.drain() == 0)
+    }
+
+    @Test func refusesAZeroInterval() {
+        #expect(throws: Errno(EINVAL)) { try TimerFD(intervalNanoseconds: 0) }
+    }
+}

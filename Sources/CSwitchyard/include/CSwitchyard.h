@@ -31,6 +31,10 @@ ssize_t csy_recv_with_fds(int sock, void *buf, size_t len, int *fds, int maxfds,
 /// accept4(..., SOCK_CLOEXEC): no window in which a concurrent exec could inherit the socket.
 int csy_accept_cloexec(int listener);
 
+/// A non-blocking CLOCK_MONOTONIC timerfd firing every `interval_ns` (first expiry after one
+/// interval); returns the fd or -1/errno.
+int csy_timerfd_periodic(uint64_t interval_ns);
+
 int csy_eventfd(unsigned int initval, int nonblocking);
 int csy_memfd_create(const char *name);
 /// A signalfd for SIGTERM, SIGINT and SIGHUP, with those signals blocked in the calling thread
