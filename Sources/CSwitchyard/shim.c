@@ -2,12 +2,14 @@
 #include "CSwitchyard.h"
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 
 #define CSY_MAX_FDS 32
@@ -96,4 +98,55 @@ void csy_unblock_termination(void) {
     sigset_t set;
     termination_set(&set);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+int csy_thread_attr_set_affinity(pthread_attr_t *attr, const int *cpus, int ncpus) {
+    if (ncpus <= 0) return EINVAL;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < ncpus; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) return EINVAL;
+        CPU_SET(cpus[i], &set);
+    }
+    return pthread_attr_setaffinity_np(attr, sizeof(set), &set);
+}
+
+int csy_thread_set_name(pthread_t thread, const char *name) {
+    char cut[16];
+    strncpy(cut, name, sizeof(cut) - 1);
+    cut[sizeof(cut) - 1] = 0;
+    return pthread_setname_np(thread, cut);
+}
+
+int csy_thread_current_affinity(int *cpus, int maxcpus) {
+    cpu_set_t set;
+    int rc = pthread_getaffinity_np(pthread_self(), sizeof(set), &set);
+    if (rc != 0) { errno = rc; return -1; }
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE && n < maxcpus; c++) {
+        if (CPU_ISSET(c, &set)) cpus[n++] = c;
+    }
+    return n;
+}
+
+int csy_current_cpu(void) { return sched_getcpu(); }
+
+int csy_thread_current_name(char *buf, size_t len) { return pthread_getname_np(pthread_self(), buf, len); }
+
+int csy_accept_cloexec(int listener) { return accept4(listener, NULL, NULL, SOCK_CLOEXEC); }
+
+int csy_timerfd_periodic(uint64_t interval_ns) {
+    if (interval_ns == 0) { errno = EINVAL; return -1; }
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (fd < 0) return -1;
+    struct timespec every = { .tv_sec = (time_t)(interval_ns / 1000000000u),
+                              .tv_nsec = (long)(interval_ns % 1000000000u) };
+    struct itimerspec spec = { .it_interval = every, .it_value = every };
+    if (timerfd_settime(fd, 0, &spec, NULL) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
 }

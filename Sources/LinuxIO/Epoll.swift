@@ -17,9 +17,12 @@ public final class Epoll {
         public static let hangup = Events(rawValue: EPOLLHUP.rawValue)
         public static let error = Events(rawValue: EPOLLERR.rawValue)
         public static let peerClosed = Events(rawValue: EPOLLRDHUP.rawValue)
+        /// Report only transitions; the owner must then drain until EAGAIN.
+        public static let edgeTriggered = Events(rawValue: EPOLLET.rawValue)
     }
 
     public init(capacity: Int = 64) throws(Errno) {
+        guard capacity > 0 else { throw Errno(EINVAL) }
         let fd = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard fd >= 0 else { throw Errno.current }
         descriptor = OwnedFileDescriptor(adopting: fd)

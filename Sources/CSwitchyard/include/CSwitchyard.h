@@ -12,6 +12,7 @@
 #include <sys/epoll.h>   // not part of the Glibc module map
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <pthread.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,6 +28,13 @@ ssize_t csy_send_with_fds(int sock, const void *buf, size_t len, const int *fds,
 /// Returns bytes (0 = peer closed) or -1/errno.
 ssize_t csy_recv_with_fds(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds);
 
+/// accept4(..., SOCK_CLOEXEC): no window in which a concurrent exec could inherit the socket.
+int csy_accept_cloexec(int listener);
+
+/// A non-blocking CLOCK_MONOTONIC timerfd firing every `interval_ns` (first expiry after one
+/// interval); returns the fd or -1/errno.
+int csy_timerfd_periodic(uint64_t interval_ns);
+
 int csy_eventfd(unsigned int initval, int nonblocking);
 int csy_memfd_create(const char *name);
 /// A signalfd for SIGTERM, SIGINT and SIGHUP, with those signals blocked in the calling thread
@@ -36,6 +44,19 @@ int csy_signalfd_termination(void);
 int csy_signalfd_read(int fd);
 /// Restores the default signal mask (for child processes / tests).
 void csy_unblock_termination(void);
+
+// Threads: cpu_set_t is manipulated only through CPU_* macros, and the *_np calls need _GNU_SOURCE.
+/// Pins threads created with `attr` to the given CPUs (EINVAL for an empty list or cpu >= CPU_SETSIZE).
+/// Returns 0 or an errno value (pthread convention).
+int csy_thread_attr_set_affinity(pthread_attr_t *attr, const int *cpus, int ncpus);
+/// Names a thread (visible in top -H, /proc/PID/task/TID/comm); longer names are cut to 15 bytes.
+int csy_thread_set_name(pthread_t thread, const char *name);
+/// The calling thread's allowed CPUs, ascending, up to `maxcpus`; returns the count or -1/errno.
+int csy_thread_current_affinity(int *cpus, int maxcpus);
+/// The calling thread's name into `buf` (at least 16 bytes); 0 or an errno value.
+int csy_thread_current_name(char *buf, size_t len);
+/// The CPU the calling thread is running on right now, or -1.
+int csy_current_cpu(void);
 
 static inline uint16_t csy_load_acquire_u16(const void *p) {
     return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);

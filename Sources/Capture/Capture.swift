@@ -1,1 +1,0 @@
-// Capture: placeholder until its first type lands.

@@ -1,1 +1,0 @@
-// LinkControl: placeholder until its first type lands.
