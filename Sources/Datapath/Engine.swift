@@ -21,9 +21,9 @@ public final class Engine {
     let mailbox: EngineMailbox
     /// Indexed by the switch port number the core uses.
     var ports: [EnginePort?]
-    private var thread: EngineThread?
+    private var thread: PinnedThread?
     private let stopRequested = Atomic<Bool>(false)
-    let clock = MonotonicClock()
+    let clock = EngineClock()
 
     public init(configuration: EngineConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -38,9 +38,13 @@ public final class Engine {
     // MARK: Thread
 
     public func start() throws {
-        let t = EngineThread { [unowned self] in self.runLoop() }
-        try t.start(name: "switchyard-dp", cpus: configuration.cpus)
-        thread = t
+        do {
+            thread = try PinnedThread(name: "switchyard-dp", cpus: configuration.cpus.isEmpty ? nil : configuration.cpus) {
+                [unowned self] in self.runLoop()
+            }
+        } catch {
+            throw configuration.cpus.isEmpty ? EngineError.threadStart(error.code) : EngineError.affinity(configuration.cpus, error.code)
+        }
     }
 
     /// Stops the loop, then tears every port down (sockets removed, guests' memory unmapped).

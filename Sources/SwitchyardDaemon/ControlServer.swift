@@ -62,5 +62,7 @@ final class ControlServer {
         return .success(line)
     }
 
+    var rawValue: Int32 { listener.rawValue }
+
     func close() { listener.close() }
 }

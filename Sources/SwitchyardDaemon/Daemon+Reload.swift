@@ -4,10 +4,10 @@ import SwitchConfig
 /// SIGHUP and `yardctl reload`: re-read the file; a bad file changes nothing. Ports that did not
 /// change keep their connection, rings and FDB entries; changed ports are re-created.
 extension Daemon {
-    func reload() -> Result<String, String> {
+    func reload() -> Result<String, ReloadFailure> {
         let new: SwitchConfiguration
         do { new = try SwitchConfiguration.load(path: configPath) } catch {
-            return .failure(error.description)
+            return .failure(ReloadFailure(error.description))
         }
         let diff = ConfigurationDiff.diff(old: configuration, new: new)
         var problems: [String] = []
@@ -28,7 +28,7 @@ extension Daemon {
         }
         switch applied {
         case .success(let p): problems = p
-        case .failure(let e): return .failure("\(e)")
+        case .failure(let e): return .failure(ReloadFailure("\(e)"))
         }
         configuration = new
         if diff.settingsChanged {
@@ -46,4 +46,9 @@ extension Daemon {
         case .failure(let e): return .failure(e)
         }
     }
+}
+
+struct ReloadFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -77,11 +77,6 @@ static inline void csy_fetch_or_u8(void *p, uint8_t bits) {
     __atomic_fetch_or((uint8_t *)p, bits, __ATOMIC_RELAXED);
 }
 
-/// Pins the calling thread to the given CPUs (GNU cpu_set_t is a macro API). 0 or errno.
-int csy_pin_current_thread(const int *cpus, int count);
-/// Names the calling thread (visible in top -H, ps -L). 0 or errno.
-int csy_name_current_thread(const char *name);
-
 #ifdef __cplusplus
 }
 #endif
