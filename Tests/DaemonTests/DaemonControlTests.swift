@@ -1,0 +1,120 @@
+import ControlProtocol
+import Foundation
+import Testing
+
+let twoPorts = """
+switch:
+  socket-directory: SOCKDIR
+  control-socket: SOCKDIR/control.sock
+ports:
+  - name: vm1
+    type: vhost-user
+    socket: vm1.sock
+    vlan: { access: 10 }
+  - name: vm2
+    type: vhost-user
+    socket: vm2.sock
+    vlan: { trunk: { allowed: [10, 20], native: 1 } }
+"""
+
+@Suite(.serialized) struct DaemonControlTests {
+    @Test func listsConfiguredPortsAndAnEmptyFDB() throws {
+        let d = try DaemonProcess(yaml: twoPorts)
+        guard case .ports(let ports) = try d.request(.ports) else { throw DaemonTestError("not a ports reply") }
+        #expect(ports.map(\.name) == ["vm1", "vm2"])
+        #expect(ports[0].vlanMode == "access 10")
+        #expect(ports[1].vlanMode == "trunk 1,10,20 native 1")
+        #expect(ports.allSatisfy { $0.state == "listening" && $0.type == "vhost-user" })
+        #expect(FileManager.default.fileExists(atPath: d.directory.appendingPathComponent("vm1.sock").path))
+        guard case .fdb(let table) = try d.request(.fdbShow(vlan: nil, port: nil)) else { throw DaemonTestError("not an fdb reply") }
+        #expect(table.entries.isEmpty && table.total == 0 && table.capacity == 8192)
+        #expect(try d.stop().status == 0)
+    }
+
+    @Test func staticEntriesCanBeAddedShownFilteredAndDeleted() throws {
+        let d = try DaemonProcess(yaml: twoPorts)
+        #expect(try d.request(.fdbAdd(port: "vm1", vlan: 10, mac: "52:54:00:aa:bb:01")) != .failure(""))
+        _ = try d.request(.fdbAdd(port: "vm2", vlan: 20, mac: "52:54:00:aa:bb:02"))
+        guard case .fdb(let all) = try d.request(.fdbShow(vlan: nil, port: nil)) else { throw DaemonTestError("no fdb") }
+        #expect(all.entries.map(\.mac) == ["52:54:00:aa:bb:01", "52:54:00:aa:bb:02"])
+        #expect(all.entries.allSatisfy(\.isStatic) && all.staticCount == 2)
+        guard case .fdb(let only20) = try d.request(.fdbShow(vlan: 20, port: nil)) else { throw DaemonTestError("no fdb") }
+        #expect(only20.entries.map(\.port) == ["vm2"])
+        guard case .fdb(let onlyVm1) = try d.request(.fdbShow(vlan: nil, port: "vm1")) else { throw DaemonTestError("no fdb") }
+        #expect(onlyVm1.entries.map(\.vlan) == [10])
+        guard case .done = try d.request(.fdbDelete(vlan: 10, mac: "52:54:00:aa:bb:01")) else { throw DaemonTestError("delete failed") }
+        guard case .failure(let why) = try d.request(.fdbAdd(port: "nope", vlan: 10, mac: "52:54:00:aa:bb:03")) else {
+            throw DaemonTestError("adding to an unknown port must fail")
+        }
+        #expect(why.contains("nope"))
+        guard case .fdbStats(let stats) = try d.request(.fdbStats) else { throw DaemonTestError("no stats") }
+        #expect(stats.total == 1 && stats.agingSeconds == 300)
+        try d.stop()
+    }
+
+    @Test func reloadAddsRemovesAndChangesPortsLeavingOthersAlone() throws {
+        let d = try DaemonProcess(yaml: twoPorts)
+        _ = try d.request(.fdbAdd(port: "vm1", vlan: 10, mac: "52:54:00:aa:bb:01"))
+        try d.write(yaml: """
+        switch:
+          socket-directory: SOCKDIR
+          control-socket: SOCKDIR/control.sock
+        ports:
+          - name: vm1
+            type: vhost-user
+            socket: vm1.sock
+            vlan: { access: 10 }
+          - name: vm2
+            type: vhost-user
+            socket: vm2.sock
+            vlan: { access: 30 }
+          - name: vm3
+            type: vhost-user
+            socket: vm3.sock
+        """)
+        guard case .done(let summary) = try d.request(.reload) else { throw DaemonTestError("reload failed") }
+        #expect(summary.contains("1 added, 0 removed, 1 changed, 1 unchanged"))
+        guard case .ports(let ports) = try d.request(.ports) else { throw DaemonTestError("no ports") }
+        #expect(Set(ports.map(\.name)) == ["vm1", "vm2", "vm3"])
+        #expect(ports.first { $0.name == "vm2" }?.vlanMode == "access 30")
+        // vm1 was unchanged: its static entry survived.
+        guard case .fdb(let table) = try d.request(.fdbShow(vlan: nil, port: "vm1")) else { throw DaemonTestError("no fdb") }
+        #expect(table.entries.count == 1)
+        #expect(FileManager.default.fileExists(atPath: d.directory.appendingPathComponent("vm3.sock").path))
+        try d.stop()
+    }
+
+    @Test func sighupWithABrokenFileKeepsThePreviousConfig() throws {
+        let d = try DaemonProcess(yaml: twoPorts)
+        try d.write(yaml: "ports:\n  - name: vm1\n    type: vhost-user\n    socket: a.sock\n    vlan: { access: 5000 }\n")
+        d.signal(SIGHUP)
+        usleep(300_000)
+        guard case .ports(let ports) = try d.request(.ports) else { throw DaemonTestError("no ports") }
+        #expect(ports.map(\.name) == ["vm1", "vm2"])
+        guard case .failure(let why) = try d.request(.reload) else { throw DaemonTestError("reload must fail") }
+        #expect(why.contains("switchyard.yaml:5:") && why.contains("5000"))
+        let (status, log) = try d.stop()
+        #expect(status == 0)
+        #expect(log.contains("reload refused"))
+    }
+
+    @Test func sigtermRemovesEverySocketAndExitsZero() throws {
+        let d = try DaemonProcess(yaml: twoPorts)
+        let (status, log) = try d.stop()
+        #expect(status == 0)
+        #expect(log.contains("stopping on SIGTERM"))
+        let left = try FileManager.default.contentsOfDirectory(atPath: d.directory.path).filter { $0.hasSuffix(".sock") }
+        #expect(left.isEmpty, "sockets left behind: \(left)")
+    }
+
+    @Test func jsonLogFormatWritesOneObjectPerLine() throws {
+        let d = try DaemonProcess(yaml: twoPorts, extraArguments: ["--log-format", "json"])
+        let (_, log) = try d.stop()
+        let lines = log.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] != nil && object?["msg"] != nil, "not a JSON log line: \(line)")
+        }
+    }
+}
