@@ -3,17 +3,16 @@
 @frozen
 public struct DescriptorChain {
     /// Head descriptor index: what goes back in the used element.
-    public var head: UInt16
+    public internal(set) var head: UInt16
     /// Nil for a usable chain. A malformed chain must still be returned with `pushUsed(head:length: 0)`.
-    public var error: ChainError?
+    public internal(set) var error: ChainError?
     /// TX: readable bytes in the chain (header + frame). RX: writable capacity.
-    public var length: Int
+    public internal(set) var length: Int
     /// RX: bytes written so far (the used element's len). TX: 0.
-    public var usedLength: UInt32
-    public var firstSegment: Int
-    public var segmentCount: Int
+    public internal(set) var usedLength: UInt32
+    public internal(set) var firstSegment: Int
+    public internal(set) var segmentCount: Int
 
-    @inlinable
     init(head: UInt16, firstSegment: Int) {
         self.head = head
         error = nil

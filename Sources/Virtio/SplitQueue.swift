@@ -72,7 +72,7 @@ public final class SplitQueue {
         self.indirectDescriptors = indirectDescriptors
         self.limits = limits
 
-        let usedIdx = csy_load_acquire_u16(used + 2)
+        let usedIdx = UInt16(littleEndian: csy_load_acquire_u16(used + 2))
         state = .allocate(capacity: 1)
         state.initialize(to: SplitQueueState(lastAvail: lastAvailIndex, used: usedIdx))
 
@@ -125,7 +125,7 @@ public final class SplitQueue {
     /// used.idx in guest memory. Returns true if lastAvail moved.
     @discardableResult
     public func resyncWithUsedIndex() -> Bool {
-        let usedIdx = csy_load_acquire_u16(used + 2)
+        let usedIdx = UInt16(littleEndian: csy_load_acquire_u16(used + 2))
         let s = state
         s.pointee.usedIndex = usedIdx
         s.pointee.publishedUsed = usedIdx
@@ -142,7 +142,7 @@ public final class SplitQueue {
     /// and marks the queue broken if the guest claims more new entries than the ring holds.
     @usableFromInline
     func refreshAvailIndex() -> Bool {
-        let availIdx = csy_load_acquire_u16(avail + 2)
+        let availIdx = UInt16(littleEndian: csy_load_acquire_u16(avail + 2))
         guard availIdx &- state.pointee.lastAvail <= size else {
             state.pointee.broken = true
             return false
