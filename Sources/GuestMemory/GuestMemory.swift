@@ -1,1 +1,0 @@
-// GuestMemory: placeholder until its first type lands.

@@ -1,0 +1,96 @@
+import GuestMemory
+
+extension SplitQueue {
+    /// Walks the chain starting at `head` (already checked < size) into scratch slot `slot`.
+    /// TX chains must be all device-readable, RX chains all device-writable.
+    @usableFromInline
+    func walkChain(head: UInt16, slot: Int, deviceWrites: Bool, maxBytes: UInt64) -> DescriptorChain {
+        var chain = DescriptorChain(head: head, firstSegment: slot * limits.maxSegmentsPerChain)
+        var total: UInt64 = 0
+        var count = 0
+        chain.error = walk(head: head, deviceWrites: deviceWrites, maxBytes: maxBytes,
+                           out: segmentStorage + chain.firstSegment, count: &count, total: &total)
+        chain.segmentCount = count
+        // total <= maxBytes, which callers keep below Int.max.
+        chain.length = Int(total)
+        return chain
+    }
+
+    /// Each descriptor is loaded once into locals (the guest may rewrite it concurrently) and
+    /// checked before use. A budget equal to the table size stops loops (spec: no chain is longer
+    /// than the queue); an indirect table gets its own budget of its entry count.
+    @usableFromInline
+    func walk(head: UInt16, deviceWrites: Bool, maxBytes: UInt64, out: UnsafeMutablePointer<GuestSegment>,
+              count: inout Int, total: inout UInt64) -> ChainError? {
+        var table = UnsafeRawPointer(descriptors)
+        var tableSize = Int(size)
+        var index = Int(head)
+        var budget = tableSize
+        var inIndirect = false
+        let capacity = limits.maxSegmentsPerChain
+        while true {
+            guard index < tableSize else { return .nextOutOfRange }
+            guard budget > 0 else { return .descriptorLoop }
+            budget &-= 1
+            let d = table + index &* SplitRing.descriptorSize
+            let address = UInt64(littleEndian: d.load(as: UInt64.self))
+            let length = UInt32(littleEndian: d.load(fromByteOffset: 8, as: UInt32.self))
+            let flags = UInt16(littleEndian: d.load(fromByteOffset: 12, as: UInt16.self))
+            let next = UInt16(littleEndian: d.load(fromByteOffset: 14, as: UInt16.self))
+
+            if flags & SplitRing.descriptorFlagIndirect != 0 {
+                guard let copy = indirectCopy else { return .indirectNotNegotiated }
+                guard !inIndirect else { return .nestedIndirect }
+                guard flags & SplitRing.descriptorFlagNext == 0 else { return .indirectWithNext }
+                let entries = Int(length) / SplitRing.descriptorSize
+                guard length > 0, Int(length) % SplitRing.descriptorSize == 0, entries <= Int(size) else {
+                    return .invalidIndirectLength
+                }
+                guard copyIndirectTable(address: address, length: Int(length), into: copy) else {
+                    return .unmappedAddress
+                }
+                table = UnsafeRawPointer(copy)
+                tableSize = entries
+                index = 0
+                budget = entries
+                inIndirect = true
+                continue
+            }
+
+            let writable = flags & SplitRing.descriptorFlagWrite != 0
+            if writable != deviceWrites {
+                return deviceWrites ? .readableDescriptorInReceiveChain : .writableDescriptorInTransmitChain
+            }
+            // Zero-length descriptors carry nothing; skipping them is harmless.
+            if length > 0 {
+                total &+= UInt64(length)
+                guard total <= maxBytes else { return .chainTooLong }
+                switch memory.appendSegments(guestPhysical: address, length: UInt64(length), to: out,
+                                             count: &count, capacity: capacity, hint: &state.pointee.memoryHint) {
+                case .ok: break
+                case .unmapped: return .unmappedAddress
+                case .tooManySegments: return .tooManySegments
+                }
+            }
+            if flags & SplitRing.descriptorFlagNext == 0 { return nil }
+            index = Int(next)
+        }
+    }
+
+    /// Copies an indirect table (which may straddle regions) into our own buffer.
+    @usableFromInline
+    func copyIndirectTable(address: UInt64, length: Int, into copy: UnsafeMutableRawPointer) -> Bool {
+        var pieces = 0
+        let outcome = memory.appendSegments(guestPhysical: address, length: UInt64(length), to: indirectSegments,
+                                            count: &pieces, capacity: Self.indirectSegmentCapacity,
+                                            hint: &state.pointee.memoryHint)
+        guard outcome == .ok else { return false }
+        var offset = 0
+        for i in 0..<pieces {
+            let piece = indirectSegments[i]
+            (copy + offset).copyMemory(from: piece.base, byteCount: piece.length)
+            offset &+= piece.length
+        }
+        return true
+    }
+}

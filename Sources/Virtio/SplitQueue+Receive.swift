@@ -1,0 +1,196 @@
+import GuestMemory
+
+/// RX (device writes): one frame at a time, all-or-nothing over the avail ring.
+extension SplitQueue {
+    /// Reserves buffers for `bytes` (virtio-net header + frame). With MRG_RXBUF it takes as many
+    /// chains as needed, each filled completely before the next; without, exactly one chain that
+    /// holds everything. Nothing advances until `commitReservation()`; a new `reserve` or
+    /// `popAvailable` silently cancels an open reservation.
+    public func reserve(bytes: Int, mergeable: Bool) -> ReceiveReservation {
+        let s = state
+        s.pointee.chainCount = 0
+        s.pointee.reservationOpen = false
+        guard !s.pointee.broken else { return .broken }
+        guard bytes > 0 else { return .tooLarge }
+        // A used element's len is 32 bits: no chain may claim more.
+        let maxBytes = UInt64(UInt32.max)
+        var cursor = s.pointee.lastAvail
+        var remaining = bytes
+        var n = 0
+        while remaining > 0 {
+            if cursor == s.pointee.cachedAvail {
+                guard refreshAvailIndex() else { return .broken }
+                if cursor == s.pointee.cachedAvail { return .noRoom }
+            }
+            guard n < limits.maxChains else { return .tooLarge }
+            let head = availRingEntry(cursor)
+            guard head < size else {
+                s.pointee.broken = true
+                return .broken
+            }
+            var chain = walkChain(head: head, slot: n, deviceWrites: true, maxBytes: maxBytes)
+            if let error = chain.error {
+                returnMalformed(head: head, at: cursor, chainsBefore: n)
+                return .malformed(error)
+            }
+            if !mergeable && chain.length < bytes { return .noRoom }
+            chain.usedLength = 0
+            chainStorage[n] = chain
+            n &+= 1
+            cursor &+= 1
+            remaining &-= min(remaining, chain.length)
+            if !mergeable { break }
+        }
+        s.pointee.chainCount = n
+        s.pointee.reservationOpen = true
+        s.pointee.reservationEnd = cursor
+        s.pointee.writeChain = 0
+        s.pointee.writeSegment = 0
+        s.pointee.writeOffset = 0
+        return .reserved(chains: n)
+    }
+
+    /// Writes the virtio-net header (num_buffers set to the reserved chain count when the header
+    /// has the field) and then the frame: the bytes of `source` after its first `skipping` bytes
+    /// (e.g. a TX chain's own header). Returns the bytes written in total.
+    @discardableResult
+    public func writeFrame(header: VirtioNetHeader, headerLength: Int,
+                           from source: UnsafeBufferPointer<GuestSegment>, skipping: Int) -> Int {
+        var h = header
+        h.numBuffers = UInt16(truncatingIfNeeded: state.pointee.chainCount)
+        let written = writeHeader(h, length: headerLength)
+        return written &+ writeReserved(from: source, skipping: skipping)
+    }
+
+    /// Writes the frame bytes at `frame` after the header (for frames from a non-guest source).
+    @discardableResult
+    public func writeFrame(header: VirtioNetHeader, headerLength: Int, frame: UnsafeRawBufferPointer) -> Int {
+        var h = header
+        h.numBuffers = UInt16(truncatingIfNeeded: state.pointee.chainCount)
+        let written = writeHeader(h, length: headerLength)
+        guard let base = frame.baseAddress else { return written }
+        return written &+ writeReserved(bytes: base, count: frame.count)
+    }
+
+    /// Copies the bytes of `source` (after `skipping` bytes) into the reservation at its write
+    /// cursor, filling each buffer completely before the next. The low-level form of `writeFrame`.
+    @discardableResult
+    public func writeReserved(from source: UnsafeBufferPointer<GuestSegment>, skipping: Int) -> Int {
+        var skip = max(0, skipping)
+        var written = 0
+        for piece in source {
+            if skip >= piece.length {
+                skip &-= piece.length
+                continue
+            }
+            let want = piece.length &- skip
+            let n = writeReserved(bytes: UnsafeRawPointer(piece.base + skip), count: want)
+            written &+= n
+            skip = 0
+            if n < want { break }
+        }
+        return written
+    }
+
+    /// Copies `count` bytes into the reservation at its write cursor; returns how many fitted.
+    /// The bytes each chain received are recorded as its `usedLength`.
+    @discardableResult
+    public func writeReserved(bytes: UnsafeRawPointer, count: Int) -> Int {
+        let s = state
+        guard s.pointee.reservationOpen else { return 0 }
+        var copied = 0
+        while copied < count && s.pointee.writeChain < s.pointee.chainCount {
+            let chain = chainStorage + s.pointee.writeChain
+            if s.pointee.writeSegment >= chain.pointee.segmentCount {
+                s.pointee.writeChain &+= 1
+                s.pointee.writeSegment = 0
+                s.pointee.writeOffset = 0
+                continue
+            }
+            let piece = segmentStorage[chain.pointee.firstSegment &+ s.pointee.writeSegment]
+            let n = min(piece.length &- s.pointee.writeOffset, count &- copied)
+            (piece.base + s.pointee.writeOffset).copyMemory(from: bytes + copied, byteCount: n)
+            copied &+= n
+            chain.pointee.usedLength &+= UInt32(truncatingIfNeeded: n)
+            s.pointee.writeOffset &+= n
+            if s.pointee.writeOffset == piece.length {
+                s.pointee.writeSegment &+= 1
+                s.pointee.writeOffset = 0
+            }
+        }
+        return copied
+    }
+
+    /// Marks the reserved chains used ({head, bytes written}) and consumes them from the avail
+    /// ring. The guest sees them at the next `publishUsed()`. Returns the number of chains.
+    @discardableResult
+    public func commitReservation() -> Int {
+        let s = state
+        guard s.pointee.reservationOpen else { return 0 }
+        let n = s.pointee.chainCount
+        for i in 0..<n {
+            pushUsed(head: chainStorage[i].head, length: chainStorage[i].usedLength)
+        }
+        s.pointee.lastAvail = s.pointee.reservationEnd
+        s.pointee.reservationOpen = false
+        updateAvailEvent()
+        return n
+    }
+
+    /// Drops an open reservation: nothing consumed, nothing written to the used ring.
+    public func cancelReservation() {
+        state.pointee.reservationOpen = false
+        state.pointee.chainCount = 0
+    }
+
+    /// Header fast path: written in place when the first buffer has room; otherwise byte-wise
+    /// through the cursor (a driver may split a header across descriptors).
+    @usableFromInline
+    func writeHeader(_ header: VirtioNetHeader, length: Int) -> Int {
+        let s = state
+        guard s.pointee.reservationOpen, s.pointee.chainCount > 0,
+              length == VirtioNetHeader.legacyLength || length == VirtioNetHeader.length else { return 0 }
+        let first = chainStorage[0]
+        if s.pointee.writeChain == 0, s.pointee.writeSegment == 0, s.pointee.writeOffset == 0,
+           first.segmentCount > 0, segmentStorage[first.firstSegment].length >= length {
+            header.write(to: segmentStorage[first.firstSegment].base, length: length)
+            if segmentStorage[first.firstSegment].length == length {
+                s.pointee.writeSegment = 1
+            } else {
+                s.pointee.writeOffset = length
+            }
+            chainStorage[0].usedLength &+= UInt32(length)
+            return length
+        }
+        var word = UInt64(header.flags) | UInt64(header.gsoType) << 8 | UInt64(header.headerLength) << 16
+            | UInt64(header.gsoSize) << 32 | UInt64(header.checksumStart) << 48
+        var tail = UInt32(header.checksumOffset) | UInt32(header.numBuffers) << 16
+        var written = 0
+        for i in 0..<length {
+            var byte: UInt8
+            if i < 8 {
+                byte = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+            } else {
+                byte = UInt8(truncatingIfNeeded: tail)
+                tail >>= 8
+            }
+            let n = writeReserved(bytes: &byte, count: 1)
+            written &+= n
+            if n == 0 { break }
+        }
+        return written
+    }
+
+    /// Gives back the chains taken for a frame when one of them is malformed: the ring must keep
+    /// moving, and the valid ones before it cannot be returned out of order.
+    func returnMalformed(head: UInt16, at cursor: UInt16, chainsBefore: Int) {
+        for i in 0..<chainsBefore {
+            pushUsed(head: chainStorage[i].head, length: 0)
+        }
+        pushUsed(head: head, length: 0)
+        state.pointee.lastAvail = cursor &+ 1
+        state.pointee.chainCount = 0
+        updateAvailEvent()
+    }
+}

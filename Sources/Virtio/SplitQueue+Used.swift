@@ -1,0 +1,56 @@
+import CSwitchyard
+
+extension SplitQueue {
+    /// Writes the used element {head, length} into the next used slot. Invisible to the guest
+    /// until `publishUsed()`. Heads outside the ring are ignored (they cannot come from a pop).
+    @inlinable
+    public func pushUsed(head: UInt16, length: UInt32) {
+        guard head < size else { return }
+        let s = state
+        let element = used + 4 + 8 * Int(s.pointee.usedIndex & mask)
+        element.storeBytes(of: UInt32(head).littleEndian, as: UInt32.self)
+        element.storeBytes(of: length.littleEndian, toByteOffset: 4, as: UInt32.self)
+        s.pointee.usedIndex &+= 1
+    }
+
+    /// Makes every element pushed since the last publish visible with one release store of
+    /// used.idx (element writes and packet data become visible before the index). Returns how many.
+    @discardableResult
+    public func publishUsed() -> Int {
+        let s = state
+        let new = s.pointee.usedIndex
+        let old = s.pointee.publishedUsed
+        guard new != old else { return 0 }
+        csy_store_release_u16(used + 2, new.littleEndian)
+        s.pointee.publishedUsed = new
+        // libvhost-user's rule: if signalledUsed now lies inside the window just published, 16-bit
+        // wrap-around makes vring_need_event meaningless; force the next notification instead.
+        if Int(Int16(bitPattern: new &- s.pointee.signalledUsed)) < Int(new &- old) {
+            s.pointee.signalledUsedValid = false
+        }
+        return Int(new &- old)
+    }
+
+    /// Whether the guest wants an interrupt (call eventfd) for what has been published. Call once
+    /// per burst after `publishUsed()`, and only write the call fd when this says so.
+    /// EVENT_IDX: vring_need_event(used_event, new, signalledUsed); the first check after start or
+    /// resync is unconditional. Otherwise: unless the driver set VRING_AVAIL_F_NO_INTERRUPT.
+    public func needsNotification() -> Bool {
+        // Our used.idx store must be visible before we read the driver's suppression state, or
+        // both sides can decide the other will act (StoreLoad: needs a full fence).
+        csy_fence_seq_cst()
+        let s = state
+        guard eventIndex else {
+            let flags = UInt16(littleEndian: csy_load_relaxed_u16(avail))
+            return flags & SplitRing.availFlagNoInterrupt == 0
+        }
+        let new = s.pointee.publishedUsed
+        let old = s.pointee.signalledUsed
+        let valid = s.pointee.signalledUsedValid
+        s.pointee.signalledUsed = new
+        s.pointee.signalledUsedValid = true
+        if !valid { return true }
+        let usedEvent = UInt16(littleEndian: csy_load_relaxed_u16(avail + 4 + 2 * Int(size)))
+        return SplitRing.needsEvent(event: usedEvent, new: new, old: old)
+    }
+}

@@ -1,0 +1,166 @@
+import CSwitchyard
+import GuestMemory
+
+/// The device side of one split virtqueue, built from ring pointers already translated by the
+/// vhost-user layer. One thread drives a queue at a time; nothing here allocates, locks or logs
+/// after `init`.
+///
+/// TX (device reads): `popAvailable(maxChains:)` → `chains` / `segments(of:)` → `pushUsed(head:length: 0)`
+/// per chain → `publishUsed()` once per burst → `needsNotification()`.
+/// RX (device writes): per frame `reserve(bytes:mergeable:)` → `writeFrame(...)` → `commitReservation()`;
+/// then `publishUsed()` once per burst → `needsNotification()`.
+///
+/// Guest indices and descriptors are distrusted: a malformed chain is reported per chain, and
+/// impossible ring indices mark the queue broken (`isBroken`), after which it does nothing.
+/// A queue holds raw pointers into `memory`: rebuild it after any change to the memory table.
+public final class SplitQueue {
+    /// Per-queue bounds on the work one call may do; sized once, allocated in `init`.
+    public struct Limits: Sendable {
+        /// Chains one `popAvailable` may return, and RX buffers one frame may take.
+        public var maxChains: Int
+        public var maxSegmentsPerChain: Int
+        /// Largest TX chain (header + frame): a 64 KiB GSO packet, an Ethernet header with one
+        /// VLAN tag, and the 12-byte virtio-net header.
+        public var maxTransmitBytes: Int
+
+        public init(maxChains: Int = 64, maxSegmentsPerChain: Int = 64, maxTransmitBytes: Int = 12 + 18 + 65_535) {
+            self.maxChains = maxChains
+            self.maxSegmentsPerChain = maxSegmentsPerChain
+            self.maxTransmitBytes = maxTransmitBytes
+        }
+    }
+
+    public let size: UInt16
+    public let eventIndex: Bool
+    public let indirectDescriptors: Bool
+    public let limits: Limits
+
+    @usableFromInline let mask: UInt16
+    @usableFromInline let descriptors: UnsafeMutableRawPointer
+    @usableFromInline let avail: UnsafeMutableRawPointer
+    @usableFromInline let used: UnsafeMutableRawPointer
+    @usableFromInline let memory: GuestMemoryTable
+    @usableFromInline let state: UnsafeMutablePointer<SplitQueueState>
+    @usableFromInline let chainStorage: UnsafeMutablePointer<DescriptorChain>
+    @usableFromInline let segmentStorage: UnsafeMutablePointer<GuestSegment>
+    /// Indirect tables are copied here before use: the copy cannot change under us, and a table
+    /// that straddles two regions becomes contiguous. Nil unless INDIRECT_DESC was negotiated.
+    @usableFromInline let indirectCopy: UnsafeMutableRawPointer?
+    @usableFromInline static let indirectSegmentCapacity = 8
+    @usableFromInline let indirectSegments: UnsafeMutablePointer<GuestSegment>
+
+    /// Nil if `size` is not a power of two in 1...32768, a ring pointer is misaligned for its
+    /// part (the index atomics need natural alignment), or `limits` are not positive.
+    /// `used.idx` is taken from guest memory (it survives reconnects); `lastAvailIndex` comes from
+    /// SET_VRING_BASE. Starts with notifications enabled.
+    public init?(size: UInt16, descriptors: UnsafeMutableRawPointer, avail: UnsafeMutableRawPointer,
+                 used: UnsafeMutableRawPointer, memory: GuestMemoryTable, eventIndex: Bool,
+                 lastAvailIndex: UInt16, indirectDescriptors: Bool = false, limits: Limits = Limits()) {
+        guard SplitRing.isValidSize(Int(size)),
+              Int(bitPattern: descriptors) % SplitRing.descriptorTableAlignment == 0,
+              Int(bitPattern: avail) % SplitRing.availRingAlignment == 0,
+              Int(bitPattern: used) % SplitRing.usedRingAlignment == 0,
+              limits.maxChains > 0, limits.maxSegmentsPerChain > 0, limits.maxTransmitBytes > 0
+        else { return nil }
+        self.size = size
+        mask = size &- 1
+        self.descriptors = descriptors
+        self.avail = avail
+        self.used = used
+        self.memory = memory
+        self.eventIndex = eventIndex
+        self.indirectDescriptors = indirectDescriptors
+        self.limits = limits
+
+        let usedIdx = UInt16(littleEndian: csy_load_acquire_u16(used + 2))
+        state = .allocate(capacity: 1)
+        state.initialize(to: SplitQueueState(lastAvail: lastAvailIndex, used: usedIdx))
+
+        let segmentCount = limits.maxChains * limits.maxSegmentsPerChain
+        segmentStorage = .allocate(capacity: segmentCount)
+        let placeholder = GuestSegment(base: used, length: 0)
+        segmentStorage.initialize(repeating: placeholder, count: segmentCount)
+        chainStorage = .allocate(capacity: limits.maxChains)
+        chainStorage.initialize(repeating: DescriptorChain(head: 0, firstSegment: 0), count: limits.maxChains)
+        indirectSegments = .allocate(capacity: Self.indirectSegmentCapacity)
+        indirectSegments.initialize(repeating: placeholder, count: Self.indirectSegmentCapacity)
+        indirectCopy = indirectDescriptors
+            ? UnsafeMutableRawPointer.allocate(byteCount: Int(size) * SplitRing.descriptorSize,
+                                               alignment: SplitRing.descriptorTableAlignment)
+            : nil
+        _ = enableNotifications()
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
+        segmentStorage.deallocate()
+        chainStorage.deallocate()
+        indirectSegments.deallocate()
+        indirectCopy?.deallocate()
+    }
+
+    /// Next avail slot to consume: the value GET_VRING_BASE must report.
+    @inlinable public var lastAvailIndex: UInt16 { state.pointee.lastAvail }
+    /// Next used slot this queue will fill (published to the guest by `publishUsed()`).
+    @inlinable public var usedIndex: UInt16 { state.pointee.usedIndex }
+    /// The guest moved avail.idx impossibly far: the queue stopped touching the ring.
+    @inlinable public var isBroken: Bool { state.pointee.broken }
+    @inlinable public var notificationsEnabled: Bool { state.pointee.notificationsEnabled }
+
+    /// The chains from the last `popAvailable` or `reserve`, valid until the next of either.
+    @inlinable
+    public var chains: UnsafeBufferPointer<DescriptorChain> {
+        UnsafeBufferPointer(start: chainStorage, count: state.pointee.chainCount)
+    }
+
+    /// The translated pieces of `chain`, in chain order (our pointers into guest memory).
+    @inlinable
+    public func segments(of chain: DescriptorChain) -> UnsafeBufferPointer<GuestSegment> {
+        UnsafeBufferPointer(start: segmentStorage + chain.firstSegment, count: chain.segmentCount)
+    }
+
+    /// Reconnect resync (notes §3.5): a front-end that lost our state re-sends the base it guessed,
+    /// but buffers it made available and we never marked used must be processed again, so trust
+    /// used.idx in guest memory. Returns true if lastAvail moved.
+    @discardableResult
+    public func resyncWithUsedIndex() -> Bool {
+        let usedIdx = UInt16(littleEndian: csy_load_acquire_u16(used + 2))
+        let s = state
+        s.pointee.usedIndex = usedIdx
+        s.pointee.publishedUsed = usedIdx
+        s.pointee.signalledUsedValid = false
+        s.pointee.chainCount = 0
+        s.pointee.reservationOpen = false
+        guard s.pointee.lastAvail != usedIdx else { return false }
+        s.pointee.lastAvail = usedIdx
+        s.pointee.cachedAvail = usedIdx
+        return true
+    }
+
+    /// Re-reads avail.idx (acquire: ring entries and descriptors are read after it). Returns false
+    /// and marks the queue broken if the guest claims more new entries than the ring holds.
+    @usableFromInline
+    func refreshAvailIndex() -> Bool {
+        let availIdx = UInt16(littleEndian: csy_load_acquire_u16(avail + 2))
+        guard availIdx &- state.pointee.lastAvail <= size else {
+            state.pointee.broken = true
+            return false
+        }
+        state.pointee.cachedAvail = availIdx
+        return true
+    }
+
+    /// Head index stored in avail ring slot `index`.
+    @usableFromInline
+    func availRingEntry(_ index: UInt16) -> UInt16 {
+        UInt16(littleEndian: avail.load(fromByteOffset: 4 + 2 * Int(index & mask), as: UInt16.self))
+    }
+
+    /// With EVENT_IDX and notifications on, ask for a kick when the driver adds past what we took.
+    @usableFromInline
+    func updateAvailEvent() {
+        guard eventIndex, state.pointee.notificationsEnabled else { return }
+        csy_store_relaxed_u16(used + 4 + 8 * Int(size), state.pointee.lastAvail.littleEndian)
+    }
+}

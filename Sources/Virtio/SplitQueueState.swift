@@ -1,0 +1,48 @@
+/// The queue's mutable state behind a pointer: `var`s on a class cost a dynamic exclusivity
+/// check per access, and these are touched per frame.
+@usableFromInline
+struct SplitQueueState {
+    /// Next avail ring slot to consume (free-running; what GET_VRING_BASE reports).
+    @usableFromInline var lastAvail: UInt16
+    /// avail.idx as last read with acquire; re-read only when lastAvail catches up with it.
+    @usableFromInline var cachedAvail: UInt16
+    /// Next used ring slot to fill (free-running); ahead of `publishedUsed` within a burst.
+    @usableFromInline var usedIndex: UInt16
+    /// Value last release-stored to used.idx.
+    @usableFromInline var publishedUsed: UInt16
+    /// EVENT_IDX bookkeeping: used.idx at the last notification, and whether that is still usable.
+    @usableFromInline var signalledUsed: UInt16
+    @usableFromInline var signalledUsedValid: Bool
+    @usableFromInline var notificationsEnabled: Bool
+    @usableFromInline var broken: Bool
+    /// Chains in scratch from the last pop or reservation.
+    @usableFromInline var chainCount: Int
+    /// RX reservation: whether one is open, and lastAvail after it is committed.
+    @usableFromInline var reservationOpen: Bool
+    @usableFromInline var reservationEnd: UInt16
+    /// RX write cursor: chain, segment within the chain, byte offset within the segment.
+    @usableFromInline var writeChain: Int
+    @usableFromInline var writeSegment: Int
+    @usableFromInline var writeOffset: Int
+    /// This queue's own last-hit region cache (queues may run on different threads).
+    @usableFromInline var memoryHint: Int
+
+    @usableFromInline
+    init(lastAvail: UInt16, used: UInt16) {
+        self.lastAvail = lastAvail
+        cachedAvail = lastAvail
+        usedIndex = used
+        publishedUsed = used
+        signalledUsed = used
+        signalledUsedValid = false
+        notificationsEnabled = true
+        broken = false
+        chainCount = 0
+        reservationOpen = false
+        reservationEnd = lastAvail
+        writeChain = 0
+        writeSegment = 0
+        writeOffset = 0
+        memoryHint = 0
+    }
+}

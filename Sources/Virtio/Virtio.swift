@@ -1,1 +1,0 @@
-// Virtio: placeholder until its first type lands.
