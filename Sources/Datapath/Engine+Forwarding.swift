@@ -1,10 +1,182 @@
+import GuestMemory
+import SwitchCore
+import Virtio
+
+/// The hot path: pull a burst from each guest TX ring, let the core decide, copy each frame
+/// straight into the destination guest's RX ring, return the TX descriptors, and publish and
+/// notify each touched ring once per turn.
 extension Engine {
-    /// One pass over every port's rings; returns how many frames moved.
-    func pollPorts() -> Int { 0 }
+    /// One pass over every running TX ring; returns how many frames moved.
+    func pollPorts() -> Int {
+        var moved = 0
+        let now = clock.now
+        for slot in 0..<transmitRings.count {
+            let ring = transmitRings[slot]
+            moved &+= forwardBurst(from: ring.queue, of: ring.port, pair: ring.pair, now: now)
+        }
+        if moved > 0 { flushReceiveRings() }
+        return moved
+    }
+
+    @inline(__always)
+    private func forwardBurst(from tx: SplitQueue, of source: VhostPort, pair: Int, now: UInt32) -> Int {
+        let popped = tx.popAvailable(maxChains: BurstScratch.burstSize)
+        guard popped > 0 else { return 0 }
+        let s = scratch
+        let chains = tx.chains
+        let headerLength = source.headerLength
+        var valid = 0
+        for i in 0..<popped {
+            let chain = chains[i]
+            guard chain.error == nil, chain.length > headerLength else {
+                core.recordReceiveDrop(port: source.index, reason: .malformedDescriptor)
+                continue
+            }
+            let segments = tx.segments(of: chain)
+            let frameLength = chain.length &- headerLength
+            let first = segments[0]
+            let wanted = min(frameLength, 18)
+            if first.length >= headerLength &+ wanted {
+                s.headers[valid] = FrameHeader.parse(UnsafeRawPointer(first.base + headerLength), length: frameLength)
+            } else {
+                let got = GuestSegment.gather(segments, offset: headerLength, count: wanted, into: s.headerBytes)
+                var h = FrameHeader.parse(UnsafeRawPointer(s.headerBytes), length: got)
+                h.length = UInt32(truncatingIfNeeded: frameLength)
+                s.headers[valid] = h
+            }
+            s.chainIndex[valid] = i
+            valid &+= 1
+        }
+        core.decide(ingress: source.index, frames: s.headers, count: valid, into: s.decisions, now: now)
+        for n in 0..<valid {
+            let decision = s.decisions[n]
+            let chain = chains[s.chainIndex[n]]
+            let segments = tx.segments(of: chain)
+            switch decision.kind {
+            case .drop:
+                break
+            case .unicast:
+                deliver(segments, header: s.headers[n], from: source, pair: pair, to: decision.port, decision: decision)
+            case .flood:
+                let count = core.floodTargets(vlan: decision.vlan, excluding: source.index, into: s.floodTargets)
+                for t in 0..<count {
+                    deliver(segments, header: s.headers[n], from: source, pair: pair, to: s.floodTargets[t], decision: decision)
+                }
+            }
+        }
+        for i in 0..<popped { tx.pushUsed(head: chains[i].head, length: 0) }
+        tx.publishUsed()
+        if tx.needsNotification() { source.notify(ring: pair &* 2 &+ 1) }
+        return popped
+    }
+
+    /// Copies one frame into `destination`'s RX ring, re-tagging it for the egress port's mode and
+    /// giving it the receiver's own virtio-net header.
+    @inline(__always)
+    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, from source: VhostPort,
+                         pair: Int, to destination: UInt16, decision: ForwardingDecision) {
+        guard let target = vhostPorts[Int(destination)], let rx = target.receiveQueue(forPair: pair) else {
+            core.recordTransmitDrop(port: destination, reason: .portDown)
+            return
+        }
+        let egress = core.egressTag(port: destination, vlan: decision.vlan)
+        let sourceTagBytes = header.isTagged ? 4 : 0
+        let frameLength = Int(header.length)
+        let outLength = frameLength &- sourceTagBytes &+ (egress.tagged ? 4 : 0)
+        guard outLength <= target.maximumFrameLength &+ (egress.tagged ? 4 : 0) else {
+            core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
+            return
+        }
+        switch rx.reserve(bytes: target.headerLength &+ outLength, mergeable: target.mergeable) {
+        case .reserved:
+            break
+        case .noRoom:
+            core.recordTransmitDrop(port: destination, reason: .rxRingFull)
+            return
+        case .tooLarge:
+            core.recordTransmitDrop(port: destination, reason: .oversize)
+            return
+        case .malformed, .broken:
+            core.recordTransmitDrop(port: destination, reason: .malformedDescriptor)
+            return
+        }
+        let skip = source.headerLength
+        if sourceTagBytes == 0 && !egress.tagged {
+            rx.writeFrame(header: VirtioNetHeader(), headerLength: target.headerLength, from: segments, skipping: skip)
+        } else {
+            // MACs, then the egress tag (if any); the source's tag, if any, is skipped.
+            let p = scratch.prefix
+            writeMACs(header, to: p)
+            var prefixLength = 12
+            if egress.tagged {
+                p.storeBytes(of: UInt16(0x8100).bigEndian, toByteOffset: 12, as: UInt16.self)
+                p.storeBytes(of: decision.egressTCI.bigEndian, toByteOffset: 14, as: UInt16.self)
+                prefixLength = 16
+            }
+            rx.writeFrame(header: VirtioNetHeader(), headerLength: target.headerLength,
+                          frame: UnsafeRawBufferPointer(start: p, count: prefixLength))
+            rx.writeReserved(from: segments, skipping: skip &+ 12 &+ sourceTagBytes)
+        }
+        rx.commitReservation()
+        core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
+        markDirty(rx, owner: target)
+    }
+
+    @inline(__always)
+    private func writeMACs(_ h: FrameHeader, to p: UnsafeMutableRawPointer) {
+        let d = h.destination.rawValue
+        let s = h.source.rawValue
+        p.storeBytes(of: UInt16(truncatingIfNeeded: d >> 32).bigEndian, toByteOffset: 0, as: UInt16.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: d).bigEndian, toByteOffset: 2, as: UInt32.self)
+        p.storeBytes(of: UInt16(truncatingIfNeeded: s >> 32).bigEndian, toByteOffset: 6, as: UInt16.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: s).bigEndian, toByteOffset: 8, as: UInt32.self)
+    }
+
+    @inline(__always)
+    private func markDirty(_ rx: SplitQueue, owner: VhostPort) {
+        let s = scratch
+        for i in 0..<s.dirtyCount where s.dirty[i] === rx { return }
+        guard s.dirtyCount < s.dirty.count else {
+            flushReceiveRings()
+            return markDirty(rx, owner: owner)
+        }
+        s.dirty[s.dirtyCount] = rx
+        s.dirtyOwners[s.dirtyCount] = owner
+        s.dirtyCount &+= 1
+    }
+
+    /// One used-index publish and at most one notification per touched RX ring.
+    func flushReceiveRings() {
+        let s = scratch
+        for i in 0..<s.dirtyCount {
+            guard let rx = s.dirty[i], let owner = s.dirtyOwners[i] else { continue }
+            rx.publishUsed()
+            if rx.needsNotification() { owner.notify(receiveQueue: rx) }
+            s.dirty[i] = nil
+            s.dirtyOwners[i] = nil
+        }
+        s.dirtyCount = 0
+    }
 
     /// Before sleeping: re-enable guest kicks; true if work arrived meanwhile (do not sleep).
-    func armNotifications() -> Bool { false }
+    func armNotifications() -> Bool {
+        var pending = false
+        for slot in 0..<transmitRings.count where transmitRings[slot].queue.enableNotifications() {
+            pending = true
+        }
+        return pending
+    }
 
     /// After waking: suppress kicks again while polling.
-    func disarmNotifications() {}
+    func disarmNotifications() {
+        for slot in 0..<transmitRings.count { transmitRings[slot].queue.disableNotifications() }
+    }
+}
+
+/// A running TX ring the engine polls, flattened out of the port objects so the loop touches
+/// only what it needs.
+struct TransmitRing {
+    let queue: SplitQueue
+    let port: VhostPort
+    let pair: Int
 }

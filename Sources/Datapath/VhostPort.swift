@@ -1,30 +1,165 @@
 import LinuxIO
+import Logging
 import SwitchCore
+import VhostUser
+import Virtio
 
-/// A vhost-user port. (Stub until the vhost-user back-end lands: listens, accepts nothing.)
+/// A vhost-user port: its socket endpoint and device state machine (VhostUser), and the
+/// virtqueues the engine serves for it. The device tells it, between bursts, when rings start and
+/// stop; the port keeps the engine's flat list of TX rings and its own RX rings up to date.
 final class VhostPort {
     let index: UInt16
     let spec: PortSpecification
-    var listener: UnixListener?
-    var state: String
+    unowned let engine: Engine
+    let device: VhostUserDevice
+    let endpoint: VhostUserEndpoint
+
+    /// Per queue pair; nil while that ring is stopped.
+    private(set) var receiveQueues: [SplitQueue?]
+    private(set) var transmitQueues: [SplitQueue?]
+    /// Running RX rings, dense, for choosing one per frame: (queue, ring index).
+    private var runningReceive: [(queue: SplitQueue, ring: Int)] = []
+    /// Per ring index.
+    private var kicks: [EventFD?]
+    private var calls: [EventFD?]
+
+    /// Decided at negotiation time, never per frame.
+    private(set) var headerLength = VirtioNetHeader.length
+    private(set) var mergeable = true
+    /// Largest untagged frame this port's guest may receive: MTU + Ethernet header.
+    let maximumFrameLength: Int
 
     init(index: UInt16, spec: PortSpecification, engine: Engine) throws {
+        guard case .vhostUser(let path, let socketMode, let pairs) = spec.kind else {
+            throw EngineError.portSetup(spec.name, "not a vhost-user port")
+        }
         self.index = index
         self.spec = spec
-        guard case .vhostUser(let path, let mode, _) = spec.kind else { throw EngineError.portSetup(spec.name, "not a vhost-user port") }
-        switch mode {
-        case .server:
-            listener = try UnixListener(path: path)
-            state = "listening"
-        case .client:
-            state = "connecting"
+        self.engine = engine
+        maximumFrameLength = spec.mtu + 14
+        var logger = engine.logger
+        logger[metadataKey: "port"] = "\(spec.name)"
+        device = VhostUserDevice(name: spec.name, configuration: .init(queuePairs: pairs), logger: logger)
+        let mode: VhostUserEndpoint.Mode = socketMode == .server ? .server(path: path) : .client(path: path)
+        endpoint = VhostUserEndpoint(mode: mode, device: device, epoll: engine.epoll,
+                                     token: EventToken(.connection, port: index).rawValue)
+        receiveQueues = Array(repeating: nil, count: pairs)
+        transmitQueues = Array(repeating: nil, count: pairs)
+        kicks = Array(repeating: nil, count: pairs * 2)
+        calls = Array(repeating: nil, count: pairs * 2)
+        device.delegate = self
+        try endpoint.start()
+    }
+
+    var state: String {
+        if !endpoint.isConnected {
+            if case .client = endpoint.mode { return "connecting" }
+            return "listening"
+        }
+        return runningReceive.isEmpty && transmitQueues.allSatisfy({ $0 == nil }) ? "connected" : "running"
+    }
+
+    var negotiatedFeatureNames: [String] { endpoint.isConnected ? VirtioFeatures(rawValue: device.ackedFeatures.rawValue).names : [] }
+    var enabledQueuePairs: Int { runningReceive.count }
+
+    // MARK: Hot path helpers
+
+    /// The RX ring for a frame that came in on queue pair `pair` of its source: the same pair
+    /// number when the receiver runs it (keeps flows on one queue), else any running one.
+    @inline(__always)
+    func receiveTarget(forPair pair: Int) -> (queue: SplitQueue, ring: Int)? {
+        let n = runningReceive.count
+        guard n > 0 else { return nil }
+        return runningReceive[n == 1 ? 0 : pair % n]
+    }
+
+    @inline(__always)
+    func notify(ring: Int) { calls[ring]?.signal() }
+
+    // MARK: Events
+
+    func handle(event: EventToken, ready: Epoll.Events, engine: Engine) {
+        switch event.kind {
+        case .connection:
+            endpoint.handle(events: ready)
+        case .kick:
+            // Kicks only wake the engine; the rings are polled regardless. Drain so the
+            // level-triggered epoll does not spin.
+            let ring = Int(event.detail)
+            if ring < kicks.count { kicks[ring]?.drain() }
+        default:
+            break
         }
     }
 
-    var negotiatedFeatureNames: [String] { [] }
-    var enabledQueuePairs: Int { 0 }
+    func housekeeping(now: UInt32, engine: Engine) { endpoint.handleTimers() }
 
-    func handle(event: EventToken, ready: Epoll.Events, engine: Engine) {}
-    func housekeeping(now: UInt32, engine: Engine) {}
-    func close(engine: Engine) { listener?.close() }
+    func close(engine: Engine) {
+        endpoint.stop()
+    }
+
+    private func updateLinkState() {
+        _ = engine.core.setPortUp(index, !runningReceive.isEmpty || transmitQueues.contains { $0 != nil })
+        engine.rebuildTransmitRings()
+    }
+}
+
+extension VhostPort: VhostUserDeviceDelegate {
+    func ringStarted(device: VhostUserDevice, index ring: Int, configuration c: RingConfiguration) {
+        let pair = c.queuePair
+        guard pair < receiveQueues.count,
+              let queue = SplitQueue(size: UInt16(truncatingIfNeeded: c.size), descriptors: c.descriptorTable,
+                                     avail: c.availableRing, used: c.usedRing, memory: c.memory,
+                                     eventIndex: c.eventIndex, lastAvailIndex: c.nextAvailableIndex,
+                                     indirectDescriptors: c.features.contains(.indirectDescriptors))
+        else {
+            engine.logger.error("ring \(ring) of \(spec.name) cannot be served (size \(c.size))")
+            return
+        }
+        headerLength = c.netHeaderLength
+        mergeable = c.mergeableRxBuffers
+        kicks[ring] = c.kick
+        calls[ring] = c.call
+        if let kick = c.kick {
+            try? engine.epoll.add(kick.rawValue, token: EventToken(.kick, port: index, detail: UInt32(ring)).rawValue)
+        }
+        if c.isReceiveQueue {
+            receiveQueues[pair] = queue
+            runningReceive = receiveQueues.enumerated().compactMap { i, q in q.map { ($0, i * 2) } }
+        } else {
+            transmitQueues[pair] = queue
+        }
+        // A ring that (re)starts may already hold work: tell the guest once, as libvhost-user does
+        // after a reconnect, so a driver waiting for an interrupt does not hang.
+        c.call?.signal()
+        updateLinkState()
+    }
+
+    func ringStopping(device: VhostUserDevice, index ring: Int) -> UInt16 {
+        let pair = ring / 2
+        guard pair < receiveQueues.count else { return 0 }
+        let queue = ring % 2 == 0 ? receiveQueues[pair] : transmitQueues[pair]
+        // Every chain popped in a burst is completed within that burst, so nothing is in flight.
+        let next = queue?.lastAvailIndex ?? 0
+        if let kick = kicks[ring] { engine.epoll.remove(kick.rawValue) }
+        kicks[ring] = nil
+        calls[ring] = nil
+        if ring % 2 == 0 {
+            receiveQueues[pair] = nil
+            runningReceive = receiveQueues.enumerated().compactMap { i, q in q.map { ($0, i * 2) } }
+        } else {
+            transmitQueues[pair] = nil
+        }
+        updateLinkState()
+        return next
+    }
+
+    func deviceDisconnected(device: VhostUserDevice) {
+        engine.logger.info("front-end disconnected", metadata: ["port": "\(spec.name)"])
+        updateLinkState()
+    }
+
+    func sendRARP(device: VhostUserDevice, mac: [UInt8]) {
+        engine.injectRARP(from: self, mac: mac)
+    }
 }
