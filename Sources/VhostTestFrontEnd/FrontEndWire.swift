@@ -16,6 +16,12 @@ public struct FrontEndReply: Equatable, Sendable {
     public var flags: UInt32
     public var payload: [UInt8]
 
+    public init(code: UInt32, flags: UInt32, payload: [UInt8]) {
+        self.code = code
+        self.flags = flags
+        self.payload = payload
+    }
+
     public var u64: UInt64? {
         payload.count == 8 ? payload.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) } : nil
     }
