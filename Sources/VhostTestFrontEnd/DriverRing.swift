@@ -1,0 +1,79 @@
+import CSwitchyard
+import LinuxIO
+
+/// The driver (guest) side of one split virtqueue in `GuestRAM`: descriptor table, available and
+/// used rings, one fixed buffer per descriptor, and the kick/call eventfds.
+/// Chains are single descriptors (enough to play a virtio-net driver); the buffer of descriptor `i`
+/// is `buffers[i]`.
+public final class DriverRing {
+    public let index: Int
+    public let size: Int
+    public let descriptorTable: GuestRAM.Block
+    public let availableRing: GuestRAM.Block
+    public let usedRing: GuestRAM.Block
+    public let buffers: [GuestRAM.Block]
+    public let kick: EventFD
+    public let call: EventFD
+    /// Driver-side event idx: the driver publishes used_event after consuming.
+    public var eventIndex = false
+
+    private var freeDescriptors: [UInt16]
+    private var availIdx: UInt16 = 0
+    private var lastUsed: UInt16 = 0
+
+    /// Ring areas go into region `ringRegion`, buffers into the other one, so a GPA/UVA mix-up in
+    /// the back-end touches the wrong region.
+    public init(ram: GuestRAM, index: Int, size: Int, bufferSize: Int, ringRegion: Int) throws {
+        self.index = index
+        self.size = size
+        descriptorTable = try ram.allocate(16 * size, alignment: 16, region: ringRegion)
+        availableRing = try ram.allocate(6 + 2 * size, alignment: 64, region: ringRegion)
+        usedRing = try ram.allocate(6 + 8 * size, alignment: 64, region: ringRegion)
+        for block in [descriptorTable, availableRing, usedRing] { block.pointer.initializeMemory(as: UInt8.self, repeating: 0, count: block.length) }
+        buffers = try (0..<size).map { _ in try ram.allocate(bufferSize, alignment: 64, region: 1 - ringRegion) }
+        kick = try EventFD()
+        call = try EventFD()
+        freeDescriptors = (0..<UInt16(size)).reversed().map { $0 }
+    }
+
+    public var freeCount: Int { freeDescriptors.count }
+    public var availableIndex: UInt16 { availIdx }
+    public var usedIndex: UInt16 { csy_load_acquire_u16(usedRing.pointer + 2) }
+
+    /// Makes descriptor `d` (its whole buffer, or `length` bytes) available.
+    @discardableResult
+    public func post(length: Int? = nil, writable: Bool) throws -> UInt16 {
+        guard let d = freeDescriptors.popLast() else { throw TestFrontEndError.ringFull }
+        let buffer = buffers[Int(d)]
+        let desc = descriptorTable.pointer + 16 * Int(d)
+        desc.storeBytes(of: buffer.gpa.littleEndian, toByteOffset: 0, as: UInt64.self)
+        desc.storeBytes(of: UInt32(length ?? buffer.length).littleEndian, toByteOffset: 8, as: UInt32.self)
+        desc.storeBytes(of: (writable ? UInt16(2) : 0).littleEndian, toByteOffset: 12, as: UInt16.self)
+        desc.storeBytes(of: UInt16(0), toByteOffset: 14, as: UInt16.self)
+        let slot = Int(availIdx) & (size - 1)
+        availableRing.pointer.storeBytes(of: d.littleEndian, toByteOffset: 4 + 2 * slot, as: UInt16.self)
+        availIdx &+= 1
+        // The entry and descriptor must be visible before the index that publishes them.
+        csy_store_release_u16(availableRing.pointer + 2, availIdx)
+        return d
+    }
+
+    /// The next completed chain: (descriptor id, bytes written), or nil if none.
+    public func popUsed() -> (id: UInt16, length: UInt32)? {
+        guard usedIndex != lastUsed else { return nil }
+        let slot = Int(lastUsed) & (size - 1)
+        let elem = usedRing.pointer + 4 + 8 * slot
+        let id = UInt32(littleEndian: elem.load(fromByteOffset: 0, as: UInt32.self))
+        let len = UInt32(littleEndian: elem.load(fromByteOffset: 4, as: UInt32.self))
+        lastUsed &+= 1
+        if eventIndex {
+            csy_store_release_u16(availableRing.pointer + 4 + 2 * size, lastUsed)
+        }
+        guard id < UInt32(size) else { return nil }
+        freeDescriptors.append(UInt16(id))
+        return (UInt16(id), len)
+    }
+
+    /// Chains made available and not yet returned.
+    public var inFlight: Int { size - freeDescriptors.count }
+}

@@ -1,0 +1,74 @@
+import LinuxIO
+
+/// Guest RAM for the test front-end: one memfd holding two regions, laid out so that mixing up
+/// address spaces fails loudly. With `.qemu`, region 0 (GPA 0) sits in the *second* half of the
+/// file and of the front-end's mapping, region 1 (GPA 4 GiB) in the first half, so GPA ≠ UVA, the
+/// UVA order differs from the GPA order, and one region has a non-zero mmap offset. With
+/// `.identity` (DPDK virtio-user) GPA == UVA.
+public final class GuestRAM {
+    public enum Layout: Sendable { case qemu, identity }
+
+    public struct Region: Equatable {
+        public var guestPhysicalAddress: UInt64
+        public var size: Int
+        public var userspaceAddress: UInt64
+        public var mmapOffset: UInt64
+        /// The front-end's pointer to the region's first byte.
+        public var base: UnsafeMutableRawPointer
+    }
+
+    /// A block of guest memory as the driver knows it.
+    public struct Block {
+        public var gpa: UInt64
+        public var uva: UInt64
+        public var pointer: UnsafeMutableRawPointer
+        public var length: Int
+    }
+
+    public let file: OwnedFileDescriptor
+    public let mapping: MappedRegion
+    public let regions: [Region]
+    private var cursors: [Int]
+
+    public init(regionSize: Int = 4 << 20, layout: Layout = .qemu, name: String = "guest-ram") throws {
+        file = try Memfd.create(name: name, size: 2 * regionSize)
+        mapping = try MappedRegion(descriptor: file.rawValue, length: 2 * regionSize)
+        let low = mapping.base
+        let high = mapping.base + regionSize
+        func uva(_ p: UnsafeMutableRawPointer) -> UInt64 { UInt64(UInt(bitPattern: p)) }
+        switch layout {
+        case .qemu:
+            regions = [
+                Region(guestPhysicalAddress: 0, size: regionSize, userspaceAddress: uva(high),
+                       mmapOffset: UInt64(regionSize), base: high),
+                Region(guestPhysicalAddress: 0x1_0000_0000, size: regionSize, userspaceAddress: uva(low),
+                       mmapOffset: 0, base: low),
+            ]
+        case .identity:
+            regions = [
+                Region(guestPhysicalAddress: uva(low), size: regionSize, userspaceAddress: uva(low), mmapOffset: 0, base: low),
+                Region(guestPhysicalAddress: uva(high), size: regionSize, userspaceAddress: uva(high),
+                       mmapOffset: UInt64(regionSize), base: high),
+            ]
+        }
+        cursors = [0, 0]
+    }
+
+    /// Bump allocation inside one region (zeroed memory: the memfd starts zeroed and nothing is freed).
+    public func allocate(_ length: Int, alignment: Int = 64, region: Int) throws -> Block {
+        let r = regions[region]
+        let start = (cursors[region] + alignment - 1) / alignment * alignment
+        guard start + length <= r.size else { throw TestFrontEndError.outOfGuestMemory }
+        cursors[region] = start + length
+        return Block(gpa: r.guestPhysicalAddress + UInt64(start), uva: r.userspaceAddress + UInt64(start),
+                     pointer: r.base + start, length: length)
+    }
+
+    /// The front-end's pointer for a guest-physical range, or nil if it is not inside one region.
+    public func pointer(gpa: UInt64, length: Int) -> UnsafeMutableRawPointer? {
+        for r in regions where gpa >= r.guestPhysicalAddress && gpa - r.guestPhysicalAddress + UInt64(length) <= UInt64(r.size) {
+            return r.base + Int(gpa - r.guestPhysicalAddress)
+        }
+        return nil
+    }
+}

@@ -1,1 +1,0 @@
-// VhostTestFrontEnd: placeholder until its first type lands.

@@ -1,1 +1,0 @@
-// VhostUser: placeholder until its first type lands.

@@ -1,0 +1,136 @@
+import CSwitchyard
+import LinuxIO
+
+extension VhostUserDevice {
+    func checkedIndex(_ raw: UInt32) -> Int? {
+        Int(raw) < rings.count ? Int(raw) : nil
+    }
+
+    func setRingSize(_ s: VringState) -> HandlerResult {
+        guard let i = checkedIndex(s.index) else { return .refused("ring \(s.index) does not exist") }
+        guard VhostUserRing.isValidSize(s.num) else { return .refused("ring size \(s.num) is not a power of two in 1...32768") }
+        guard !rings[i].started else { return .refused("ring \(i) is running") }
+        rings[i].size = Int(s.num)
+        return .done
+    }
+
+    /// Stores the UVAs; they are translated each time the ring starts. If the table is already there,
+    /// an address outside it is refused now rather than leaving a ring that silently never starts.
+    func setRingAddress(_ a: VringAddress) -> HandlerResult {
+        guard let i = checkedIndex(a.index) else { return .refused("ring \(a.index) does not exist") }
+        guard a.flags & ~VringAddress.logFlag == 0 else { return .refused("unknown vring address flags 0x\(String(a.flags, radix: 16))") }
+        update(i) { $0.address = a }
+        if rings[i].size > 0, memory.count > 0, translate(i) == nil {
+            return .refused("ring \(i) addresses are not inside guest memory (or misaligned)")
+        }
+        return .done
+    }
+
+    func setRingBase(_ s: VringState) -> HandlerResult {
+        guard let i = checkedIndex(s.index) else { return .refused("ring \(s.index) does not exist") }
+        // Split rings only: bits 16–31 belong to the packed-ring encoding, which we do not offer.
+        guard s.num <= 0xFFFF else { return .refused("ring base 0x\(String(s.num, radix: 16)) is a packed-ring value") }
+        guard !rings[i].started else { return .refused("ring \(i) is running") }
+        rings[i].base = UInt16(s.num)
+        return .done
+    }
+
+    /// Stops the ring (notes §3.3): the datapath completes what it popped and reports its index.
+    /// Kick and call are dropped like libvhost-user and DPDK do; the front-end sends new ones.
+    func getRingBase(_ s: VringState) -> HandlerResult {
+        guard let i = checkedIndex(s.index) else { return .refused("ring \(s.index) does not exist") }
+        if rings[i].started { stop(i) }
+        rings[i].kickInstalled = false
+        rings[i].kick = nil
+        rings[i].call = nil
+        return .reply(.vringState(VringState(index: s.index, num: UInt32(rings[i].base))))
+    }
+
+    func setRingNotifier(_ request: VhostUserRequest, _ raw: UInt64, _ m: inout VhostUserMessage) -> HandlerResult {
+        // The codec has checked the word and that the fd count matches NOFD.
+        guard let word = VringDescriptorWord(raw) else { return .refused("bad vring fd word") }
+        let fd = m.takeDescriptor()
+        guard let i = checkedIndex(word.index) else {
+            fd?.close()
+            return .refused("ring \(word.index) does not exist")
+        }
+        let event = fd.map { EventFD(adopting: $0) }
+        switch request {
+        case .setVringKick:
+            // NOFD: no kicks will come, the datapath polls the ring.
+            update(i) { $0.kick = event; $0.kickInstalled = true }
+        case .setVringCall:
+            update(i) { $0.call = event }
+        default:
+            rings[i].error = event
+        }
+        return .done
+    }
+
+    func setRingEnabled(_ s: VringState) -> HandlerResult {
+        guard let i = checkedIndex(s.index) else { return .refused("ring \(s.index) does not exist") }
+        guard s.num <= 1 else { return .refused("enable value \(s.num)") }
+        let enable = s.num == 1
+        guard rings[i].enabled != enable else { return .done }
+        update(i) { $0.enabled = enable }
+        return .done
+    }
+
+    /// Applies a change to one ring: a started ring is stopped first and restarted afterwards if it
+    /// is still runnable, so the datapath always holds a consistent configuration.
+    func update(_ i: Int, _ change: (inout VhostUserRing) -> Void) {
+        if rings[i].started { stop(i) }
+        change(&rings[i])
+        startIfRunnable(i)
+    }
+
+    func stop(_ i: Int) {
+        guard rings[i].started else { return }
+        rings[i].started = false
+        if let delegate {
+            rings[i].base = delegate.ringStopping(device: self, index: i)
+        }
+        logger.debug("ring \(i) stopped at \(rings[i].base)")
+    }
+
+    /// Runnable = kick installed (or NOFD) && addresses translate && enabled (notes §3.2).
+    func startIfRunnable(_ i: Int) {
+        guard isConnected, !rings[i].started, rings[i].kickInstalled, rings[i].enabled,
+              let p = translate(i) else { return }
+        let ring = rings[i]
+        // After a reconnect the front-end's base may disagree with the used index in guest memory
+        // (QEMU falls back to used->idx, DPDK sends 0). Resume where the used ring is, like DPDK and
+        // libvhost-user: chains the guest posted and we never completed are then processed again.
+        let usedIndex = csy_load_acquire_u16(p.used + 2)
+        var next = ring.base
+        if next != usedIndex {
+            logger.info("ring \(i): base \(next) differs from used index \(usedIndex); resuming at \(usedIndex)")
+            next = usedIndex
+        }
+        rings[i].base = next
+        rings[i].started = true
+        let features = ackedFeatures
+        let config = RingConfiguration(
+            index: i, size: ring.size, descriptorTable: p.descriptors, availableRing: p.available, usedRing: p.used,
+            nextAvailableIndex: next, usedIndex: usedIndex, kick: ring.kick, call: ring.call,
+            eventIndex: features.contains(.eventIndex), netHeaderLength: features.netHeaderLength,
+            mergeableRxBuffers: features.contains(.mergeableRxBuffers), features: features, memory: memory)
+        logger.debug("ring \(i) started: size \(ring.size), next avail \(next)")
+        delegate?.ringStarted(device: self, index: i, configuration: config)
+    }
+
+    /// The three ring areas as our pointers, each entirely inside one region and aligned as the
+    /// split-ring layout requires (desc 16, avail 2, used 4); nil otherwise.
+    func translate(_ i: Int) -> (descriptors: UnsafeMutableRawPointer, available: UnsafeMutableRawPointer,
+                                 used: UnsafeMutableRawPointer)? {
+        let ring = rings[i]
+        guard ring.size > 0, let a = ring.address else { return nil }
+        guard a.descriptorUVA % 16 == 0, a.availableUVA % 2 == 0, a.usedUVA % 4 == 0 else { return nil }
+        let eventBytes = ackedFeatures.contains(.eventIndex) ? 2 : 0
+        guard let d = memory.pointer(userspace: a.descriptorUVA, length: 16 * ring.size),
+              let av = memory.pointer(userspace: a.availableUVA, length: 4 + 2 * ring.size + eventBytes),
+              let u = memory.pointer(userspace: a.usedUVA, length: 4 + 8 * ring.size + eventBytes)
+        else { return nil }
+        return (d, av, u)
+    }
+}

@@ -1,0 +1,138 @@
+import GuestMemory
+import LinuxIO
+import Logging
+
+/// One virtio-net device as a vhost-user back-end: negotiation, memory table, ring lifecycle.
+/// It consumes validated messages (from `VhostUserEndpoint`) and tells its delegate — the datapath
+/// — when rings start and stop. Not thread-safe by design: the engine thread owns it.
+public final class VhostUserDevice {
+    public struct Configuration: Sendable {
+        /// Queue pairs offered (GET_QUEUE_NUM); the device has 2·queuePairs rings.
+        public var queuePairs: Int
+        /// virtio features offered in GET_FEATURES (bit 30 is always added).
+        public var features: VhostNetFeatures
+        public var protocolFeatures: VhostUserProtocolFeatures
+        /// GET_MAX_MEM_SLOTS; also the region capacity of the memory table.
+        public var maxMemorySlots: Int
+        /// NET_SET_MTU values accepted (DPDK's range).
+        public var mtuRange: ClosedRange<Int>
+
+        public init(queuePairs: Int = 1, features: VhostNetFeatures = .defaultOffer,
+                    protocolFeatures: VhostUserProtocolFeatures = .defaultOffer,
+                    maxMemorySlots: Int = GuestMemoryTable.defaultMaxRegions, mtuRange: ClosedRange<Int> = 68...65535) {
+            // 128 pairs: the vring index travels in 8 bits in SET_VRING_KICK/CALL/ERR (256 rings).
+            self.queuePairs = min(max(queuePairs, 1), 128)
+            self.features = features.union(.protocolFeatures)
+            self.protocolFeatures = protocolFeatures
+            self.maxMemorySlots = max(maxMemorySlots, VhostUserCodec.maxRegionsPerTable)
+            self.mtuRange = mtuRange
+        }
+    }
+
+    /// What the endpoint does after a message.
+    public enum Response: Equatable {
+        case none
+        case reply([UInt8])
+        /// Close the connection (the message was a protocol violation we cannot answer).
+        case close(reason: String)
+    }
+
+    public let name: String
+    public let configuration: Configuration
+    public weak var delegate: VhostUserDeviceDelegate?
+    public var logger: Logger
+
+    public internal(set) var isConnected = false
+    public internal(set) var ackedFeatures: VhostNetFeatures = []
+    var featuresAcked = false
+    var featuresRejected = false
+    public internal(set) var protocolFeatures: VhostUserProtocolFeatures = []
+    public internal(set) var status: UInt8 = 0
+    public internal(set) var mtu: Int?
+    /// Guest RAM of the connected front-end. Replaced by SET_MEM_TABLE (the old table is emptied,
+    /// i.e. unmapped, at once, even if someone still holds a reference).
+    public internal(set) var memory: GuestMemoryTable
+    var rings: [VhostUserRing]
+
+    public init(name: String, configuration: Configuration = Configuration(),
+                delegate: VhostUserDeviceDelegate? = nil, logger: Logger? = nil) {
+        self.name = name
+        self.configuration = configuration
+        self.delegate = delegate
+        var log = logger ?? Logger(label: "switchyard.vhost-user")
+        log[metadataKey: "port"] = "\(name)"
+        self.logger = log
+        memory = GuestMemoryTable(maxRegions: configuration.maxMemorySlots)
+        rings = Array(repeating: VhostUserRing(), count: 2 * configuration.queuePairs)
+    }
+
+    public var ringCount: Int { rings.count }
+
+    /// The header length and ring options follow from the acked features (notes §6.1).
+    public var netHeaderLength: Int { ackedFeatures.netHeaderLength }
+
+    /// Handles one request and says what to send back. Implements the reply rules of notes §1.7:
+    /// requests that always reply answer with their payload; others get a REPLY_ACK u64 (0 = done)
+    /// when asked for one and REPLY_ACK is negotiated. A request we must refuse is nacked when the
+    /// front-end asked for an ack; otherwise the connection closes, because the front-end would go
+    /// on believing in a state we do not have.
+    public func handle(_ message: VhostUserMessage) -> Response {
+        var message = message
+        let code = message.code
+        let result = dispatch(&message)
+        // Whatever the handler did not take (an fd on a refused or ignored request) closes here.
+        message.descriptors.forEach { $0.close() }
+        let alwaysReplies = message.request?.alwaysReplies ?? false
+        let ackWanted = message.needsReply && protocolFeatures.contains(.replyAck)
+        switch result {
+        case .reply(let payload):
+            return .reply(VhostUserCodec.encodeReply(to: code, payload: payload))
+        case .done:
+            return ackWanted && !alwaysReplies ? .reply(VhostUserCodec.encodeReply(to: code, payload: .u64(0))) : .none
+        case .refused(let reason):
+            if ackWanted && !alwaysReplies {
+                logger.warning("refused \(requestName(code)): \(reason)")
+                return .reply(VhostUserCodec.encodeReply(to: code, payload: .u64(1)))
+            }
+            return .close(reason: "\(requestName(code)): \(reason)")
+        }
+    }
+
+    enum HandlerResult {
+        case done
+        case reply(VhostUserPayload)
+        case refused(String)
+    }
+
+    private func dispatch(_ m: inout VhostUserMessage) -> HandlerResult {
+        guard let request = m.request else { return .refused("unknown request code") }
+        switch (request, m.payload) {
+        case (.getFeatures, _): return .reply(.u64(configuration.features.rawValue))
+        case (.setFeatures, .u64(let v)): return setFeatures(v)
+        case (.setOwner, _): return .done
+        case (.resetOwner, _): return resetOwner()
+        case (.getProtocolFeatures, _): return .reply(.u64(configuration.protocolFeatures.rawValue))
+        case (.setProtocolFeatures, .u64(let v)): return setProtocolFeatures(v)
+        case (.getQueueNum, _): return .reply(.u64(UInt64(configuration.queuePairs)))
+        case (.getMaxMemSlots, _): return .reply(.u64(UInt64(configuration.maxMemorySlots)))
+        case (.setMemTable, .memoryTable(let regions)): return setMemoryTable(regions, &m)
+        case (.addMemReg, .singleRegion(let region)): return addRegion(region, &m)
+        case (.remMemReg, .singleRegion(let region)): return removeRegion(region)
+        case (.setVringNum, .vringState(let s)): return setRingSize(s)
+        case (.setVringAddr, .vringAddress(let a)): return setRingAddress(a)
+        case (.setVringBase, .vringState(let s)): return setRingBase(s)
+        case (.getVringBase, .vringState(let s)): return getRingBase(s)
+        case (.setVringKick, .u64(let v)), (.setVringCall, .u64(let v)), (.setVringErr, .u64(let v)):
+            return setRingNotifier(request, v, &m)
+        case (.setVringEnable, .vringState(let s)): return setRingEnabled(s)
+        case (.netSetMTU, .u64(let v)): return setMTU(v)
+        case (.sendRARP, .u64(let v)): return sendRARP(v)
+        case (.setStatus, .u64(let v)): return setStatus(v)
+        case (.getStatus, _): return .reply(.u64(UInt64(reportedStatus)))
+        default:
+            // Everything else belongs to features we never offer (logging, config space, inflight,
+            // backend channel, postcopy, ...).
+            return .refused("not supported by this back-end")
+        }
+    }
+}

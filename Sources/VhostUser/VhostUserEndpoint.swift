@@ -1,0 +1,195 @@
+import LinuxIO
+import Logging
+
+/// One port's vhost-user socket, driven by the engine's epoll: it listens (server mode) or
+/// connects and keeps reconnecting (client mode), reads messages without ever blocking, and feeds
+/// them to its `VhostUserDevice`. Exactly one descriptor of it is registered in the epoll at a
+/// time (the listener while waiting, the connection while connected), always under `token`.
+///
+/// Engine contract: on an epoll event carrying `token`, call `handle(events:)`; include
+/// `nextDeadline` in the epoll timeout and call `handleTimers(now:)` when it has passed.
+public final class VhostUserEndpoint {
+    public enum Mode: Equatable, Sendable {
+        /// We listen on `path`; one front-end at a time (QEMU `-chardev socket,path=…,reconnect=1`
+        /// comes back here after either side restarts).
+        case server(path: String)
+        /// We connect to the front-end's socket (QEMU `server=on`) and retry every `retryInterval`
+        /// after a failure or a disconnect, forever.
+        case client(path: String, retryInterval: Duration = .seconds(1))
+        /// Connections are handed in with `adopt(_:)` (socketpairs, tests); no reconnect.
+        case standalone
+    }
+
+    public let mode: Mode
+    public let device: VhostUserDevice
+    public let token: UInt64
+    /// Messages handled per wakeup before yielding back to the engine (the epoll is level-triggered,
+    /// so the rest is picked up on the next turn).
+    public var maxMessagesPerWakeup = 64
+
+    private let epoll: Epoll
+    private var listener: UnixListener?
+    private var connection: UnixSocket?
+    private var assembler = MessageAssembler()
+    public private(set) var nextDeadline: ContinuousClock.Instant?
+    private var failedAttempts = 0
+
+    public init(mode: Mode, device: VhostUserDevice, epoll: Epoll, token: UInt64) {
+        self.mode = mode
+        self.device = device
+        self.epoll = epoll
+        self.token = token
+    }
+
+    deinit { stop() }
+
+    public var isConnected: Bool { connection != nil }
+    private var logger: Logger { device.logger }
+
+    /// Server: binds and listens (a bind failure is a configuration error and throws).
+    /// Client: tries to connect now; failures are retried from `handleTimers`.
+    public func start(now: ContinuousClock.Instant = .now) throws(Errno) {
+        switch mode {
+        case .server(let path):
+            let l = try UnixListener(path: path)
+            try epoll.add(l.rawValue, events: .readable, token: token)
+            listener = l
+            logger.info("listening for a vhost-user front-end", metadata: ["path": "\(path)"])
+        case .client:
+            attemptConnect(now: now)
+        case .standalone:
+            break
+        }
+    }
+
+    /// Takes over an already connected socket (made non-blocking here).
+    public func adopt(_ socket: UnixSocket) {
+        if connection != nil { drop(reason: "replaced by a new connection", now: .now) }
+        if let l = listener { epoll.remove(l.rawValue) }
+        install(socket, description: "adopted connection")
+    }
+
+    /// Closes the connection and the listener (removing its path) and stops retrying.
+    public func stop() {
+        if let c = connection {
+            epoll.remove(c.rawValue)
+            connection = nil
+            assembler.reset()
+            device.connectionClosed()
+        }
+        if let l = listener {
+            epoll.remove(l.rawValue)
+            l.close()
+            listener = nil
+        }
+        nextDeadline = nil
+    }
+
+    public func handle(events: Epoll.Events, now: ContinuousClock.Instant = .now) {
+        guard let socket = connection else {
+            if listener != nil { acceptPending() }
+            return
+        }
+        for _ in 0..<maxMessagesPerWakeup {
+            switch assembler.readNext(from: socket) {
+            case .message(let message):
+                switch device.handle(message) {
+                case .none:
+                    continue
+                case .reply(let bytes):
+                    if case .ok = socket.send(bytes) { continue }
+                    drop(reason: "reply could not be sent", now: now)
+                    return
+                case .close(let reason):
+                    logger.error("closing vhost-user connection: \(reason)")
+                    drop(reason: "protocol error", now: now)
+                    return
+                }
+            case .wouldBlock:
+                return
+            case .closed:
+                drop(reason: "front-end closed the connection", now: now)
+                return
+            case .failed(let error):
+                logger.error("closing vhost-user connection: malformed message: \(error)")
+                drop(reason: "malformed message", now: now)
+                return
+            }
+        }
+    }
+
+    public func handleTimers(now: ContinuousClock.Instant = .now) {
+        guard let deadline = nextDeadline, now >= deadline else { return }
+        nextDeadline = nil
+        attemptConnect(now: now)
+    }
+
+    private func acceptPending() {
+        guard let l = listener else { return }
+        switch l.accept() {
+        case .ok(let socket):
+            install(socket, description: "front-end connected")
+        case .wouldBlock, .closed:
+            break
+        case .error(let e):
+            logger.warning("accept failed: \(e)")
+        }
+    }
+
+    private func attemptConnect(now: ContinuousClock.Instant) {
+        guard case .client(let path, let interval) = mode, connection == nil else { return }
+        switch UnixSocket.connectNonBlocking(to: path) {
+        case .success(let socket):
+            failedAttempts = 0
+            install(socket, description: "connected to front-end")
+        case .failure(let e):
+            // One line for the first failure, then quiet retries: the front-end may be down for hours.
+            if failedAttempts == 0 {
+                logger.info("cannot connect to front-end (\(e)); retrying every \(interval)", metadata: ["path": "\(path)"])
+            } else {
+                logger.trace("connect retry failed: \(e)")
+            }
+            failedAttempts += 1
+            nextDeadline = now + interval
+        }
+    }
+
+    private func install(_ socket: UnixSocket, description: String) {
+        do {
+            try socket.descriptor.setNonBlocking()
+            try epoll.add(socket.rawValue, events: .readable, token: token)
+        } catch {
+            logger.warning("cannot watch connection: \(error)")
+            if let l = listener { try? epoll.add(l.rawValue, events: .readable, token: token) }
+            return
+        }
+        if let l = listener { epoll.remove(l.rawValue) }
+        connection = socket
+        assembler.reset()
+        logger.info("\(description)")
+        device.connectionOpened()
+    }
+
+    private func drop(reason: String, now: ContinuousClock.Instant) {
+        guard let socket = connection else { return }
+        epoll.remove(socket.rawValue)
+        connection = nil
+        assembler.reset()
+        device.connectionClosed()
+        socket.descriptor.close()
+        logger.info("front-end disconnected: \(reason)")
+        switch mode {
+        case .server:
+            // Accept the next front-end (a restarted QEMU reconnects to the same path).
+            if let l = listener {
+                do { try epoll.add(l.rawValue, events: .readable, token: token) } catch {
+                    logger.error("cannot watch listener again: \(error)")
+                }
+            }
+        case .client(_, let interval):
+            nextDeadline = now + interval
+        case .standalone:
+            break
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import LinuxIO
+
+/// The back-end's record of one ring between messages (notes §3.1). Pointers are not kept here:
+/// they are derived from the memory table each time the ring starts, so a table change can never
+/// leave a stale pointer behind.
+struct VhostUserRing {
+    var size: Int = 0
+    var address: VringAddress?
+    /// The available index to resume from (SET_VRING_BASE, or what the datapath returned at stop).
+    var base: UInt16 = 0
+    /// SET_VRING_KICK arrived (with an fd, or NOFD = poll mode). GET_VRING_BASE clears it.
+    var kickInstalled = false
+    var kick: EventFD?
+    var call: EventFD?
+    var error: EventFD?
+    var enabled = false
+    /// The delegate holds this ring (between ringStarted and ringStopping).
+    var started = false
+
+    static let maxSize = 32768
+
+    static func isValidSize(_ n: UInt32) -> Bool {
+        n >= 1 && n <= UInt32(maxSize) && n & (n - 1) == 0
+    }
+}
