@@ -17,6 +17,7 @@ final class BurstScratch {
     /// RX queues written during this turn, published and notified once at its end.
     var dirty: [SplitQueue?]
     var dirtyOwners: [VhostPort?]
+    var dirtyRings: [Int]
     var dirtyCount = 0
 
     init(maxPorts: Int) {
@@ -29,6 +30,7 @@ final class BurstScratch {
         // One entry per (port, queue) at most; sized generously once.
         dirty = Array(repeating: nil, count: maxPorts * 2)
         dirtyOwners = Array(repeating: nil, count: maxPorts * 2)
+        dirtyRings = Array(repeating: 0, count: maxPorts * 2)
     }
 
     deinit {

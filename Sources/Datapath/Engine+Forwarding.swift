@@ -49,20 +49,8 @@ extension Engine {
         }
         core.decide(ingress: source.index, frames: s.headers, count: valid, into: s.decisions, now: now)
         for n in 0..<valid {
-            let decision = s.decisions[n]
-            let chain = chains[s.chainIndex[n]]
-            let segments = tx.segments(of: chain)
-            switch decision.kind {
-            case .drop:
-                break
-            case .unicast:
-                deliver(segments, header: s.headers[n], from: source, pair: pair, to: decision.port, decision: decision)
-            case .flood:
-                let count = core.floodTargets(vlan: decision.vlan, excluding: source.index, into: s.floodTargets)
-                for t in 0..<count {
-                    deliver(segments, header: s.headers[n], from: source, pair: pair, to: s.floodTargets[t], decision: decision)
-                }
-            }
+            let segments = tx.segments(of: chains[s.chainIndex[n]])
+            forward(segments, header: s.headers[n], from: source, pair: pair, decision: s.decisions[n])
         }
         for i in 0..<popped { tx.pushUsed(head: chains[i].head, length: 0) }
         tx.publishUsed()
@@ -70,12 +58,30 @@ extension Engine {
         return popped
     }
 
+    /// Acts on one decision: nothing for a drop, one copy for unicast, a copy per port for a flood.
+    @inline(__always)
+    func forward(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, from source: VhostPort,
+                 pair: Int, decision: ForwardingDecision) {
+        switch decision.kind {
+        case .drop:
+            break
+        case .unicast:
+            deliver(segments, header: header, from: source, pair: pair, to: decision.port, decision: decision)
+        case .flood:
+            let targets = scratch.floodTargets
+            let count = core.floodTargets(vlan: decision.vlan, excluding: source.index, into: targets)
+            for t in 0..<count {
+                deliver(segments, header: header, from: source, pair: pair, to: targets[t], decision: decision)
+            }
+        }
+    }
+
     /// Copies one frame into `destination`'s RX ring, re-tagging it for the egress port's mode and
     /// giving it the receiver's own virtio-net header.
     @inline(__always)
     private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, from source: VhostPort,
                          pair: Int, to destination: UInt16, decision: ForwardingDecision) {
-        guard let target = vhostPorts[Int(destination)], let rx = target.receiveQueue(forPair: pair) else {
+        guard let target = vhostPorts[Int(destination)], let (rx, ring) = target.receiveTarget(forPair: pair) else {
             core.recordTransmitDrop(port: destination, reason: .portDown)
             return
         }
@@ -119,7 +125,7 @@ extension Engine {
         }
         rx.commitReservation()
         core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
-        markDirty(rx, owner: target)
+        markDirty(rx, ring: ring, owner: target)
     }
 
     @inline(__always)
@@ -133,15 +139,13 @@ extension Engine {
     }
 
     @inline(__always)
-    private func markDirty(_ rx: SplitQueue, owner: VhostPort) {
+    private func markDirty(_ rx: SplitQueue, ring: Int, owner: VhostPort) {
         let s = scratch
         for i in 0..<s.dirtyCount where s.dirty[i] === rx { return }
-        guard s.dirtyCount < s.dirty.count else {
-            flushReceiveRings()
-            return markDirty(rx, owner: owner)
-        }
+        if s.dirtyCount == s.dirty.count { flushReceiveRings() }
         s.dirty[s.dirtyCount] = rx
         s.dirtyOwners[s.dirtyCount] = owner
+        s.dirtyRings[s.dirtyCount] = ring
         s.dirtyCount &+= 1
     }
 
@@ -151,7 +155,7 @@ extension Engine {
         for i in 0..<s.dirtyCount {
             guard let rx = s.dirty[i], let owner = s.dirtyOwners[i] else { continue }
             rx.publishUsed()
-            if rx.needsNotification() { owner.notify(receiveQueue: rx) }
+            if rx.needsNotification() { owner.notify(ring: s.dirtyRings[i]) }
             s.dirty[i] = nil
             s.dirtyOwners[i] = nil
         }

@@ -28,6 +28,7 @@ extension Engine {
             logger.warning("uplink ports are not implemented yet; \(spec.name) (\(interface)) stays down")
         }
         ports[free] = port
+        vhostPorts[free] = port.vhost
         logger.info("port added", metadata: ["port": "\(spec.name)", "index": "\(index)"])
         return .success(())
     }
@@ -39,6 +40,8 @@ extension Engine {
         }
         port.close(engine: self)
         ports[Int(index)] = nil
+        vhostPorts[Int(index)] = nil
+        rebuildTransmitRings()
         _ = core.removePort(index)
         logger.info("port removed", metadata: ["port": "\(name)"])
         return .success(())
@@ -67,4 +70,20 @@ public struct PortRuntime: Sendable {
     public var state: String
     public var features: [String]
     public var enabledQueuePairs: Int
+}
+
+extension Engine {
+    /// Called whenever a ring starts or stops (between bursts).
+    func rebuildTransmitRings() {
+        var rings: [TransmitRing] = []
+        for case let port? in vhostPorts {
+            for (pair, queue) in port.transmitQueues.enumerated() {
+                guard let queue else { continue }
+                // The engine polls while awake: no kicks needed until it decides to sleep.
+                queue.disableNotifications()
+                rings.append(TransmitRing(queue: queue, port: port, pair: pair))
+            }
+        }
+        transmitRings = rings
+    }
 }

@@ -21,6 +21,11 @@ public final class Engine {
     let mailbox: EngineMailbox
     /// Indexed by the switch port number the core uses.
     var ports: [EnginePort?]
+    /// The same ports' vhost-user halves, by port number, for the hot path.
+    var vhostPorts: [VhostPort?]
+    /// Every running guest TX ring, flattened; rebuilt when a ring starts or stops.
+    var transmitRings: [TransmitRing] = []
+    let scratch: BurstScratch
     private var thread: PinnedThread?
     private let stopRequested = Atomic<Bool>(false)
     let clock = EngineClock()
@@ -32,6 +37,8 @@ public final class Engine {
         epoll = try Epoll(capacity: 256)
         mailbox = try EngineMailbox()
         ports = Array(repeating: nil, count: core.maxPorts)
+        vhostPorts = Array(repeating: nil, count: core.maxPorts)
+        scratch = BurstScratch(maxPorts: core.maxPorts)
         try epoll.add(mailbox.doorbell.rawValue, token: EventToken(.mailbox).rawValue)
     }
 
@@ -56,6 +63,8 @@ public final class Engine {
         thread = nil
         for case let port? in ports { port.close(engine: self) }
         ports = Array(repeating: nil, count: core.maxPorts)
+        vhostPorts = Array(repeating: nil, count: core.maxPorts)
+        transmitRings = []
     }
 
     /// Runs `body` on the engine thread between bursts and returns its result.

@@ -1,6 +1,7 @@
+import Virtio
 extension VhostUserDevice {
     func setFeatures(_ value: UInt64) -> HandlerResult {
-        let requested = VhostNetFeatures(rawValue: value)
+        let requested = VirtioFeatures(rawValue: value)
         let unoffered = requested.subtracting(configuration.features)
         guard unoffered.isEmpty else {
             featuresRejected = true
@@ -17,7 +18,7 @@ extension VhostUserDevice {
         featuresRejected = false
         logger.debug("features acked 0x\(String(value, radix: 16)), net header \(requested.netHeaderLength) bytes")
         // Spec: without VHOST_USER_F_PROTOCOL_FEATURES rings are enabled as soon as features are set.
-        if !requested.contains(.protocolFeatures) {
+        if !requested.contains(.vhostUserProtocolFeatures) {
             for i in rings.indices where !rings[i].enabled {
                 rings[i].enabled = true
                 startIfRunnable(i)

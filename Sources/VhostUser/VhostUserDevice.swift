@@ -1,3 +1,4 @@
+import Virtio
 import GuestMemory
 import LinuxIO
 import Logging
@@ -10,19 +11,19 @@ public final class VhostUserDevice {
         /// Queue pairs offered (GET_QUEUE_NUM); the device has 2·queuePairs rings.
         public var queuePairs: Int
         /// virtio features offered in GET_FEATURES (bit 30 is always added).
-        public var features: VhostNetFeatures
+        public var features: VirtioFeatures
         public var protocolFeatures: VhostUserProtocolFeatures
         /// GET_MAX_MEM_SLOTS; also the region capacity of the memory table.
         public var maxMemorySlots: Int
         /// NET_SET_MTU values accepted (DPDK's range).
         public var mtuRange: ClosedRange<Int>
 
-        public init(queuePairs: Int = 1, features: VhostNetFeatures = .defaultOffer,
+        public init(queuePairs: Int = 1, features: VirtioFeatures = .defaultOffer,
                     protocolFeatures: VhostUserProtocolFeatures = .defaultOffer,
                     maxMemorySlots: Int = GuestMemoryTable.defaultMaxRegions, mtuRange: ClosedRange<Int> = 68...65535) {
             // 128 pairs: the vring index travels in 8 bits in SET_VRING_KICK/CALL/ERR (256 rings).
             self.queuePairs = min(max(queuePairs, 1), 128)
-            self.features = features.union(.protocolFeatures)
+            self.features = features.union(.vhostUserProtocolFeatures)
             self.protocolFeatures = protocolFeatures
             self.maxMemorySlots = max(maxMemorySlots, VhostUserCodec.maxRegionsPerTable)
             self.mtuRange = mtuRange
@@ -43,7 +44,7 @@ public final class VhostUserDevice {
     public var logger: Logger
 
     public internal(set) var isConnected = false
-    public internal(set) var ackedFeatures: VhostNetFeatures = []
+    public internal(set) var ackedFeatures: VirtioFeatures = []
     var featuresAcked = false
     var featuresRejected = false
     public internal(set) var protocolFeatures: VhostUserProtocolFeatures = []

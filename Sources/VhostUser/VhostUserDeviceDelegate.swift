@@ -1,3 +1,4 @@
+import Virtio
 import GuestMemory
 import LinuxIO
 
@@ -30,7 +31,7 @@ public struct RingConfiguration {
     public let netHeaderLength: Int
     public let mergeableRxBuffers: Bool
     /// All features the driver acked (the datapath decides offload paths from these once).
-    public let features: VhostNetFeatures
+    public let features: VirtioFeatures
     /// The device's guest memory, for descriptor GPAs. Never mutated while the ring is started:
     /// a memory change stops every ring first.
     public let memory: GuestMemoryTable

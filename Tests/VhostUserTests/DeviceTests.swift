@@ -1,3 +1,4 @@
+import Virtio
 import LinuxIO
 import Testing
 import VhostTestFrontEnd
@@ -41,7 +42,7 @@ extension VhostUserTests {
         let d = device()
         let features = try #require(reply(d.handle(message(.getFeatures)))?.u64)
         #expect(features & (1 << 30) != 0)
-        #expect(features == VhostNetFeatures.defaultOffer.rawValue)
+        #expect(features == VirtioFeatures.defaultOffer.rawValue)
         let proto = try #require(reply(d.handle(message(.getProtocolFeatures)))?.u64)
         #expect(proto == VhostUserProtocolFeatures.defaultOffer.rawValue)
         #expect(proto & (1 << 1) == 0, "LOG_SHMFD must not be offered before SET_LOG_BASE exists")
@@ -67,7 +68,7 @@ extension VhostUserTests {
         _ = d.handle(message(.setProtocolFeatures, .u64(VhostUserProtocolFeatures.replyAck.rawValue)))
         #expect(reply(d.handle(message(.setFeatures, .u64(1 << 34), needReply: true)))?.u64 == 1)
         #expect(d.ackedFeatures == [])
-        let ok = VhostNetFeatures([.version1, .protocolFeatures]).rawValue
+        let ok = VirtioFeatures([.version1, .vhostUserProtocolFeatures]).rawValue
         #expect(reply(d.handle(message(.setFeatures, .u64(ok), needReply: true)))?.u64 == 0)
         #expect(d.netHeaderLength == 12)
     }
@@ -77,8 +78,8 @@ extension VhostUserTests {
         guard case .close = d.handle(message(.setProtocolFeatures, .u64(1 << 5))) else { Issue.record("BACKEND_REQ accepted"); return }
     }
 
-    @Test(arguments: [(VhostNetFeatures.version1, 12), (VhostNetFeatures.mergeableRxBuffers, 12), (VhostNetFeatures(), 10), (VhostNetFeatures.eventIndex, 10)])
-    func derivesNetHeaderLength(features: VhostNetFeatures, length: Int) {
+    @Test(arguments: [(VirtioFeatures.version1, 12), (VirtioFeatures.mergeableRxBuffers, 12), (VirtioFeatures(), 10), (VirtioFeatures.eventIndex, 10)])
+    func derivesNetHeaderLength(features: VirtioFeatures, length: Int) {
         #expect(features.netHeaderLength == length)
     }
 

@@ -1,0 +1,28 @@
+import GuestMemory
+import SwitchCore
+
+extension Engine {
+    /// SEND_RARP (a migrated guest without GUEST_ANNOUNCE): broadcast a RARP frame from `mac` as if
+    /// the guest had sent it, so the FDB and the physical network learn its new location
+    /// (notes §7.3; the frame DPDK's rte_net_make_rarp_packet builds).
+    func injectRARP(from port: VhostPort, mac: [UInt8]) {
+        guard mac.count == 6 else { return }
+        var frame = [UInt8](repeating: 0, count: port.headerLength + 60)
+        let h = port.headerLength
+        for i in 0..<6 { frame[h + i] = 0xFF; frame[h + 6 + i] = mac[i] }
+        let body: [UInt8] = [0x80, 0x35, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x03]
+        for (i, b) in body.enumerated() { frame[h + 12 + i] = b }
+        for i in 0..<6 { frame[h + 22 + i] = mac[i]; frame[h + 32 + i] = mac[i] }
+        frame.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var segment = GuestSegment(base: base, length: raw.count)
+            withUnsafePointer(to: &segment) { seg in
+                let segments = UnsafeBufferPointer(start: seg, count: 1)
+                let header = FrameHeader.parse(UnsafeRawPointer(base + h), length: 60)
+                let decision = core.decide(ingress: port.index, frame: header, now: clock.now)
+                forward(segments, header: header, from: port, pair: 0, decision: decision)
+            }
+        }
+        flushReceiveRings()
+    }
+}

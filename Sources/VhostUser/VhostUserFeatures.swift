@@ -1,0 +1,50 @@
+import Virtio
+
+extension VirtioFeatures {
+    /// What a plain (no offload) switch port offers (notes §6.2). VIRTIO_NET_F_STATUS is left out:
+    /// it is not in QEMU's vhost-net feature list (QEMU decides it alone and never passes it in
+    /// SET_FEATURES) and DPDK virtio-user strips it, so offering it would change nothing.
+    /// GUEST_ANNOUNCE is offered so a migrated guest announces itself (it needs CTRL_VQ, which the
+    /// front-end handles).
+    public static let defaultOffer: VirtioFeatures = [
+        .version1, .mergeableRxBuffers, .eventIndex, .indirectDescriptors, .anyLayout, .multiqueue,
+        .mtu, .guestAnnounce, .vhostUserProtocolFeatures,
+    ]
+}
+
+/// vhost-user protocol feature bits (GET/SET_PROTOCOL_FEATURES, notes §2.2).
+public struct VhostUserProtocolFeatures: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    private init(bit: UInt64) { rawValue = 1 << bit }
+
+    public static let multiqueue = VhostUserProtocolFeatures(bit: 0)
+    public static let logSharedMemory = VhostUserProtocolFeatures(bit: 1)
+    public static let rarp = VhostUserProtocolFeatures(bit: 2)
+    public static let replyAck = VhostUserProtocolFeatures(bit: 3)
+    public static let mtu = VhostUserProtocolFeatures(bit: 4)
+    public static let backendRequests = VhostUserProtocolFeatures(bit: 5)
+    public static let crossEndian = VhostUserProtocolFeatures(bit: 6)
+    public static let config = VhostUserProtocolFeatures(bit: 9)
+    public static let inflightSharedMemory = VhostUserProtocolFeatures(bit: 12)
+    public static let resetDevice = VhostUserProtocolFeatures(bit: 13)
+    public static let inbandNotifications = VhostUserProtocolFeatures(bit: 14)
+    public static let configureMemorySlots = VhostUserProtocolFeatures(bit: 15)
+    public static let status = VhostUserProtocolFeatures(bit: 16)
+
+    /// What we implement. LOG_SHMFD waits for dirty logging (SET_LOG_BASE); without it QEMU adds a
+    /// migration blocker, which is the honest answer until then.
+    public static let defaultOffer: VhostUserProtocolFeatures = [
+        .multiqueue, .replyAck, .mtu, .rarp, .configureMemorySlots, .status,
+    ]
+}
+
+/// virtio device status bits (SET/GET_STATUS).
+public enum VirtioDeviceStatus {
+    public static let acknowledge: UInt8 = 1
+    public static let driver: UInt8 = 2
+    public static let driverOK: UInt8 = 4
+    public static let featuresOK: UInt8 = 8
+    public static let needsReset: UInt8 = 64
+    public static let failed: UInt8 = 128
+}
