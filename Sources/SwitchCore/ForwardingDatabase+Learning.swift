@@ -8,6 +8,7 @@ extension ForwardingDatabase {
         var i = homeSlot(key)
         while true {
             let k = slots[i].key
+            if k == 0 { break }
             if k == key {
                 if slots[i].port == port {
                     // Skip the store when unchanged: keeps the line clean for other readers.
@@ -16,7 +17,6 @@ extension ForwardingDatabase {
                 }
                 return move(slot: i, to: port, now: now)
             }
-            if k == 0 { break }
             i = (i &+ 1) & slotMask
         }
         return insertNew(key: key, emptySlot: i, port: port, now: now)
