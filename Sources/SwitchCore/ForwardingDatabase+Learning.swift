@@ -74,7 +74,7 @@ extension ForwardingDatabase {
     }
 
     /// Removes one dynamic entry of the port with the most dynamic entries (ties: lowest index).
-    /// Among the first few of that port's entries met from a rotating cursor, the least recently
+    /// Of the first two of that port's entries met from a rotating cursor, the less recently
     /// seen goes — sampled LRU, bounded work even under a MAC flood.
     func evictOne(now: UInt32) -> Bool {
         var victimPort = -1
@@ -84,7 +84,7 @@ extension ForwardingDatabase {
             victimPort = p
         }
         guard victimPort >= 0 else { return false }
-        let samples = 4
+        let samples = 2
         var found = 0
         var best = -1
         var bestAge: UInt32 = 0

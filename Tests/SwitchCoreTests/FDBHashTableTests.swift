@@ -50,6 +50,9 @@ import Testing
         #expect(fdb.learn(vlan: 1, mac: .broadcast, port: 1, now: 0) == .rejected)
         #expect(fdb.learn(vlan: 0, mac: station(1), port: 1, now: 0) == .rejected)
         #expect(fdb.learn(vlan: 1, mac: station(1), port: 4, now: 0) == .rejected)
+        // VLAN 0 + MAC 0 hashes to key 0, the empty-slot marker: must not match an empty slot.
+        #expect(fdb.learn(vlan: 0, mac: .zero, port: 1, now: 0) == .rejected)
+        #expect(fdb.lookup(vlan: 0, mac: .zero) == nil)
         #expect(fdb.count == 0)
     }
 }

@@ -71,4 +71,16 @@ import SwitchCore
         #expect(engine.isPortUp(1) == false)
         #expect(engine.counters(port: 1)?.receivedFrames == 1)
     }
+
+    @Test func staticEntriesConfiguredBeforeTheirPortSurviveItsAddition() throws {
+        let engine = makeEngine()
+        try engine.fdb.addStatic(vlan: 10, mac: station(1), port: 2)
+        try engine.fdb.addStatic(vlan: 20, mac: station(2), port: 2)
+        try engine.addPort(1, name: "a", mode: .access(vlan: 10))
+        // Unicast to a port that does not exist yet is dropped, never sent.
+        #expect(engine.send(frame(from: station(9), to: station(1)), on: 1).action == .drop(.portDown))
+        try engine.addPort(2, name: "b", mode: .access(vlan: 10))
+        #expect(engine.send(frame(from: station(9), to: station(1)), on: 1).action == .unicast(2))
+        #expect(engine.fdb.lookup(vlan: 20, mac: station(2)) == nil) // VLAN 20 is not carried
+    }
 }
