@@ -2,10 +2,11 @@
 # harness-selftest.sh — proves the real-peer harness (lib/) with DPDK testpmd's own vhost back-end
 # (net_vhost, io forwarding = a wire) standing in for Switchyard:
 #
-#   g1 ──v0.sock──┐                          g3 (QEMU as socket server, 2 queue pairs)
-#                 sw (testpmd net_vhost, io)       │ g3.sock (net_vhost client=1)
-#   g2 ──v1.sock──┘                          sw2 (testpmd net_vhost, io) ──vu.sock── tp (virtio-user)
+#   g1 ──v0.sock── port 0 ┐                              ┌ port 2 ── g3.sock ── g3 (QEMU is the
+#                         sw (testpmd net_vhost, io: ports 0<->1, 2<->3)       socket server, 2 queues)
+#   g2 ──v1.sock── port 1 ┘                              └ port 3 ── vu.sock ── tp (testpmd virtio-user)
 #
+# One switch process: each testpmd forwarding core busy-polls a whole CPU.
 # Checks print one PASS/FAIL line each; the summary is "N passed, M failed"; exit status 1 on failure.
 # Needs root. SY_KEEP_LOGS=1 keeps the run directory for inspection.
 
@@ -35,18 +36,20 @@ check "hugepages for virtio-user are available" testpmd_hugepages_ensure 256
 
 # The back-ends listen before the clients start (QEMU 7.2 with reconnect=1 still gives up at start-up
 # when the socket does not exist yet).
-testpmd_vhost_args "sy-sw-$$" "$D/v0.sock" "$D/v1.sock"
-testpmd_start sw "${SY_TP_ARGS[@]}" -- --forward-mode=io -a
-check "stand-in switch (testpmd net_vhost) starts" testpmd_wait_ready sw 60
+sw_start() {
+    testpmd_vhost_args "sy-sw-$$" "$D/v0.sock,queues=2" "$D/v1.sock,queues=2" \
+        "$D/g3.sock,client=1,queues=2" "$D/vu.sock,queues=2"
+    testpmd_start sw "${SY_TP_ARGS[@]}" -- --forward-mode=io --rxq=2 --txq=2 -a
+    testpmd_wait_ready sw 60
+}
+check "stand-in switch (testpmd net_vhost) starts" sw_start
 [ "$failed" -eq 0 ] || finish
 
 t_boot=$SECONDS
 guest_boot g1 52:54:00:5e:00:01 "$D/v0.sock" client "sy.ip=10.0.0.1/24"
 guest_boot g2 52:54:00:5e:00:02 "$D/v1.sock" client "sy.ip=10.0.0.2/24 sy.vlan=10:10.0.10.2/24"
 SY_GUEST_QUEUES=2 SY_GUEST_SMP=1 guest_boot g3 52:54:00:5e:00:03 "$D/g3.sock" server "sy.ip=10.0.1.3/24"
-# QEMU as server waits in its netdev set-up for the back-end: sw2 connects to it (client=1).
-testpmd_vhost_args "sy-sw2-$$" "$D/g3.sock,client=1,queues=2" "$D/vu.sock,queues=2"
-testpmd_start sw2 "${SY_TP_ARGS[@]}" -- --forward-mode=io --rxq=2 --txq=2 -a
+# QEMU as server waits in its netdev set-up until sw's port 2 (client=1, retrying) connects.
 for g in g1 g2 g3; do
     check "guest $g boots (parallel with the others)" guest_wait_ready "$g" 150
 done
@@ -92,16 +95,14 @@ check "VLAN 10 sub-interfaces (runtime on g1, boot-time sy.vlan on g2) ping" vla
 # --- back-end restart: QEMU (client, reconnect=1) must come back -----------------------------------
 reconnect_ok() {
     testpmd_stop sw
-    testpmd_vhost_args "sy-sw-$$" "$D/v0.sock" "$D/v1.sock"
-    testpmd_start sw "${SY_TP_ARGS[@]}" -- --forward-mode=io -a
-    testpmd_wait_ready sw 60 || return 1
+    sw_start || return 1
     local i
     for i in $(seq 10); do
         guest_run g1 "ping -c 1 -W 1 10.0.0.2" 5 >/dev/null && { echo "     ping back after ~${i} tries"; return 0; }
     done
     return 1
 }
-check "guests reconnect after the back-end restarts" reconnect_ok
+check "guests reconnect after the back-end restarts (QEMU client role)" reconnect_ok
 
 # --- testpmd virtio-user <-> guest g3 (QEMU server role, 2 queue pairs) ---------------------------
 testpmd_virtio_user_args "sy-vu-$$" "$D/vu.sock" 02:00:00:00:00:aa "" 2
@@ -133,7 +134,7 @@ guest_to_vu_ok() {
     before=$(testpmd_port_stat tp 0 RX-packets)
     # A static neighbour entry lets ping send at once (no ARP round) to the virtio-user MAC.
     guest_run g3 "ip neigh replace 10.0.1.99 lladdr 02:00:00:00:00:aa dev eth0 &&
-                  ping -c 20 -i 0.05 -w 2 10.0.1.99" 10 >/dev/null
+                  ping -c 20 -i 0.05 -W 1 -w 8 10.0.1.99" 12 >/dev/null
     sleep 0.5
     after=$(testpmd_port_stat tp 0 RX-packets)
     testpmd_cmd tp "stop" >/dev/null
@@ -143,6 +144,6 @@ guest_to_vu_ok() {
 check "guest g3 frames reach virtio-user (show port stats)" guest_to_vu_ok
 
 for g in g1 g2 g3; do guest_stop "$g"; done
-for t in tp sw2 sw; do testpmd_stop "$t"; done
+for t in tp sw; do testpmd_stop "$t"; done
 echo "     total time $((SECONDS - t_start))s"
 finish

@@ -101,7 +101,7 @@ testpmd_wait_ready() {
 
 SY_TP_SEQ=0
 # testpmd's command line echoes input and executes commands in order, so an unknown command sent right
-# after COMMAND is only echoed once COMMAND has finished: its "Command not found" ends the output.
+# after COMMAND is only echoed once COMMAND has finished; the prompt after its error ends the output.
 testpmd_cmd() {
     local name=$1 cmd=$2 timeout=${3:-20} dir=$SY_RUN_DIR
     local log="$dir/tp-$name.log" mark off deadline chunk
@@ -113,7 +113,7 @@ testpmd_cmd() {
     deadline=$((SECONDS + timeout))
     while :; do
         chunk=$(tail -c +$((off + 1)) "$log" | tr -d '\r')
-        case "$chunk" in *"$mark"*"Command not found"*) break ;; esac
+        case "$chunk" in *"$mark"$'\n'*"testpmd> "*) break ;; esac
         if [ $SECONDS -ge $deadline ]; then
             echo "testpmd_cmd: $name: no answer within ${timeout}s to: $cmd" >&2; return 124
         fi
