@@ -8,6 +8,7 @@ extension ForwardingDatabase {
         var i = homeSlot(key)
         while true {
             let k = slots[i].key
+            if k == 0 { break }
             if k == key {
                 if slots[i].port == port {
                     // Skip the store when unchanged: keeps the line clean for other readers.
@@ -16,7 +17,6 @@ extension ForwardingDatabase {
                 }
                 return move(slot: i, to: port, now: now)
             }
-            if k == 0 { break }
             i = (i &+ 1) & slotMask
         }
         return insertNew(key: key, emptySlot: i, port: port, now: now)
@@ -74,7 +74,7 @@ extension ForwardingDatabase {
     }
 
     /// Removes one dynamic entry of the port with the most dynamic entries (ties: lowest index).
-    /// Among the first few of that port's entries met from a rotating cursor, the least recently
+    /// Of the first two of that port's entries met from a rotating cursor, the less recently
     /// seen goes — sampled LRU, bounded work even under a MAC flood.
     func evictOne(now: UInt32) -> Bool {
         var victimPort = -1
@@ -84,7 +84,7 @@ extension ForwardingDatabase {
             victimPort = p
         }
         guard victimPort >= 0 else { return false }
-        let samples = 4
+        let samples = 2
         var found = 0
         var best = -1
         var bestAge: UInt32 = 0

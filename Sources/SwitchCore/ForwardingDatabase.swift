@@ -101,8 +101,9 @@ public final class ForwardingDatabase {
         var i = homeSlot(key)
         while true {
             let k = slots[i].key
-            if k == key { return i }
+            // Empty first: key 0 (VLAN 0, MAC 0) must never match an empty slot.
             if k == 0 { return -1 }
+            if k == key { return i }
             i = (i &+ 1) & slotMask
         }
     }

@@ -1,6 +1,6 @@
 extension ForwardingEngine {
     /// The datapath delivered `frames` copies (`bytes` in total) out of `port`.
-    @inline(__always)
+    @inlinable
     public func recordTransmit(port: UInt16, frames: UInt64, bytes: UInt64) {
         guard Int(port) < maxPorts else { return }
         let row = counters.row(Int(port))
@@ -10,7 +10,7 @@ extension ForwardingEngine {
 
     /// The datapath could not deliver `frames` copies out of `port` (e.g. `rx-ring-full`,
     /// `mtu-exceeded`, `tx-error`).
-    @inline(__always)
+    @inlinable
     public func recordTransmitDrop(port: UInt16, reason: DropReason, frames: UInt64 = 1) {
         guard Int(port) < maxPorts else { return }
         counters.row(Int(port))[PortCounterTable.transmitDropsBase + Int(reason.rawValue)] &+= frames
@@ -19,7 +19,7 @@ extension ForwardingEngine {
     /// The datapath discarded frames it received on `port` before `decide` saw them
     /// (`malformed-descriptor`, `oversize`, …). Counted as received too, so the receive-side
     /// identity in `PortCounters` still holds.
-    @inline(__always)
+    @inlinable
     public func recordReceiveDrop(port: UInt16, reason: DropReason, frames: UInt64 = 1, bytes: UInt64 = 0) {
         guard Int(port) < maxPorts else { return }
         let row = counters.row(Int(port))

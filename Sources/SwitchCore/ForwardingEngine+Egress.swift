@@ -22,7 +22,7 @@ extension ForwardingEngine {
     /// How a frame of `vlan` leaves `port`: tagged on a trunk unless `vlan` is its native VLAN,
     /// untagged on an access port. The datapath re-tags with `ForwardingDecision.egressTCI`, so
     /// the ingress priority survives trunk to trunk.
-    @inline(__always)
+    @inlinable
     public func egressTag(port: UInt16, vlan: UInt16) -> EgressTag {
         guard Int(port) < maxPorts else { return .untagged }
         let state = states[Int(port)]

@@ -6,7 +6,8 @@ extension ForwardingEngine {
         guard !states[Int(index)].isPresent else { throw .portExists(index) }
         let i = Int(index)
         counters.reset(port: i)
-        fdb.flush(port: index, includeStatic: true)
+        // Static entries configured ahead of the port stay if the port carries their VLAN.
+        fdb.flush(port: index, exceptVLANs: mode.memberVLANs)
         apply(index: index, name: name, mode: mode, macLimit: macLimit)
         states[i].flags |= PortState.exists | (isUp ? PortState.up : 0)
         insertPresent(index)

@@ -1,0 +1,32 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Benchmarks live in their own package so the main build never resolves ordo-one/benchmark.
+// Run: swift package --package-path Benchmarks --scratch-path Benchmarks/.build-bench benchmark
+// SwiftPM names a path dependency after its directory, which differs between checkouts
+// (main, worktrees, CI clones), so derive it instead of hard-coding it.
+let switchyardPackage: String = {
+    let components = Context.packageDirectory.split(separator: "/")
+    return components.count >= 2 ? String(components[components.count - 2]) : "Switchyard"
+}()
+
+let package = Package(
+    name: "SwitchyardBenchmarks",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "SwitchCoreBenchmarks",
+            dependencies: [
+                .product(name: "SwitchCore", package: switchyardPackage),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/SwitchCoreBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v5)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
