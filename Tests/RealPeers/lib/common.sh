@@ -35,7 +35,14 @@ sy_track() {
     echo "$1 $2" >>"$SY_RUN_DIR/pids"
 }
 
-sy_pid_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+# A child that exited but was not reaped yet still answers kill -0: treat zombies as dead.
+sy_pid_alive() {
+    [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
 
 sy_kill_pid() {
     local pid=$1 i

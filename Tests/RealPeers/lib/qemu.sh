@@ -3,8 +3,9 @@
 #
 #   guest_boot NAME MAC SOCKET [server|client] [KERNEL_ARGS] [DEVICE_OPTS]
 #       Starts the guest in the background and returns at once (boot several, then wait for each).
-#       client (default): QEMU connects to SOCKET (the back-end must already listen), reconnecting
-#                         every $SY_GUEST_RECONNECT seconds (default 1; 0 = never).
+#       client (default): QEMU connects to SOCKET, retrying every $SY_GUEST_RECONNECT seconds (default
+#                         1; 0 = never). QEMU 7.2 does not boot until the back-end listens: it retries
+#                         in its netdev set-up (without reconnect it exits when SOCKET is missing).
 #       server:           QEMU listens on SOCKET (server=on,wait=off); the back-end connects.
 #       KERNEL_ARGS: e.g. "sy.ip=10.0.0.1/24 sy.vlan=10:10.0.10.1/24 sy.mtu=9000" (see guest-image.sh).
 #       DEVICE_OPTS: appended to -device virtio-net-pci, e.g. "mrg_rxbuf=off,packed=on".
@@ -116,7 +117,11 @@ guest_wait_ready() {
             echo "guest_wait_ready: QEMU for $name exited" >&2; guest_console "$name" >&2; return 1
         fi
         if [ $SECONDS -ge $deadline ]; then
-            echo "guest_wait_ready: $name not ready after ${timeout}s" >&2; guest_console "$name" >&2; return 1
+            echo "guest_wait_ready: $name not ready after ${timeout}s" >&2
+            # QEMU 7.2 (client, reconnect=N) blocks before booting, retrying, until the back-end listens.
+            grep -q 'Unable to connect character device c0' "$dir/$name.qemu.log" 2>/dev/null &&
+                echo "guest_wait_ready: QEMU is still waiting for a back-end on its vhost-user socket" >&2
+            guest_console "$name" >&2; return 1
         fi
         sleep 0.2
     done
