@@ -79,6 +79,16 @@ public final class Engine {
     public var uptimeSeconds: UInt64 { clock.secondsSinceStart }
     public var nowSeconds: UInt32 { clock.now }
 
+    /// One turn of the loop on the caller's thread, for benchmarks and tests that drive the engine
+    /// synchronously (never while the engine thread runs): control events waiting up to
+    /// `timeoutMilliseconds`, then one pass over every ring. Returns the frames moved.
+    @discardableResult
+    public func runOnce(timeoutMilliseconds: Int32 = 0) -> Int {
+        guard thread == nil else { return 0 }
+        dispatch(epoll.wait(timeoutMilliseconds: timeoutMilliseconds))
+        return pollPorts()
+    }
+
     // MARK: Loop
 
     private func runLoop() {

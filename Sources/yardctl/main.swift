@@ -125,4 +125,20 @@ func done(_ connection: Connection, _ request: ControlRequest) throws {
     }
 }
 
-Yardctl.main()
+/// `yardctl --socket S --json ports` (options first, as with ovs-appctl) means the same as
+/// `yardctl ports --socket S --json`: move global options behind the subcommand words.
+func reorderedArguments(_ args: [String]) -> [String] {
+    var leading: [String] = []
+    var rest = args
+    while let first = rest.first, first.hasPrefix("--") {
+        rest.removeFirst()
+        leading.append(first)
+        if first == "--socket", let value = rest.first {
+            rest.removeFirst()
+            leading.append(value)
+        }
+    }
+    return rest + leading
+}
+
+Yardctl.main(reorderedArguments(Array(CommandLine.arguments.dropFirst())))
