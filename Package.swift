@@ -40,6 +40,8 @@ let package = Package(
             "Virtio", "GuestMemory", "LinuxIO", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: systemsMode),
         .target(name: "SwitchCore", swiftSettings: hotPath),
+        // Software checksum / segmentation for peers that did not negotiate an offload.
+        .target(name: "Offload", dependencies: ["Virtio"], swiftSettings: hotPath),
         .target(name: "Datapath", dependencies: [
             "SwitchCore", "VhostUser", "Virtio", "GuestMemory", "LinuxIO", "CSwitchyard",
             .product(name: "Logging", package: "swift-log"),
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO", "CSwitchyard"], swiftSettings: systemsMode),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinkControl", "Capture"], swiftSettings: systemsMode),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxIO"], swiftSettings: systemsMode),
+        .testTarget(name: "OffloadTests", dependencies: ["Offload", "Virtio"], swiftSettings: systemsMode),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "GuestMemory", "LinuxIO"], swiftSettings: systemsMode),
         .testTarget(name: "VhostUserTests", dependencies: [
             "VhostUser", "VhostTestFrontEnd", "LinuxIO", "Virtio",
