@@ -10,7 +10,8 @@
 #       KERNEL_ARGS: e.g. "sy.ip=10.0.0.1/24 sy.vlan=10:10.0.10.1/24 sy.mtu=9000" (see guest-image.sh).
 #       DEVICE_OPTS: appended to -device virtio-net-pci, e.g. "mrg_rxbuf=off,packed=on".
 #       Environment: SY_GUEST_QUEUES=N (queue pairs; adds queues=N, mq=on), SY_GUEST_SMP (vCPUs,
-#       default = queue pairs), SY_GUEST_MEM (MiB, default 256), SY_GUEST_ACCEL=tcg|kvm (default: detect).
+#       default = queue pairs), SY_GUEST_MEM (MiB, default 256), SY_GUEST_ACCEL=tcg|kvm (default: detect),
+#       SY_GUEST_REBOOT=1 (a guest reset reboots it; by default QEMU exits instead: -no-reboot).
 #   guest_wait_ready NAME [TIMEOUT=120]   waits for the ready marker and a working serial shell
 #   guest_run NAME "COMMAND" [TIMEOUT=30] runs COMMAND (sh -c) in the guest; prints its stdout+stderr,
 #                                          returns its exit status (124 if the host-side wait timed out)
@@ -73,8 +74,10 @@ guest_boot() {
     fi
     [ -n "$devopts" ] && device+=",$devopts"
 
+    local reboot=-no-reboot
+    [ "${SY_GUEST_REBOOT:-0}" = 1 ] && reboot=
     rm -f "$dir/$name".{console.log,serial.log,shell.sock,mon.sock,qemu.log}
-    qemu-system-x86_64 -name "$name" -nodefaults -no-user-config -display none -vga none -no-reboot \
+    qemu-system-x86_64 -name "$name" -nodefaults -no-user-config -display none -vga none $reboot \
         -object "memory-backend-memfd,id=mem0,size=${mem}M,share=on" \
         -machine "q35,memory-backend=mem0,accel=$accel" -cpu "$cpu" -m "${mem}M" -smp "$smp" \
         -kernel "$SY_GUEST_KERNEL" -initrd "$SY_GUEST_INITRD" \

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Real peers for the vhost-user back-end: four QEMU guests (stock Debian kernel, virtio-net) and a
+# DPDK testpmd virtio-user front-end, switched by Switchyard. Guests boot once; every check reuses them.
+#   g1  access 10   Switchyard listens (QEMU client, reconnect=1)
+#   g2  access 10   Switchyard connects (QEMU server=on) — `mode: client`
+#   g3  access 20   isolated from VLAN 10
+#   g4  trunk 10,20 native 1, sub-interfaces eth0.10 / eth0.20, mrg_rxbuf=off (other features)
+#   tp1/tp2 access 10: testpmd virtio-user, as client (tp1) and as server=1 (tp2)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. Tests/RealPeers/lib/checks.sh
+require_root
+. Tests/RealPeers/lib/qemu.sh
+. Tests/RealPeers/lib/testpmd.sh
+. Tests/RealPeers/lib/switchyard.sh
+sy_init
+
+MAC1=52:54:00:10:00:01 MAC2=52:54:00:10:00:02 MAC3=52:54:00:20:00:03 MAC4=52:54:00:99:00:04
+TPMAC0=02:00:00:00:00:01 TPMAC1=02:00:00:00:00:02
+
+cat >"$SY_RUN_DIR/switchyard.yaml" <<YAML
+switch:
+  socket-directory: $SY_RUN_DIR
+  control-socket: $SY_RUN_DIR/control.sock
+  log: { level: info }
+ports:
+  - { name: g1, type: vhost-user, socket: g1.sock, vlan: { access: 10 } }
+  - { name: g2, type: vhost-user, socket: g2-qemu.sock, mode: client, vlan: { access: 10 } }
+  - { name: g3, type: vhost-user, socket: g3.sock, vlan: { access: 20 } }
+  - { name: g4, type: vhost-user, socket: g4.sock, vlan: { trunk: { allowed: [10, 20], native: 1 } } }
+  - { name: tp1, type: vhost-user, socket: tp1.sock, vlan: { access: 10 } }
+  - { name: tp2, type: vhost-user, socket: tp2-testpmd.sock, mode: client, vlan: { access: 10 } }
+YAML
+
+check "switchyard starts on a config with server- and client-mode ports" switchyard_start "$SY_RUN_DIR/switchyard.yaml"
+SY_GUEST_REBOOT=1 guest_boot g1 $MAC1 "$SY_RUN_DIR/g1.sock" client "sy.name=g1 sy.ip=10.0.10.1/24"
+guest_boot g2 $MAC2 "$SY_RUN_DIR/g2-qemu.sock" server "sy.name=g2 sy.ip=10.0.10.2/24"
+guest_boot g3 $MAC3 "$SY_RUN_DIR/g3.sock" client "sy.name=g3 sy.ip=10.0.20.3/24"
+guest_boot g4 $MAC4 "$SY_RUN_DIR/g4.sock" client "sy.name=g4 sy.vlan=10:10.0.10.4/24,20:10.0.20.4/24" "mrg_rxbuf=off"
+for g in g1 g2 g3 g4; do check "guest $g boots with its virtio-net device on Switchyard" guest_wait_ready $g 180; done
+note "boot seconds: g1 $(guest_boot_seconds g1), g2 $(guest_boot_seconds g2), g3 $(guest_boot_seconds g3), g4 $(guest_boot_seconds g4) ($(guest_accel))"
+
+# Retries cover the first ARP round trips under TCG.
+pings() { local g=$1 ip=$2; guest_run "$g" "ping -c 3 -W 2 $ip || ping -c 3 -W 2 $ip" 30; }
+check "g1 pings g2 (server-mode port to client-mode port)" pings g1 10.0.10.2
+check "g2 pings g1" pings g2 10.0.10.1
+check "trunk guest g4 reaches access guest g1 through its VLAN 10 sub-interface" pings g4 10.0.10.1
+check "trunk guest g4 reaches access guest g3 through its VLAN 20 sub-interface" pings g4 10.0.20.3
+check "a VLAN 20 guest cannot reach a VLAN 10 guest on the same subnet" \
+    guest_run g3 "ip addr add 10.0.10.3/24 dev eth0; ! ping -c 3 -W 1 10.0.10.1"
+
+rtt=$(guest_run g1 "ping -c 10 -i 0.2 10.0.10.2" 30 | sed -n 's/.*min\/avg\/max = \([0-9.\/]*\).*/\1/p')
+note "ping g1 -> g2 RTT min/avg/max ms: ${rtt:-?}"
+
+fdb_has() {  # PORT VLAN MAC
+    yardctl fdb show | awk -v p="$1" -v v="$2" -v m="$3" '$1==p && $2==v && $3==m {found=1} END {exit !found}' ||
+        { yardctl fdb show; return 1; }
+}
+check "yardctl fdb show lists g1's MAC on port g1, VLAN 10" fdb_has g1 10 $MAC1
+check "yardctl fdb show lists g2's MAC on port g2, VLAN 10" fdb_has g2 10 $MAC2
+check "yardctl fdb show lists g3's MAC on port g3, VLAN 20" fdb_has g3 20 $MAC3
+check "yardctl fdb show lists g4's MAC on port g4 in VLANs 10 and 20" eval "fdb_has g4 10 $MAC4 && fdb_has g4 20 $MAC4"
+
+ports_json() { yardctl ports --json; }
+port_field() {  # PORT PYTHON-EXPR over p (the port object)
+    ports_json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin) if x['name']=='$1'][0]; v=($2); print(v); sys.exit(0 if v else 1)"
+}
+all_running() { for g in g1 g2 g3 g4; do port_field $g "p['state']=='running'" || return 1; done; }
+check "yardctl ports shows all four guest ports running" all_running
+features_differ() {
+    port_field g1 "'mrg_rxbuf' in p['features']" &&
+        port_field g4 "'mrg_rxbuf' not in p['features'] and 'version_1' in p['features']"
+}
+check "g1 negotiated mergeable RX buffers, g4 (mrg_rxbuf=off) did not" features_differ
+check "yardctl ports counts frames both ways on g1" port_field g1 "p['counters']['rxFrames'] > 0 and p['counters']['txFrames'] > 0"
+
+guest_run g2 "iperf3 -s -D >/tmp/iperf.log 2>&1" 10
+sleep 1
+iperf_out=$(guest_run g1 "iperf3 -c 10.0.10.2 -t 5 -f g" 60)
+gbps=$(printf '%s\n' "$iperf_out" | awk '/sender/ {print $(NF-3)}' | tail -1)
+check "iperf3 TCP g1 -> g2 completes" test -n "$gbps"
+note "iperf3 TCP g1 -> g2: ${gbps:-?} Gbit/s ($(guest_accel) guests)"
+iperf_mix=$(guest_run g4 "iperf3 -c 10.0.10.2 -t 3 -f g" 60 | awk '/receiver/ {print $(NF-2)}' | tail -1)
+check "iperf3 TCP from the non-mergeable trunk guest g4 (VLAN 10) -> g2 completes" test -n "$iperf_mix"
+note "iperf3 TCP g4.10 -> g2: ${iperf_mix:-?} Gbit/s"
+
+# A guest driver reload: QEMU stops the rings (GET_VRING_BASE) and starts new ones.
+reload_driver() {
+    guest_run g2 "rmmod virtio_net && insmod /lib/modules/virtio_net.ko && sleep 1 && ip link set eth0 up && ip addr add 10.0.10.2/24 dev eth0" 30 &&
+        pings g1 10.0.10.2
+}
+check "g2 reloads its virtio_net driver and traffic resumes" reload_driver
+
+# A guest reboot (system_reset): the device is reset and renegotiated from scratch.
+ready_count() { grep -c SY-GUEST-READY "$SY_RUN_DIR/$1.console.log"; }
+reboot_guest() {
+    local g=$1 before; before=$(ready_count $g)
+    guest_monitor $g system_reset >/dev/null
+    for _ in $(seq 600); do [ "$(ready_count $g)" -gt "$before" ] && break; sleep 0.2; done
+    [ "$(ready_count $g)" -gt "$before" ] || { echo "$g did not come back"; return 1; }
+    sleep 1
+    guest_run $g "echo back" 20 | grep -q back
+}
+check "g1 reboots and is ready again" reboot_guest g1
+check "after g1's reboot, g1 and g2 ping each other" eval "pings g1 10.0.10.2 && pings g2 10.0.10.1"
+
+# Switchyard restarts: QEMU clients reconnect to it; it reconnects to QEMU servers.
+wait_ping() {  # GUEST IP SECONDS
+    local deadline=$((SECONDS + $3))
+    while [ $SECONDS -lt $deadline ]; do guest_run "$1" "ping -c 1 -W 1 $2" 10 >/dev/null && return 0; sleep 0.5; done
+    return 1
+}
+stop_removes_sockets() { switchyard_stop; ! ls "$SY_RUN_DIR/g1.sock" "$SY_RUN_DIR/control.sock" 2>/dev/null; }
+check "switchyard stops cleanly and removes its sockets" stop_removes_sockets
+switchyard_start "$SY_RUN_DIR/switchyard.yaml"
+check "after a restart, QEMU (client) reconnects and g1 reaches g2 (switchyard reconnects as client)" wait_ping g1 10.0.10.2 40
+check "after a restart, the trunk guest reaches VLAN 20 again" wait_ping g4 10.0.20.3 40
+switchyard_kill
+check "switchyard comes back after a crash (stale sockets replaced)" switchyard_start "$SY_RUN_DIR/switchyard.yaml"
+check "after the crash, g2 reaches g1 again" wait_ping g2 10.0.10.1 40
+
+# DPDK testpmd as a second front-end: virtio-user as client (tp1) and as server=1 (tp2).
+testpmd_hugepages_ensure 256
+testpmd_start tp --in-memory --single-file-segments -m 256 --file-prefix=sy-tp --no-pci -l 0-1 \
+    --vdev "net_virtio_user0,path=$SY_RUN_DIR/tp1.sock,queue_size=1024,mac=$TPMAC0" \
+    --vdev "net_virtio_user1,path=$SY_RUN_DIR/tp2-testpmd.sock,queue_size=1024,mac=$TPMAC1,server=1" \
+    -- --nb-cores=1 --rxq=1 --txq=1
+check "testpmd starts with one virtio-user port on each socket mode" testpmd_wait_ready tp 90
+rx_before=$(guest_run g1 "cat /sys/class/net/eth0/statistics/rx_packets" 10)
+testpmd_cmd tp "set fwd txonly" >/dev/null
+testpmd_cmd tp "set eth-peer 0 $MAC1" >/dev/null
+testpmd_cmd tp "set eth-peer 1 $MAC1" >/dev/null
+testpmd_cmd tp "start" >/dev/null
+sleep 2
+testpmd_cmd tp "stop" >/dev/null
+rx_after=$(guest_run g1 "cat /sys/class/net/eth0/statistics/rx_packets" 10)
+note "g1 received $((rx_after - rx_before)) frames from testpmd txonly in 2 s"
+check "frames from testpmd (both virtio-user ports) reach guest g1" test $((rx_after - rx_before)) -gt 100
+check "both testpmd MACs are learned on their ports" eval "fdb_has tp1 10 $TPMAC0 && fdb_has tp2 10 $TPMAC1"
+testpmd_cmd tp "clear port stats all" >/dev/null
+testpmd_cmd tp "set fwd rxonly" >/dev/null
+testpmd_cmd tp "start" >/dev/null
+guest_run g1 "ip neigh replace 10.0.10.98 lladdr $TPMAC0 dev eth0; ip neigh replace 10.0.10.99 lladdr $TPMAC1 dev eth0; ping -c 5 -i 0.2 -W 1 10.0.10.98; ping -c 5 -i 0.2 -W 1 10.0.10.99" 30 >/dev/null
+sleep 1
+testpmd_cmd tp "stop" >/dev/null
+p0=$(testpmd_port_stat tp 0 RX-packets); p1=$(testpmd_port_stat tp 1 RX-packets)
+note "testpmd received from g1: port0 ${p0:-?}, port1 ${p1:-?}"
+check "frames from g1 reach testpmd's client-mode port (tp1)" test "${p0:-0}" -ge 5
+check "frames from g1 reach testpmd's server-mode port (tp2)" test "${p1:-0}" -ge 5
+testpmd_stop tp
+
+check "switchyard is still running after all of the above" sy_pid_alive "$(switchyard_pid)"
+dropline=$(yardctl stats | grep '^drop' | tr '\n' ' ')
+note "switch-wide drops: ${dropline:-none}"
+switchyard_stop
+check_summary
