@@ -16,19 +16,18 @@ frames=${1:-320000}
 top=${2:-15}
 here=$(cd "$(dirname "$0")" && pwd)
 package=$(dirname "$here")
-scratch=${SCRATCH_PATH:-$package/.build-bench}
-out=${OUT_DIR:-$package/.build-bench/callgrind}
+scratch=${SCRATCH_PATH:-$package/.build-callgrind}
+out=${OUT_DIR:-$scratch/callgrind}
 
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 
-swift build --package-path "$package" --scratch-path "$scratch" -c release --product DatapathInstructions >&2
-built=$(swift build --package-path "$package" --scratch-path "$scratch" -c release --show-bin-path)/DatapathInstructions
-
+# Valgrind 3.19 (Debian 12) cannot read the DWARF 5 the Swift toolchain emits by default and gives
+# up on the binary, so this build (its own scratch path: different flags) asks for DWARF 4, which
+# also gives callgrind source lines.
+flags=(-c release -Xswiftc -g -Xswiftc -dwarf-version=4 -Xcc -gdwarf-4)
+swift build --package-path "$package" --scratch-path "$scratch" "${flags[@]}" --product DatapathInstructions >&2
+binary=$(swift build --package-path "$package" --scratch-path "$scratch" "${flags[@]}" --show-bin-path)/DatapathInstructions
 mkdir -p "$out"
-# Valgrind 3.19 (Debian 12) cannot read the DWARF 5 the Swift toolchain emits and gives up; the
-# symbol table is all callgrind needs for function names, so profile a copy without debug info.
-binary="$out/DatapathInstructions"
-objcopy --strip-debug "$built" "$binary"
 
 # Swift mangles Datapath.Engine.runOnce(timeoutMilliseconds:) and pollPorts(); look the names up
 # rather than hard-coding them, so a signature change fails here loudly.
@@ -39,7 +38,7 @@ pollports=$(symbol '$s8Datapath6EngineC9pollPorts')
 [ -n "$runonce" ] || { echo "Engine.runOnce not found in $binary" >&2; exit 1; }
 
 rm -f "$out"/callgrind.out.*
-valgrind --tool=callgrind --collect-atstart=no --toggle-collect="$runonce" \
+valgrind --tool=callgrind --collect-atstart=no --toggle-collect="$runonce" --dump-instr=yes --dump-line=no \
     --callgrind-out-file="$out/callgrind.out.%p" \
     "$binary" --frames "$frames" --warmup-turns 500 >"$out/run.log" 2>"$out/valgrind.log" || {
     cat "$out/run.log" "$out/valgrind.log" >&2
@@ -54,7 +53,7 @@ forwarded=$(awk '/^frames forwarded:/ {print $3}' "$out/run.log")
 total=$(awk '/^summary:/ {print $2}' "$dump")
 [ -n "$total" ] && [ -n "$forwarded" ] && [ "$forwarded" -gt 0 ] || { echo "cannot parse $dump / run.log" >&2; exit 1; }
 
-annotate() { callgrind_annotate --inclusive=yes --threshold=100 "$dump" 2>/dev/null; }
+annotate() { callgrind_annotate --auto=no --inclusive=yes --threshold=100 "$dump" 2>/dev/null; }
 # Inclusive Ir of one function (its first line in the annotate listing).
 inclusive() { annotate | awk -v f="$1" 'index($0, f) && !found { gsub(",", "", $1); print $1; found = 1 }'; }
 
@@ -67,14 +66,34 @@ if [ -n "$pollports" ]; then
         echo "of which Engine.pollPorts (forwarding pass, no epoll_wait): $(( (poll + forwarded / 2) / forwarded )) per frame"
     fi
 fi
-echo
-echo "top $top functions by inclusive Ir (per frame, % of runOnce):"
 demangle() { if command -v swift >/dev/null; then swift demangle --simplified; else cat; fi; }
-annotate | awk -v n="$top" -v frames="$forwarded" -v total="$total" '
-    /^-+$/ { dashes++; next }
-    dashes >= 3 && NF >= 2 && $1 ~ /^[0-9,]+$/ && shown < n {
-        ir = $1; gsub(",", "", ir)
-        name = $0; sub(/^ *[0-9,]+ +(\([^)]*\) +)?/, "", name); sub(/ \[[^]]*\]$/, "", name)
-        printf "%8.1f  %5.1f%%  %s\n", ir / frames, 100 * ir / total, name
-        shown++
-    }' | demangle
+# Lines of the annotate listing: "Ir file:function [object]" → "per-frame  %  function". With line
+# info, callgrind_annotate lists a function once per source file its inlined code came from, so
+# merge by name: $2 = max (inclusive: the largest entry is the whole function) or sum (self).
+table() {
+    awk -v total="$total" -v merge="$2" '
+        /^-+$/ { dashes++; next }
+        dashes >= 3 && NF >= 2 && $1 ~ /^[0-9,]+$/ {
+            ir = $1; gsub(",", "", ir); ir += 0
+            if (ir > total + 0) next                          # callers of runOnce (main, libc)
+            name = $0; sub(/^ *[0-9,]+ +(\([^)]*\) +)?/, "", name); sub(/ \[[^]]*\]$/, "", name)
+            sub(/^(\?\?\?|[^ ]*\.(swift|c|h|S|cc|cpp)|\/\/<compiler-generated>):/, "", name)
+            if (name ~ /PROGRAM TOTALS|below main|libc_start|DatapathInstructions_main|TwoPort|EngineC7runOnce|^0x/) next
+            if (merge == "max") { if (ir > cost[name]) cost[name] = ir } else cost[name] += ir
+        }
+        END { for (n in cost) printf "%d\t%s\n", cost[n], n }' |
+    sort -t "$(printf '\t')" -k1,1nr | head -n "$1" |
+    awk -F '\t' -v frames="$forwarded" -v total="$total" '{ printf "%8.1f  %5.1f%%  %s\n", $1 / frames, 100 * $1 / total, $2 }' |
+    demangle
+}
+echo
+echo "top $top functions by inclusive Ir (Ir per frame, share of runOnce):"
+annotate | table "$top" max
+echo
+echo "top $top functions by self Ir:"
+callgrind_annotate --auto=no --inclusive=no --threshold=100 "$dump" 2>/dev/null | table "$top" sum
+echo
+echo "Swift runtime calls per frame by call site (ARC, exclusivity checks, lazy globals, allocation):"
+python3 "$here/callsites.py" "$dump" --per "$forwarded" --binary "$binary" \
+    'swift_retain$' 'swift_release$' 'swift_beginAccess' 'unsafeMutableAddressor' 'swift_allocObject' '^malloc' \
+    | awk '$1 + 0 >= 0.05' | sed "s|$(dirname "$package")/||g"
