@@ -61,6 +61,18 @@ cbs_callgrind_dump_stats("measured loop")
 let after = workload.delivered
 let deliveredFrames = after.frames - before.frames
 let deliveredBytes = after.bytes - before.bytes
+
+// What a turn costs with nothing to forward: runOnce's epoll_wait (a syscall the real engine loop
+// makes only every 64 busy turns) plus an empty pass over the rings. Not under callgrind: the
+// toggle would count it.
+var idleNanoseconds = 0.0
+let idleTurns = 100_000
+if cbs_running_on_valgrind() == 0 {
+    while workload.engine.runOnce() > 0 { workload.receive.recycle() }
+    let idleStart = nanoseconds()
+    for _ in 0..<idleTurns { workload.engine.runOnce() }
+    idleNanoseconds = Double(nanoseconds() &- idleStart) / Double(idleTurns)
+}
 workload.close()
 
 print("frames forwarded: \(moved)")
@@ -72,3 +84,7 @@ guard deliveredFrames == moved, deliveredBytes == moved * (12 + workload.frameLe
 let nsPerFrame = Double(elapsed) / Double(moved)
 print("wall-clock: \(fixed(nsPerFrame, 1)) ns per frame, \(fixed(1000.0 / nsPerFrame, 2)) Mpps"
       + " (one thread: engine + both guests\(cbs_running_on_valgrind() != 0 ? ", under valgrind: meaningless" : ""))")
+if idleNanoseconds > 0 {
+    print("idle engine turn (epoll_wait + empty ring pass): \(fixed(idleNanoseconds, 1)) ns"
+          + " = \(fixed(idleNanoseconds / (Double(moved) / Double(turns)), 1)) ns per frame of the above")
+}
