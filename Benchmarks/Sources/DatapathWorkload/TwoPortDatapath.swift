@@ -56,6 +56,9 @@ public final class TwoPortDatapath {
         }
         a = try connect("a")
         b = try connect("b")
+        // Both guests are connected: the socket paths are no longer needed, and removing them now
+        // leaves nothing behind when a benchmark process exits without running `close()`.
+        TwoPortDatapath.removeSockets(in: directory)
 
         try TwoPortDatapath.teachAddresses(engine: engine, a: a, b: b)
         let frame = TwoPortDatapath.frame(to: TwoPortDatapath.macB, from: TwoPortDatapath.macA, length: frameLength)
@@ -136,10 +139,12 @@ public final class TwoPortDatapath {
         a.disconnect()
         b.disconnect()
         engine.runOnce()
-        for name in ["a", "b"] {
-            _ = engine.removePort(named: name)
-            unlink("\(directory)/\(name).sock")
-        }
+        for name in ["a", "b"] { _ = engine.removePort(named: name) }
+        TwoPortDatapath.removeSockets(in: directory)
+    }
+
+    static func removeSockets(in directory: String) {
+        for name in ["a", "b"] { unlink("\(directory)/\(name).sock") }
         rmdir(directory)
     }
 
