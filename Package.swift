@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "switchyard", targets: ["switchyard"]),
         .executable(name: "yardctl", targets: ["yardctl"]),
         .library(name: "SwitchCore", targets: ["SwitchCore"]),
+        // For the Benchmarks package (in-process datapath benchmark); not a supported API.
+        .library(name: "Datapath", targets: ["Datapath"]),
         .library(name: "VhostUser", targets: ["VhostUser"]),
         .library(name: "VhostTestFrontEnd", targets: ["VhostTestFrontEnd"]),
     ],

@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .executableTarget(
@@ -27,6 +28,39 @@ let package = Package(
             path: "Benchmarks/SwitchCoreBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v5)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "DatapathBenchmarks",
+            dependencies: [
+                "DatapathWorkload",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/DatapathBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v5)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+
+        // Not benchmarks for the plugin (it takes only targets directly under Benchmarks/):
+        // the shared in-process datapath workload, and the executable scripts/instructions.sh
+        // runs under callgrind.
+        .target(name: "CBenchSupport", path: "Sources/CBenchSupport"),
+        .target(
+            name: "DatapathWorkload",
+            dependencies: [
+                "CBenchSupport",
+                .product(name: "Datapath", package: switchyardPackage),
+                .product(name: "SwitchCore", package: switchyardPackage),
+                .product(name: "VhostTestFrontEnd", package: switchyardPackage),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/DatapathWorkload",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .executableTarget(
+            name: "DatapathInstructions",
+            dependencies: ["DatapathWorkload", "CBenchSupport"],
+            path: "Sources/DatapathInstructions",
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
     ]
 )

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Call sites of chosen functions in a callgrind profile, with source file:line and call counts.
+
+callgrind_annotate attributes calls into the Swift runtime (swift_retain, swift_release,
+swift_beginAccess, lazy-global addressors) to "unidentified lines" once code is inlined; this
+reads the raw profile instead, which records every call's address and line. Needs a profile
+made with --dump-instr=yes and a binary with DWARF 4 line tables (instructions.sh does both).
+
+Usage: callsites.py CALLGRIND_OUT [--per N] [--binary EXE] REGEX...
+  REGEX is matched against callee names; --per divides counts (e.g. by the frames forwarded, to
+  print calls per frame); --binary resolves each call's address with addr2line -i, which gives
+  the whole inline chain (the line the profile records for inlined code is often 0).
+"""
+import re
+import subprocess
+import sys
+from collections import defaultdict
+
+
+def parse(path):
+    names = {"fn": {}, "fl": {}}
+    fn = fl = fi = None
+    cfn = None
+    addr, line = 0, 0
+    pending = None  # (count, callee) awaiting its source-position line
+    sites = defaultdict(int)  # (caller, file, line, callee) -> calls
+
+    def name_of(kind, value):
+        m = re.match(r"\((\d+)\)(?:\s+(.*))?$", value)
+        if not m:
+            return value
+        table = names["fn" if kind in ("fn", "cfn") else "fl"]
+        if m.group(2) is not None:
+            table[m.group(1)] = m.group(2)
+        return table.get(m.group(1), "?")
+
+    kinds = ["line"]
+
+    def position(tokens):
+        nonlocal addr, line
+        if kinds[0] == "instr":
+            a = tokens[0]
+            l = tokens[1] if len(kinds) > 1 and kinds[1] == "line" else "*"
+        else:
+            a, l = "*", tokens[0]
+        if a.startswith("0x"):
+            addr = int(a, 16)
+        elif a.startswith(("+", "-")):
+            addr += int(a)
+        if l == "*":
+            pass
+        elif l.startswith(("+", "-")):
+            line += int(l)
+        else:
+            line = int(l)
+
+    with open(path) as f:
+        for raw in f:
+            s = raw.rstrip("\n")
+            if not s or s.startswith("#"):
+                continue
+            if s.startswith("positions:"):
+                kinds = s.split()[1:]
+                continue
+            if s.startswith(("events:", "summary:", "totals:", "version:", "creator:", "pid:", "cmd:",
+                             "part:", "desc:", "event:")):
+                continue
+            if "=" in s.split(" ", 1)[0]:
+                key, value = s.split("=", 1)
+                if key == "fn":
+                    fn = name_of("fn", value)
+                    fi = None
+                elif key == "fl":
+                    fl = name_of("fl", value)
+                    fi = None
+                elif key in ("fi", "fe"):
+                    fi = name_of("fl", value)
+                elif key == "cfn":
+                    cfn = name_of("cfn", value)
+                elif key in ("cfi", "cfl", "cob", "ob"):
+                    if key in ("cfi", "cfl"):
+                        name_of("fl", value)
+                elif key == "calls":
+                    count = int(value.split()[0])
+                    pending = (count, cfn)
+                continue
+            tokens = s.split()
+            if len(tokens) < len(kinds) + 1 or not re.match(r"^(0x[0-9a-f]+|[+-]\d+|\*)$", tokens[0]):
+                continue
+            position(tokens)
+            if pending:
+                count, callee = pending
+                sites[(fn, fi or fl, line, callee, addr)] += count
+                pending = None
+    return sites
+
+
+def demangle(names):
+    try:
+        out = subprocess.run(["swift", "demangle", "--simplified"], input="\n".join(names),
+                             capture_output=True, text=True, check=True).stdout.split("\n")
+        return dict(zip(names, out))
+    except (OSError, subprocess.CalledProcessError):
+        return {n: n for n in names}
+
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        print(__doc__)
+        sys.exit(2)
+    path = args.pop(0)
+    per = 1
+    if args[:1] == ["--per"]:
+        per = int(args[1])
+        args = args[2:]
+    patterns = [re.compile(p) for p in args] or [re.compile(".")]
+    sites = parse(path)
+    binary = None
+    if args[:1] == ["--binary"]:
+        binary = args[1]
+        args = args[2:]
+    names = sorted({k[0] or "?" for k in sites} | {k[3] or "?" for k in sites})
+    pretty = demangle(names)
+    rows = []
+    for (caller, file, line, callee, addr), calls in sites.items():
+        callee_name = pretty.get(callee or "?", callee or "?")
+        if not any(p.search(callee_name) or p.search(callee or "") for p in patterns):
+            continue
+        rows.append([calls, callee_name, f"{file}:{line}", pretty.get(caller or "?", caller or "?"), addr])
+    if binary and rows:
+        addresses = [hex(r[4]) for r in rows]
+        out = subprocess.run(["addr2line", "-e", binary, "-i", "-a"] + addresses,
+                             capture_output=True, text=True).stdout.split("\n")
+        chains, current = {}, None
+        for l in out:
+            if l.startswith("0x"):
+                current = int(l, 16)
+                chains[current] = []
+            elif l and current is not None and not l.endswith(":0") and not l.startswith("??"):
+                chains[current].append(l.split("/Sources/")[-1].split(" (")[0])
+        for r in rows:
+            if chains.get(r[4]):
+                r[2] = " < ".join(chains[r[4]])
+    rows.sort(key=lambda r: (-r[0], r[2]))
+    for calls, callee, where, caller, addr in rows:
+        print(f"{calls / per:10.3f}  {callee[:46]:46}  {hex(addr)}  {where}  (in {caller[:50]})")
+
+
+if __name__ == "__main__":
+    main()
