@@ -4,8 +4,16 @@ import Virtio
 /// Preallocated per-engine working memory for one burst: nothing is allocated per frame.
 final class BurstScratch {
     static let burstSize = 32
+    /// A 64 KB GSO frame with its Ethernet, VLAN and IPv6 headers, plus room for a pushed tag.
+    static let largestFrame = 65_535 + 14 + 8 + 40 + 4
 
     let headers: UnsafeMutablePointer<FrameHeader>
+    /// The sender's virtio-net header of each parsed frame (all zero from senders without offloads).
+    let netHeaders: UnsafeMutablePointer<VirtioNetHeader>
+    /// A whole frame, contiguous, for the software offload fallbacks (checksum, segmentation).
+    let offloadFrame: UnsafeMutableRawBufferPointer
+    /// One output segment of the software segmenter.
+    let offloadSegment: UnsafeMutableRawBufferPointer
     let decisions: UnsafeMutablePointer<ForwardingDecision>
     /// Which chain of the popped burst each parsed header belongs to (malformed chains are skipped).
     let chainIndex: UnsafeMutablePointer<Int>
@@ -22,6 +30,10 @@ final class BurstScratch {
 
     init(maxPorts: Int) {
         headers = .allocate(capacity: BurstScratch.burstSize)
+        netHeaders = .allocate(capacity: BurstScratch.burstSize)
+        netHeaders.initialize(repeating: VirtioNetHeader(), count: BurstScratch.burstSize)
+        offloadFrame = .allocate(byteCount: BurstScratch.largestFrame, alignment: 16)
+        offloadSegment = .allocate(byteCount: BurstScratch.largestFrame, alignment: 16)
         decisions = .allocate(capacity: BurstScratch.burstSize)
         chainIndex = .allocate(capacity: BurstScratch.burstSize)
         floodTargets = .allocate(capacity: maxPorts)
@@ -35,6 +47,9 @@ final class BurstScratch {
 
     deinit {
         headers.deallocate()
+        netHeaders.deallocate()
+        offloadFrame.deallocate()
+        offloadSegment.deallocate()
         decisions.deallocate()
         chainIndex.deallocate()
         floodTargets.deallocate()

@@ -44,13 +44,18 @@ extension Engine {
                 h.length = UInt32(truncatingIfNeeded: frameLength)
                 s.headers[valid] = h
             }
+            // Senders that negotiated no offload always send an all-zero header: skip reading it.
+            s.netHeaders[valid] = source.sendsOffloads
+                ? (VirtioNetHeader(gatheringFrom: segments, length: headerLength) ?? VirtioNetHeader())
+                : VirtioNetHeader()
             s.chainIndex[valid] = i
             valid &+= 1
         }
         core.decide(ingress: source.index, frames: s.headers, count: valid, into: s.decisions, now: now)
         for n in 0..<valid {
             let segments = tx.segments(of: chains[s.chainIndex[n]])
-            forward(segments, header: s.headers[n], from: source, pair: pair, decision: s.decisions[n])
+            forward(segments, header: s.headers[n], netHeader: s.netHeaders[n], from: source, pair: pair,
+                    decision: s.decisions[n])
         }
         for i in 0..<popped { tx.pushUsed(head: chains[i].head, length: 0) }
         tx.publishUsed()
@@ -60,18 +65,20 @@ extension Engine {
 
     /// Acts on one decision: nothing for a drop, one copy for unicast, a copy per port for a flood.
     @inline(__always)
-    func forward(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, from source: VhostPort,
-                 pair: Int, decision: ForwardingDecision) {
+    func forward(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
+                 from source: VhostPort, pair: Int, decision: ForwardingDecision) {
         switch decision.kind {
         case .drop:
             break
         case .unicast:
-            deliver(segments, header: header, from: source, pair: pair, to: decision.port, decision: decision)
+            deliver(segments, header: header, netHeader: netHeader, from: source, pair: pair, to: decision.port,
+                    decision: decision)
         case .flood:
             let targets = scratch.floodTargets
             let count = core.floodTargets(vlan: decision.vlan, excluding: source.index, into: targets)
             for t in 0..<count {
-                deliver(segments, header: header, from: source, pair: pair, to: targets[t], decision: decision)
+                deliver(segments, header: header, netHeader: netHeader, from: source, pair: pair, to: targets[t],
+                        decision: decision)
             }
         }
     }
@@ -79,53 +86,73 @@ extension Engine {
     /// Copies one frame into `destination`'s RX ring, re-tagging it for the egress port's mode and
     /// giving it the receiver's own virtio-net header.
     @inline(__always)
-    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, from source: VhostPort,
-                         pair: Int, to destination: UInt16, decision: ForwardingDecision) {
+    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
+                         from source: VhostPort, pair: Int, to destination: UInt16, decision: ForwardingDecision) {
         guard let target = vhostPorts[Int(destination)], let (rx, ring) = target.receiveTarget(forPair: pair) else {
             core.recordTransmitDrop(port: destination, reason: .portDown)
             return
         }
         let egress = core.egressTag(port: destination, vlan: decision.vlan)
-        let sourceTagBytes = header.isTagged ? 4 : 0
+        let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
         let frameLength = Int(header.length)
-        let outLength = frameLength &- sourceTagBytes &+ (egress.tagged ? 4 : 0)
+        if netHeader.flags != 0 || netHeader.gsoType != 0 {
+            deliverOffloaded(segments, header: header, netHeader: netHeader, from: source, to: target, rx: rx,
+                             ring: ring, edit: edit)
+            return
+        }
+        let outLength = frameLength &+ edit.lengthChange
         guard outLength <= target.maximumFrameLength &+ (egress.tagged ? 4 : 0) else {
             core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
             return
         }
-        switch rx.reserve(bytes: target.headerLength &+ outLength, mergeable: target.mergeable) {
-        case .reserved:
-            break
-        case .noRoom:
-            core.recordTransmitDrop(port: destination, reason: .rxRingFull)
-            return
-        case .tooLarge:
-            core.recordTransmitDrop(port: destination, reason: .oversize)
-            return
-        case .malformed, .broken:
-            core.recordTransmitDrop(port: destination, reason: .malformedDescriptor)
-            return
-        }
-        let skip = source.headerLength
-        if sourceTagBytes == 0 && !egress.tagged {
-            rx.writeFrame(header: VirtioNetHeader(), headerLength: target.headerLength, from: segments, skipping: skip)
-        } else {
-            // MACs, then the egress tag (if any); the source's tag, if any, is skipped.
-            let p = scratch.prefix
-            writeMACs(header, to: p)
-            var prefixLength = 12
-            if egress.tagged {
-                p.storeBytes(of: UInt16(0x8100).bigEndian, toByteOffset: 12, as: UInt16.self)
-                p.storeBytes(of: decision.egressTCI.bigEndian, toByteOffset: 14, as: UInt16.self)
-                prefixLength = 16
-            }
-            rx.writeFrame(header: VirtioNetHeader(), headerLength: target.headerLength,
-                          frame: UnsafeRawBufferPointer(start: p, count: prefixLength))
-            rx.writeReserved(from: segments, skipping: skip &+ 12 &+ sourceTagBytes)
-        }
+        guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
+        copyFrame(segments, skipping: source.headerLength, header: header, edit: edit,
+                  netHeader: VirtioNetHeader(), into: rx, headerLength: target.headerLength)
         rx.commitReservation()
         core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
         markDirty(rx, ring: ring, owner: target)
+    }
+
+    /// Reserves RX buffers, counting the reason when there are none.
+    @inline(__always)
+    func reserve(_ rx: SplitQueue, bytes: Int, for target: VhostPort) -> Bool {
+        switch rx.reserve(bytes: bytes, mergeable: target.mergeable) {
+        case .reserved:
+            return true
+        case .noRoom:
+            core.recordTransmitDrop(port: target.index, reason: .rxRingFull)
+        case .tooLarge:
+            core.recordTransmitDrop(port: target.index, reason: .oversize)
+        case .malformed, .broken:
+            core.recordTransmitDrop(port: target.index, reason: .malformedDescriptor)
+        }
+        return false
+    }
+
+    /// Writes `netHeader` and the frame into a reservation, adding, removing or keeping the
+    /// 802.1Q tag on the way (the only bytes of a frame the switch ever changes).
+    @inline(__always)
+    func copyFrame(_ segments: UnsafeBufferPointer<GuestSegment>, skipping skip: Int, header: FrameHeader,
+                   edit: TagEdit, netHeader: VirtioNetHeader, into rx: SplitQueue, headerLength: Int) {
+        if !edit.changesFrame {
+            rx.writeFrame(header: netHeader, headerLength: headerLength, from: segments, skipping: skip)
+            return
+        }
+        let p = scratch.prefix
+        let prefixLength = writePrefix(header, edit: edit, to: p)
+        rx.writeFrame(header: netHeader, headerLength: headerLength,
+                      frame: UnsafeRawBufferPointer(start: p, count: prefixLength))
+        rx.writeReserved(from: segments, skipping: skip &+ 12 &+ edit.sourceTagBytes)
+    }
+
+    /// MACs, then the egress tag (if any): what goes in front of the rest of a re-tagged frame.
+    @inline(__always)
+    func writePrefix(_ h: FrameHeader, edit: TagEdit, to p: UnsafeMutableRawPointer) -> Int {
+        writeMACs(h, to: p)
+        guard edit.egressTagged else { return 12 }
+        p.storeBytes(of: UInt16(0x8100).bigEndian, toByteOffset: 12, as: UInt16.self)
+        p.storeBytes(of: edit.tci.bigEndian, toByteOffset: 14, as: UInt16.self)
+        return 16
     }
 
     @inline(__always)
@@ -139,7 +166,7 @@ extension Engine {
     }
 
     @inline(__always)
-    private func markDirty(_ rx: SplitQueue, ring: Int, owner: VhostPort) {
+    func markDirty(_ rx: SplitQueue, ring: Int, owner: VhostPort) {
         let s = scratch
         for i in 0..<s.dirtyCount where s.dirty[i] === rx { return }
         if s.dirtyCount == s.dirty.count { flushReceiveRings() }
@@ -183,4 +210,16 @@ struct TransmitRing {
     let queue: SplitQueue
     let port: VhostPort
     let pair: Int
+}
+
+/// How a frame's 802.1Q tag changes between ingress and egress.
+struct TagEdit {
+    let sourceTagged: Bool
+    let egressTagged: Bool
+    let tci: UInt16
+
+    @inline(__always) var sourceTagBytes: Int { sourceTagged ? 4 : 0 }
+    /// Re-tagging always rewrites the tag (the egress VID or PCP may differ from the ingress tag).
+    @inline(__always) var changesFrame: Bool { sourceTagged || egressTagged }
+    @inline(__always) var lengthChange: Int { (egressTagged ? 4 : 0) &- (sourceTagged ? 4 : 0) }
 }

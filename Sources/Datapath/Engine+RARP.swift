@@ -1,5 +1,6 @@
 import GuestMemory
 import SwitchCore
+import Virtio
 
 extension Engine {
     /// SEND_RARP (a migrated guest without GUEST_ANNOUNCE): broadcast a RARP frame from `mac` as if
@@ -20,7 +21,7 @@ extension Engine {
                 let segments = UnsafeBufferPointer(start: seg, count: 1)
                 let header = FrameHeader.parse(UnsafeRawPointer(base + h), length: 60)
                 let decision = core.decide(ingress: port.index, frame: header, now: clock.now)
-                forward(segments, header: header, from: port, pair: 0, decision: decision)
+                forward(segments, header: header, netHeader: VirtioNetHeader(), from: port, pair: 0, decision: decision)
             }
         }
         flushReceiveRings()

@@ -26,6 +26,10 @@ final class VhostPort {
     /// Decided at negotiation time, never per frame.
     private(set) var headerLength = VirtioNetHeader.length
     private(set) var mergeable = true
+    /// What the guest acked: decides the offload fallbacks towards and from this port.
+    private(set) var features: VirtioFeatures = []
+    /// The guest may send partial checksums or GSO frames: its TX headers must be read.
+    private(set) var sendsOffloads = false
     /// Largest untagged frame this port's guest may receive: MTU + Ethernet header.
     let maximumFrameLength: Int
 
@@ -118,6 +122,8 @@ extension VhostPort: VhostUserDeviceDelegate {
         }
         headerLength = c.netHeaderLength
         mergeable = c.mergeableRxBuffers
+        features = c.features
+        sendsOffloads = !c.features.isDisjoint(with: [.csum, .hostTSO4, .hostTSO6, .hostUFO])
         kicks[ring] = c.kick
         calls[ring] = c.call
         if let kick = c.kick {

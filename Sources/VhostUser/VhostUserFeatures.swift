@@ -1,7 +1,9 @@
 import Virtio
 
 extension VirtioFeatures {
-    /// What a plain (no offload) switch port offers (notes §6.2). VIRTIO_NET_F_STATUS is left out:
+    /// What a switch port offers (notes §6.2). Checksum and segmentation offloads both ways: a
+    /// guest's 64 KB TCP segments cross the switch whole, and the datapath finishes the job in
+    /// software only for a receiver that did not negotiate them. VIRTIO_NET_F_STATUS is left out:
     /// it is not in QEMU's vhost-net feature list (QEMU decides it alone and never passes it in
     /// SET_FEATURES) and DPDK virtio-user strips it, so offering it would change nothing.
     /// GUEST_ANNOUNCE is offered so a migrated guest announces itself (it needs CTRL_VQ, which the
@@ -9,6 +11,8 @@ extension VirtioFeatures {
     public static let defaultOffer: VirtioFeatures = [
         .version1, .mergeableRxBuffers, .eventIndex, .indirectDescriptors, .anyLayout, .multiqueue,
         .mtu, .guestAnnounce, .vhostUserProtocolFeatures,
+        .csum, .guestCsum, .hostTSO4, .hostTSO6, .hostECN, .hostUFO,
+        .guestTSO4, .guestTSO6, .guestECN, .guestUFO,
     ]
 }
 

@@ -1,0 +1,110 @@
+import GuestMemory
+import Offload
+import SwitchCore
+import Virtio
+
+/// Frames whose virtio-net header asks for something (a partial checksum, segmentation): passed
+/// through whole when the receiver negotiated the same offload, finished in software otherwise,
+/// so a receiver never gets a frame it cannot take (notes §6.6).
+extension Engine {
+    @inline(never)
+    func deliverOffloaded(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
+                          from source: VhostPort, to target: VhostPort, rx: SplitQueue, ring: Int, edit: TagEdit) {
+        let destination = target.index
+        let frameLength = Int(header.length)
+        let policy = OffloadPolicy(sender: source.features, receiver: target.features)
+        switch policy.plan(for: netHeader, frameLength: frameLength) {
+        case .deliver(var h):
+            shift(&h, by: edit.lengthChange)
+            let outLength = frameLength &+ edit.lengthChange
+            if h.gsoType == VirtioNetHeader.gsoNone {
+                guard outLength <= target.maximumFrameLength &+ (edit.egressTagged ? 4 : 0) else {
+                    core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
+                    return
+                }
+            }
+            guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
+            copyFrame(segments, skipping: source.headerLength, header: header, edit: edit, netHeader: h,
+                      into: rx, headerLength: target.headerLength)
+            rx.commitReservation()
+            core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
+            markDirty(rx, ring: ring, owner: target)
+        case .completeChecksum(let start, let offset):
+            guard let frame = gather(segments, skipping: source.headerLength, header: header, edit: edit) else {
+                core.recordTransmitDrop(port: destination, reason: .oversize)
+                return
+            }
+            guard Checksum.completePartialChecksum(frame: frame, checksumStart: start &+ edit.lengthChange,
+                                                   checksumOffset: offset) else {
+                core.recordTransmitDrop(port: destination, reason: .malformedDescriptor)
+                return
+            }
+            deliverContiguous(UnsafeRawBufferPointer(frame), netHeader: VirtioNetHeader(), to: target, rx: rx,
+                              ring: ring, tagged: edit.egressTagged)
+        case .segment(let request):
+            guard let frame = gather(segments, skipping: source.headerLength, header: header, edit: edit) else {
+                core.recordTransmitDrop(port: destination, reason: .oversize)
+                return
+            }
+            switch SoftwareSegmenter.start(frame: UnsafeRawBufferPointer(frame), request: request) {
+            case .failure(let why):
+                core.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
+            case .success(var segmenter):
+                guard segmenter.maximumSegmentLength <= target.maximumFrameLength &+ (edit.egressTagged ? 4 : 0) else {
+                    core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
+                    return
+                }
+                let out = scratch.offloadSegment
+                while let n = segmenter.next(into: out) {
+                    deliverContiguous(UnsafeRawBufferPointer(rebasing: out[0..<n]), netHeader: segmenter.segmentHeader,
+                                      to: target, rx: rx, ring: ring, tagged: edit.egressTagged)
+                }
+            }
+        case .drop(let why):
+            core.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
+        }
+    }
+
+    /// Offsets in the header count from the frame's first byte: a pushed or popped tag moves them.
+    private func shift(_ h: inout VirtioNetHeader, by delta: Int) {
+        guard delta != 0 else { return }
+        if h.flags & VirtioNetHeader.flagNeedsChecksum != 0 {
+            h.checksumStart = UInt16(truncatingIfNeeded: Int(h.checksumStart) &+ delta)
+        }
+        if h.gsoType != VirtioNetHeader.gsoNone && h.headerLength != 0 {
+            h.headerLength = UInt16(truncatingIfNeeded: Int(h.headerLength) &+ delta)
+        }
+    }
+
+    /// The whole frame, re-tagged, in the engine's contiguous offload scratch.
+    private func gather(_ segments: UnsafeBufferPointer<GuestSegment>, skipping skip: Int, header: FrameHeader,
+                        edit: TagEdit) -> UnsafeMutableRawBufferPointer? {
+        let buffer = scratch.offloadFrame
+        guard let base = buffer.baseAddress else { return nil }
+        let outLength = Int(header.length) &+ edit.lengthChange
+        guard outLength <= buffer.count else { return nil }
+        var offset = skip
+        var written = 0
+        if edit.changesFrame {
+            written = writePrefix(header, edit: edit, to: base)
+            offset &+= 12 &+ edit.sourceTagBytes
+        }
+        written &+= GuestSegment.gather(segments, offset: offset, count: outLength &- written, into: base + written)
+        guard written == outLength else { return nil }
+        return UnsafeMutableRawBufferPointer(start: base, count: outLength)
+    }
+
+    /// Delivers a frame that lives in our own memory (software-offload output, injected frames).
+    func deliverContiguous(_ frame: UnsafeRawBufferPointer, netHeader: VirtioNetHeader, to target: VhostPort,
+                           rx: SplitQueue, ring: Int, tagged: Bool) {
+        guard frame.count <= target.maximumFrameLength &+ (tagged ? 4 : 0) || netHeader.gsoType != VirtioNetHeader.gsoNone else {
+            core.recordTransmitDrop(port: target.index, reason: .mtuExceeded)
+            return
+        }
+        guard reserve(rx, bytes: target.headerLength &+ frame.count, for: target) else { return }
+        rx.writeFrame(header: netHeader, headerLength: target.headerLength, frame: frame)
+        rx.commitReservation()
+        core.recordTransmit(port: target.index, frames: 1, bytes: UInt64(frame.count))
+        markDirty(rx, ring: ring, owner: target)
+    }
+}
