@@ -79,7 +79,7 @@ let package = Package(
             "VhostUser", "VhostTestFrontEnd", "LinuxIO", "Virtio",
         ], swiftSettings: systemsMode),
         .testTarget(name: "DatapathTests", dependencies: [
-            "Datapath", "VhostTestFrontEnd", "SwitchCore", "VhostUser", "LinuxIO", "Virtio",
+            "Datapath", "VhostTestFrontEnd", "SwitchCore", "VhostUser", "LinuxIO", "Virtio", "Offload",
         ], swiftSettings: systemsMode),
         .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO"],
                     swiftSettings: systemsMode),

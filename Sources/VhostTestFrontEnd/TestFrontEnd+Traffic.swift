@@ -1,7 +1,8 @@
 /// The guest driver's data path: frames out through TX rings, frames in from RX rings.
 extension TestFrontEnd {
-    /// Queues one frame (a zeroed virtio-net header is prepended) on transmitq `queue` and kicks.
-    public func send(frame: [UInt8], queue: Int = 0) throws {
+    /// Queues one frame on transmitq `queue` and kicks. `netHeader` (first bytes of the virtio-net
+    /// header, e.g. NEEDS_CSUM or GSO fields) defaults to all zero.
+    public func send(frame: [UInt8], queue: Int = 0, netHeader: [UInt8] = []) throws {
         let ring = rings[2 * queue + 1]
         while ring.popUsed() != nil {}
         let hlen = netHeaderLength
@@ -9,6 +10,7 @@ extension TestFrontEnd {
         let d = try ring.post(length: hlen + frame.count, writable: false)
         let p = ring.buffers[Int(d)].pointer
         p.initializeMemory(as: UInt8.self, repeating: 0, count: hlen)
+        for (i, byte) in netHeader.prefix(hlen).enumerated() { p.storeBytes(of: byte, toByteOffset: i, as: UInt8.self) }
         frame.withUnsafeBytes { (p + hlen).copyMemory(from: $0.baseAddress!, byteCount: frame.count) }
         ring.kick.signal()
     }
