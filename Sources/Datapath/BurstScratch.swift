@@ -23,9 +23,8 @@ final class BurstScratch {
     /// Destination MACs + (new) 802.1Q tag written ahead of the rest of a re-tagged frame.
     let prefix: UnsafeMutableRawPointer
     /// RX queues written during this turn, published and notified once at its end.
-    var dirty: [SplitQueue?]
-    var dirtyOwners: [VhostPort?]
-    var dirtyRings: [Int]
+    let dirty: UnsafeMutablePointer<DirtyRing>
+    let dirtyCapacity: Int
     var dirtyCount = 0
 
     init(maxPorts: Int) {
@@ -39,10 +38,9 @@ final class BurstScratch {
         floodTargets = .allocate(capacity: maxPorts)
         headerBytes = .allocate(byteCount: 32, alignment: 8)
         prefix = .allocate(byteCount: 32, alignment: 8)
-        // One entry per (port, queue) at most; sized generously once.
-        dirty = Array(repeating: nil, count: maxPorts * 2)
-        dirtyOwners = Array(repeating: nil, count: maxPorts * 2)
-        dirtyRings = Array(repeating: 0, count: maxPorts * 2)
+        // Enough for every port's first queue; more in one turn just flushes early.
+        dirtyCapacity = maxPorts
+        dirty = .allocate(capacity: maxPorts)
     }
 
     deinit {
@@ -55,5 +53,13 @@ final class BurstScratch {
         floodTargets.deallocate()
         headerBytes.deallocate()
         prefix.deallocate()
+        dirty.deallocate()
     }
+}
+
+/// An RX ring with unpublished used entries. Unmanaged: the rings cannot stop mid-turn.
+struct DirtyRing {
+    let queue: Unmanaged<SplitQueue>
+    let owner: Unmanaged<VhostPort>
+    let ring: Int
 }

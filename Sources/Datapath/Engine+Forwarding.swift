@@ -88,10 +88,17 @@ extension Engine {
     @inline(__always)
     private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
                          from source: VhostPort, pair: Int, to destination: UInt16, decision: ForwardingDecision) {
-        guard let target = vhostPorts[Int(destination)], let (rx, ring) = target.receiveTarget(forPair: pair) else {
+        guard let entry = vhostPorts[Int(destination)] else {
             core.recordTransmitDrop(port: destination, reason: .portDown)
             return
         }
+        unowned(unsafe) let target = entry.takeUnretainedValue()
+        guard let slot = target.receiveTarget(forPair: pair) else {
+            core.recordTransmitDrop(port: destination, reason: .portDown)
+            return
+        }
+        unowned(unsafe) let rx = slot.queue.takeUnretainedValue()
+        let ring = slot.ring
         let egress = core.egressTag(port: destination, vlan: decision.vlan)
         let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
         let frameLength = Int(header.length)
@@ -168,11 +175,10 @@ extension Engine {
     @inline(__always)
     func markDirty(_ rx: SplitQueue, ring: Int, owner: VhostPort) {
         let s = scratch
-        for i in 0..<s.dirtyCount where s.dirty[i] === rx { return }
-        if s.dirtyCount == s.dirty.count { flushReceiveRings() }
-        s.dirty[s.dirtyCount] = rx
-        s.dirtyOwners[s.dirtyCount] = owner
-        s.dirtyRings[s.dirtyCount] = ring
+        let queue = Unmanaged.passUnretained(rx)
+        for i in 0..<s.dirtyCount where s.dirty[i].queue.toOpaque() == queue.toOpaque() { return }
+        if s.dirtyCount == s.dirtyCapacity { flushReceiveRings() }
+        s.dirty[s.dirtyCount] = DirtyRing(queue: queue, owner: Unmanaged.passUnretained(owner), ring: ring)
         s.dirtyCount &+= 1
     }
 
@@ -180,11 +186,10 @@ extension Engine {
     func flushReceiveRings() {
         let s = scratch
         for i in 0..<s.dirtyCount {
-            guard let rx = s.dirty[i], let owner = s.dirtyOwners[i] else { continue }
+            let d = s.dirty[i]
+            unowned(unsafe) let rx = d.queue.takeUnretainedValue()
             rx.publishUsed()
-            if rx.needsNotification() { owner.notify(ring: s.dirtyRings[i]) }
-            s.dirty[i] = nil
-            s.dirtyOwners[i] = nil
+            if rx.needsNotification() { d.owner.takeUnretainedValue().notify(ring: d.ring) }
         }
         s.dirtyCount = 0
     }

@@ -28,7 +28,7 @@ extension Engine {
             logger.warning("uplink ports are not implemented yet; \(spec.name) (\(interface)) stays down")
         }
         ports[free] = port
-        vhostPorts[free] = port.vhost
+        vhostPorts[free] = port.vhost.map { Unmanaged.passUnretained($0) }
         logger.info("port added", metadata: ["port": "\(spec.name)", "index": "\(index)"])
         return .success(())
     }
@@ -38,10 +38,10 @@ extension Engine {
         guard let index = portIndex(named: name), let port = ports[Int(index)] else {
             return .failure(.noSuchPort(name))
         }
-        port.close(engine: self)
-        ports[Int(index)] = nil
         vhostPorts[Int(index)] = nil
+        port.close(engine: self)
         rebuildTransmitRings()
+        ports[Int(index)] = nil
         _ = core.removePort(index)
         logger.info("port removed", metadata: ["port": "\(name)"])
         return .success(())
@@ -76,7 +76,7 @@ extension Engine {
     /// Called whenever a ring starts or stops (between bursts).
     func rebuildTransmitRings() {
         var rings: [TransmitRing] = []
-        for case let port? in vhostPorts {
+        for case let port? in ports.lazy.compactMap({ $0?.vhost }) {
             for (pair, queue) in port.transmitQueues.enumerated() {
                 guard let queue else { continue }
                 // The engine polls while awake: no kicks needed until it decides to sleep.

@@ -21,8 +21,9 @@ public final class Engine {
     let mailbox: EngineMailbox
     /// Indexed by the switch port number the core uses.
     var ports: [EnginePort?]
-    /// The same ports' vhost-user halves, by port number, for the hot path.
-    var vhostPorts: [VhostPort?]
+    /// The same ports' vhost-user halves, by port number. Unmanaged so the forwarding path takes
+    /// no reference counts: `ports` owns them, and an entry is cleared before its port goes.
+    let vhostPorts: UnsafeMutablePointer<Unmanaged<VhostPort>?>
     /// Every running guest TX ring, flattened; rebuilt when a ring starts or stops.
     var transmitRings: [TransmitRing] = []
     let scratch: BurstScratch
@@ -37,10 +38,13 @@ public final class Engine {
         epoll = try Epoll(capacity: 256)
         mailbox = try EngineMailbox()
         ports = Array(repeating: nil, count: core.maxPorts)
-        vhostPorts = Array(repeating: nil, count: core.maxPorts)
+        vhostPorts = .allocate(capacity: core.maxPorts)
+        vhostPorts.initialize(repeating: nil, count: core.maxPorts)
         scratch = BurstScratch(maxPorts: core.maxPorts)
         try epoll.add(mailbox.doorbell.rawValue, token: EventToken(.mailbox).rawValue)
     }
+
+    deinit { vhostPorts.deallocate() }
 
     // MARK: Thread
 
@@ -62,9 +66,9 @@ public final class Engine {
         t.join()
         thread = nil
         for case let port? in ports { port.close(engine: self) }
-        ports = Array(repeating: nil, count: core.maxPorts)
-        vhostPorts = Array(repeating: nil, count: core.maxPorts)
         transmitRings = []
+        vhostPorts.update(repeating: nil, count: core.maxPorts)
+        ports = Array(repeating: nil, count: core.maxPorts)
     }
 
     /// Runs `body` on the engine thread between bursts and returns its result.

@@ -13,12 +13,17 @@ final class VhostPort {
     unowned let engine: Engine
     let device: VhostUserDevice
     let endpoint: VhostUserEndpoint
+    /// The device's (weak) delegate. A weak reference to the port itself would give it a side
+    /// table, which makes every retain of the port on the forwarding path take the slow path.
+    private var events: DeviceEvents?
 
     /// Per queue pair; nil while that ring is stopped.
     private(set) var receiveQueues: [SplitQueue?]
     private(set) var transmitQueues: [SplitQueue?]
-    /// Running RX rings, dense, for choosing one per frame: (queue, ring index).
-    private var runningReceive: [(queue: SplitQueue, ring: Int)] = []
+    /// Running RX rings, dense, for choosing one per frame. Unmanaged so the forwarding path takes
+    /// no reference counts; `receiveQueues` keeps them alive and this list is rebuilt first.
+    private let runningReceive: UnsafeMutablePointer<ReceiveSlot>
+    private(set) var runningReceiveCount = 0
     /// Per ring index.
     private var kicks: [EventFD?]
     private var calls: [EventFD?]
@@ -48,10 +53,14 @@ final class VhostPort {
         endpoint = VhostUserEndpoint(mode: mode, device: device, epoll: engine.epoll,
                                      token: EventToken(.connection, port: index).rawValue)
         receiveQueues = Array(repeating: nil, count: pairs)
+        runningReceive = .allocate(capacity: pairs)
         transmitQueues = Array(repeating: nil, count: pairs)
         kicks = Array(repeating: nil, count: pairs * 2)
         calls = Array(repeating: nil, count: pairs * 2)
-        device.delegate = self
+        let events = DeviceEvents()
+        self.events = events
+        device.delegate = events
+        events.port = self
         try endpoint.start()
     }
 
@@ -60,21 +69,33 @@ final class VhostPort {
             if case .client = endpoint.mode { return "connecting" }
             return "listening"
         }
-        return runningReceive.isEmpty && transmitQueues.allSatisfy({ $0 == nil }) ? "connected" : "running"
+        return runningReceiveCount == 0 && transmitQueues.allSatisfy({ $0 == nil }) ? "connected" : "running"
     }
 
     var negotiatedFeatureNames: [String] { endpoint.isConnected ? VirtioFeatures(rawValue: device.ackedFeatures.rawValue).names : [] }
-    var enabledQueuePairs: Int { runningReceive.count }
+    var enabledQueuePairs: Int { runningReceiveCount }
+
+    deinit { runningReceive.deallocate() }
 
     // MARK: Hot path helpers
 
     /// The RX ring for a frame that came in on queue pair `pair` of its source: the same pair
     /// number when the receiver runs it (keeps flows on one queue), else any running one.
     @inline(__always)
-    func receiveTarget(forPair pair: Int) -> (queue: SplitQueue, ring: Int)? {
-        let n = runningReceive.count
+    func receiveTarget(forPair pair: Int) -> ReceiveSlot? {
+        let n = runningReceiveCount
         guard n > 0 else { return nil }
         return runningReceive[n == 1 ? 0 : pair % n]
+    }
+
+    private func rebuildRunningReceive() {
+        var n = 0
+        for (pair, queue) in receiveQueues.enumerated() {
+            guard let queue else { continue }
+            runningReceive[n] = ReceiveSlot(queue: Unmanaged.passUnretained(queue), ring: pair * 2)
+            n += 1
+        }
+        runningReceiveCount = n
     }
 
     @inline(__always)
@@ -100,15 +121,30 @@ final class VhostPort {
 
     func close(engine: Engine) {
         endpoint.stop()
+        events?.port = nil
     }
 
     private func updateLinkState() {
-        _ = engine.core.setPortUp(index, !runningReceive.isEmpty || transmitQueues.contains { $0 != nil })
+        _ = engine.core.setPortUp(index, runningReceiveCount > 0 || transmitQueues.contains { $0 != nil })
         engine.rebuildTransmitRings()
     }
 }
 
-extension VhostPort: VhostUserDeviceDelegate {
+/// Forwards device events to the port that owns it.
+private final class DeviceEvents: VhostUserDeviceDelegate {
+    unowned(unsafe) var port: VhostPort?
+
+    func ringStarted(device: VhostUserDevice, index: Int, configuration: RingConfiguration) {
+        port?.ringStarted(device: device, index: index, configuration: configuration)
+    }
+    func ringStopping(device: VhostUserDevice, index: Int) -> UInt16 {
+        port?.ringStopping(device: device, index: index) ?? 0
+    }
+    func deviceDisconnected(device: VhostUserDevice) { port?.deviceDisconnected(device: device) }
+    func sendRARP(device: VhostUserDevice, mac: [UInt8]) { port?.sendRARP(device: device, mac: mac) }
+}
+
+extension VhostPort {
     func ringStarted(device: VhostUserDevice, index ring: Int, configuration c: RingConfiguration) {
         let pair = c.queuePair
         guard pair < receiveQueues.count,
@@ -131,7 +167,7 @@ extension VhostPort: VhostUserDeviceDelegate {
         }
         if c.isReceiveQueue {
             receiveQueues[pair] = queue
-            runningReceive = receiveQueues.enumerated().compactMap { i, q in q.map { ($0, i * 2) } }
+            rebuildRunningReceive()
         } else {
             transmitQueues[pair] = queue
         }
@@ -151,8 +187,11 @@ extension VhostPort: VhostUserDeviceDelegate {
         kicks[ring] = nil
         calls[ring] = nil
         if ring % 2 == 0 {
+            // Unlist before the queue is released: the slot holds no reference.
+            let stopping = receiveQueues[pair]
             receiveQueues[pair] = nil
-            runningReceive = receiveQueues.enumerated().compactMap { i, q in q.map { ($0, i * 2) } }
+            rebuildRunningReceive()
+            _ = stopping
         } else {
             transmitQueues[pair] = nil
         }
@@ -168,4 +207,10 @@ extension VhostPort: VhostUserDeviceDelegate {
     func sendRARP(device: VhostUserDevice, mac: [UInt8]) {
         engine.injectRARP(from: self, mac: mac)
     }
+}
+
+/// One running RX ring of a port, as the forwarding path reaches it.
+struct ReceiveSlot {
+    let queue: Unmanaged<SplitQueue>
+    let ring: Int
 }

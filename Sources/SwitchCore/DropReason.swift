@@ -37,7 +37,9 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     /// The frame asks for an offload (segmentation, checksum) the egress cannot perform.
     case unsupportedOffload
 
-    public static let count = allCases.count
+    /// Read per frame to index counters, so a constant rather than `allCases.count` (a lazily
+    /// initialised global). `dropReasonCountCoversEveryCase` keeps it honest.
+    @inlinable public static var count: Int { Int(DropReason.unsupportedOffload.rawValue) + 1 }
 
     /// Kebab-case name for CLI, logs and metrics labels.
     public var name: String {

@@ -10,5 +10,6 @@ public struct EgressTag: Sendable, Equatable {
         self.vid = vid
     }
 
-    public static let untagged = EgressTag(tagged: false, vid: 0)
+    /// Computed, not a stored `static let`: a global would cost a lazy-initialisation check per frame.
+    @inlinable public static var untagged: EgressTag { EgressTag(tagged: false, vid: 0) }
 }

@@ -6,10 +6,11 @@ final class PortCounterTable {
     @usableFromInline enum Field: Int {
         case receivedFrames, receivedBytes, forwarded, flooded, transmittedFrames, transmittedBytes
     }
-    @usableFromInline static let fieldCount = 6
-    @usableFromInline static let receiveDropsBase = fieldCount
-    @usableFromInline static let transmitDropsBase = fieldCount + DropReason.count
-    @usableFromInline static let stride = fieldCount + 2 * DropReason.count
+    // Computed constants: stored `static let`s are lazily initialised globals, checked per access.
+    @inlinable static var fieldCount: Int { 6 }
+    @inlinable static var receiveDropsBase: Int { fieldCount }
+    @inlinable static var transmitDropsBase: Int { fieldCount + DropReason.count }
+    @inlinable static var stride: Int { fieldCount + 2 * DropReason.count }
 
     @usableFromInline let storage: UnsafeMutablePointer<UInt64>
     @usableFromInline let rows: Int

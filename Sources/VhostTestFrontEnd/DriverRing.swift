@@ -42,9 +42,15 @@ public final class DriverRing {
 
     /// Makes descriptor `d` (its whole buffer, or `length` bytes) available.
     @discardableResult
-    public func post(length: Int? = nil, writable: Bool) throws -> UInt16 {
+    /// Makes one buffer available. `contents` are copied into it first: once the index is
+    /// published the device may read the buffer at any moment (a busy-polling back-end does).
+    public func post(length: Int? = nil, writable: Bool, contents: [UInt8] = []) throws -> UInt16 {
         guard let d = freeDescriptors.popLast() else { throw TestFrontEndError.ringFull }
         let buffer = buffers[Int(d)]
+        guard contents.count <= buffer.length else { throw TestFrontEndError.badReply("contents larger than a buffer") }
+        contents.withUnsafeBytes { raw in
+            if let base = raw.baseAddress { buffer.pointer.copyMemory(from: base, byteCount: raw.count) }
+        }
         let desc = descriptorTable.pointer + 16 * Int(d)
         desc.storeBytes(of: buffer.gpa.littleEndian, toByteOffset: 0, as: UInt64.self)
         desc.storeBytes(of: UInt32(length ?? buffer.length).littleEndian, toByteOffset: 8, as: UInt32.self)

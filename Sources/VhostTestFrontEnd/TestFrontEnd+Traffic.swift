@@ -7,11 +7,10 @@ extension TestFrontEnd {
         while ring.popUsed() != nil {}
         let hlen = netHeaderLength
         guard hlen + frame.count <= options.bufferSize else { throw TestFrontEndError.badReply("frame too large for a buffer") }
-        let d = try ring.post(length: hlen + frame.count, writable: false)
-        let p = ring.buffers[Int(d)].pointer
-        p.initializeMemory(as: UInt8.self, repeating: 0, count: hlen)
-        for (i, byte) in netHeader.prefix(hlen).enumerated() { p.storeBytes(of: byte, toByteOffset: i, as: UInt8.self) }
-        frame.withUnsafeBytes { (p + hlen).copyMemory(from: $0.baseAddress!, byteCount: frame.count) }
+        var bytes = [UInt8](repeating: 0, count: hlen)
+        for (i, byte) in netHeader.prefix(hlen).enumerated() { bytes[i] = byte }
+        bytes += frame
+        try ring.post(length: bytes.count, writable: false, contents: bytes)
         ring.kick.signal()
     }
 
