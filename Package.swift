@@ -34,6 +34,9 @@ let package = Package(
         ], swiftSettings: systemsMode),
         .target(name: "LinkControl", dependencies: ["CNetlink", "LinuxIO"], swiftSettings: systemsMode),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: systemsMode),
+        .target(name: "Uplink", dependencies: [
+            "LinuxIO", "LinkControl", "GuestMemory", "Virtio", "CSwitchyard",
+        ], swiftSettings: hotPath),
         .target(name: "GuestMemory", dependencies: ["LinuxIO"], swiftSettings: hotPath),
         .target(name: "Virtio", dependencies: ["GuestMemory", "CSwitchyard"], swiftSettings: hotPath),
         .target(name: "VhostUser", dependencies: [
@@ -75,6 +78,9 @@ let package = Package(
         ], swiftSettings: systemsMode),
         .testTarget(name: "DatapathTests", dependencies: [
             "Datapath", "VhostTestFrontEnd", "SwitchCore", "VhostUser", "LinuxIO", "Virtio",
+        ], swiftSettings: systemsMode),
+        .testTarget(name: "UplinkTests", dependencies: [
+            "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard",
         ], swiftSettings: systemsMode),
         .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO"],
                     swiftSettings: systemsMode),
