@@ -63,6 +63,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Uplink frames/s with 64-byte frames on veth (measurement only; run in release as root).
+        .executableTarget(name: "uplink-bench", dependencies: ["Uplink", "CSwitchyard", "GuestMemory", "Virtio"],
+                          path: "Sources/UplinkBench", swiftSettings: systemsMode),
+
         // Plays QEMU in-process: memfd guest memory, rings it fills and drains itself.
         .target(name: "VhostTestFrontEnd", dependencies: ["LinuxIO", "Virtio", "CSwitchyard"],
                 swiftSettings: systemsMode),
