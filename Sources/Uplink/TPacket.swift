@@ -6,9 +6,6 @@ public enum TPacket {
     @inlinable public static var statusUser: UInt32 { 1 }
     @inlinable public static var statusVLANValid: UInt32 { 1 << 4 }
     @inlinable public static var statusVLANTPIDValid: UInt32 { 1 << 6 }
-    @inlinable public static var statusAvailable: UInt32 { 0 }
-    @inlinable public static var statusSendRequest: UInt32 { 1 }
-    @inlinable public static var statusWrongFormat: UInt32 { 4 }
 
     @inlinable public static var blockStatus: Int { 8 }
     @inlinable public static var blockPacketCount: Int { 12 }
@@ -20,12 +17,12 @@ public enum TPacket {
     @inlinable public static var macOffset: Int { 24 }
     @inlinable public static var vlanTCI: Int { 32 }
     @inlinable public static var vlanTPID: Int { 36 }
-    /// The aligned tpacket3_hdr; sockaddr_ll follows it on RX, the TX data starts right here.
+    /// The aligned tpacket3_hdr; sockaddr_ll follows it.
     @inlinable public static var headerSize: Int { 48 }
     /// sockaddr_ll.sll_pkttype, after the header.
     @inlinable public static var packetTypeOffset: Int { 48 + 10 }
     @inlinable public static var packetOutgoing: UInt8 { 4 }
 
-    /// virtio_net_hdr as PACKET_VNET_HDR uses it: always the 10-byte legacy layout.
+    /// virtio_net_hdr as PACKET_VNET_HDR uses it: the 10-byte legacy layout.
     @inlinable public static var vnetHeaderLength: Int { 10 }
 }

@@ -20,12 +20,15 @@ public struct UplinkCounters: Equatable, Sendable {
     /// Frames accepted by `transmit` (queued in the TX ring or sent directly).
     public var transmittedFrames: UInt64 = 0
     public var transmittedBytes: UInt64 = 0
-    /// `transmit` refused: no free TX slot (the kernel has not finished with them yet).
+    /// `transmit` refused: staging full and the kernel would not take the staged frames.
     public var transmitRingFull: UInt64 = 0
     /// `transmit` refused: longer than MTU + Ethernet header (+ tag) without GSO.
     public var mtuExceeded: UInt64 = 0
-    /// `transmit` refused a malformed request, or the kernel rejected a frame or a flush.
+    /// `transmit` refused a malformed request, or the kernel rejected a GSO frame.
     public var transmitErrors: UInt64 = 0
+    /// Accepted by `transmit` but not taken by the kernel at `flush` (link down, NIC queue full
+    /// with PACKET_QDISC_BYPASS): dropped, not retried.
+    public var transmitDropped: UInt64 = 0
     /// Frames sent through the ringless socket: GSO frames, or larger than a TX slot.
     public var largeFrames: UInt64 = 0
 

@@ -7,8 +7,8 @@ import LinuxIO
 import Virtio
 
 /// The uplink's frame I/O: one AF_PACKET socket bound to the interface with a TPACKET_V3 RX ring
-/// and a TPACKET_V3 TX ring in one mapping, plus a ringless sibling socket for frames too large
-/// for a TX slot. Owned and driven by one engine thread; nothing here locks.
+/// that also sends staged batches with sendmmsg, plus a sibling socket for GSO frames. Owned and
+/// driven by one engine thread; nothing here locks.
 ///
 /// Both sockets use PACKET_VNET_HDR: received frames come with the kernel's virtio-net header
 /// (GRO super-frames keep their GSO info) and transmitted frames take one, so a guest's TSO and
@@ -23,7 +23,7 @@ public final class UplinkSocket {
     @usableFromInline let socket: OwnedFileDescriptor
     /// Ringless, bound with protocol 0 so it receives nothing: sends GSO frames, through the qdisc.
     let largeFrameSocket: OwnedFileDescriptor
-    let rings: MappedRegion
+    let ring: MappedRegion
 
     // RX ring walk (see UplinkSocket+Receive.swift).
     @usableFromInline let receiveBase: UnsafeMutableRawPointer
@@ -38,7 +38,7 @@ public final class UplinkSocket {
     @usableFromInline var finishedBlocks = 0
 
     // Burst scratch: two segments and a 16-byte MAC+tag prefix per frame.
-    public static let maximumBurst = 64
+    @inlinable public static var maximumBurst: Int { 64 }
     @usableFromInline let burstSegments: UnsafeMutablePointer<GuestSegment>
     @usableFromInline let burstSegmentCounts: UnsafeMutablePointer<Int>
     @usableFromInline let burstLengths: UnsafeMutablePointer<Int>
@@ -47,18 +47,19 @@ public final class UplinkSocket {
     @usableFromInline let burstPrefixes: UnsafeMutableRawPointer
     public internal(set) var burstCount = 0
 
-    // TX ring (see UplinkSocket+Transmit.swift).
-    let transmitBase: UnsafeMutableRawPointer
-    let transmitSlotSize: Int
-    let transmitSlotMask: Int
-    var transmitHead = 0
-    var transmitPending = 0
-    /// iovecs and a virtio-net header for the ringless path.
+    // TX staging (see UplinkSocket+Transmit.swift): slot i at stagingBase + i * stagingSlotSize.
+    let stagingBase: UnsafeMutableRawPointer
+    let stagingSlotSize: Int
+    let stagingCapacity: Int
+    let stagedPointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    let stagedLengths: UnsafeMutablePointer<UInt32>
+    var stagedCount = 0
+    /// iovecs and a virtio-net header for the GSO path.
     let largeFrameVectors: UnsafeMutablePointer<iovec>
     static let largeFrameVectorCapacity = 130
     let largeFrameHeader: UnsafeMutableRawPointer
 
-    /// Opens and binds the sockets and maps the rings. `mtu` is the interface's current MTU.
+    /// Opens and binds the sockets and maps the RX ring. `mtu` is the interface's current MTU.
     public init(interfaceIndex: Int32, mtu: Int,
                 configuration: UplinkConfiguration = UplinkConfiguration()) throws(UplinkError) {
         try configuration.validate()
@@ -68,26 +69,20 @@ public final class UplinkSocket {
         self.configuration = configuration
         self.mtu = mtu
 
-        // The frame, a VLAN tag and the virtio-net header after the slot's tpacket3_hdr, rounded
-        // up to a power of two so slot addresses are a shift and blocks hold whole slots.
+        // The virtio-net header, the frame and a VLAN tag, rounded up to a power of two.
         var slot = 2048
-        while slot < TPacket.headerSize + TPacket.vnetHeaderLength + mtu + 18 { slot <<= 1 }
-        transmitSlotSize = slot
-        transmitSlotMask = configuration.transmitSlotCount - 1
+        while slot < TPacket.vnetHeaderLength + mtu + 18 { slot <<= 1 }
+        stagingSlotSize = slot
+        stagingCapacity = configuration.transmitBatchCapacity
         blockSize = configuration.blockSize
         blockCount = configuration.blockCount
 
         socket = try Self.openPacketSocket()
         largeFrameSocket = try Self.openPacketSocket()
         let receiveBytes = configuration.blockSize * configuration.blockCount
-        let transmitBlock = max(slot, 65536)
-        let transmitBytes = slot * configuration.transmitSlotCount
         let fd = socket.rawValue
         try Self.setOption(fd, PACKET_VERSION, Int32(TPACKET_V3.rawValue), "PACKET_VERSION")
         try Self.setOption(fd, PACKET_VNET_HDR, Int32(1), "PACKET_VNET_HDR")
-        // A TX frame the kernel rejects is dropped and its slot freed, instead of stopping the ring
-        // at a WRONG_FORMAT slot until someone notices.
-        try Self.setOption(fd, PACKET_LOSS, Int32(1), "PACKET_LOSS")
         var rx = tpacket_req3(tp_block_size: UInt32(configuration.blockSize),
                               tp_block_nr: UInt32(configuration.blockCount),
                               tp_frame_size: UInt32(2048),
@@ -95,22 +90,12 @@ public final class UplinkSocket {
                               tp_retire_blk_tov: configuration.blockTimeoutMilliseconds,
                               tp_sizeof_priv: 0, tp_feature_req_word: 0)
         try Self.setOption(fd, PACKET_RX_RING, &rx, "PACKET_RX_RING")
-        var tx = tpacket_req3(tp_block_size: UInt32(transmitBlock),
-                              tp_block_nr: UInt32(transmitBytes / transmitBlock),
-                              tp_frame_size: UInt32(slot),
-                              tp_frame_nr: UInt32(configuration.transmitSlotCount),
-                              tp_retire_blk_tov: 0, tp_sizeof_priv: 0, tp_feature_req_word: 0)
-        guard transmitBytes % transmitBlock == 0 else {
-            throw UplinkError("PACKET_TX_RING", reason: "\(configuration.transmitSlotCount) slots of \(slot) bytes do not fill whole 64 KiB blocks")
-        }
-        try Self.setOption(fd, PACKET_TX_RING, &tx, "PACKET_TX_RING")
         do {
-            rings = try MappedRegion(descriptor: fd, length: receiveBytes + transmitBytes)
+            ring = try MappedRegion(descriptor: fd, length: receiveBytes)
         } catch {
-            throw UplinkError("mmap packet rings", errno: error)
+            throw UplinkError("mmap packet ring", errno: error)
         }
-        receiveBase = rings.base
-        transmitBase = rings.base + receiveBytes
+        receiveBase = ring.base
 
         try Self.setOption(fd, PACKET_IGNORE_OUTGOING, Int32(1), "PACKET_IGNORE_OUTGOING")
         let large = largeFrameSocket.rawValue
@@ -131,6 +116,10 @@ public final class UplinkSocket {
         burstHeaders = .allocate(capacity: n)
         burstTagged = .allocate(capacity: n)
         burstPrefixes = .allocate(byteCount: 16 * n, alignment: 16)
+        stagingBase = .allocate(byteCount: slot * stagingCapacity, alignment: 4096)
+        stagedPointers = .allocate(capacity: stagingCapacity)
+        stagedLengths = .allocate(capacity: stagingCapacity)
+        for i in 0..<stagingCapacity { stagedPointers[i] = stagingBase + i * slot }
         largeFrameVectors = .allocate(capacity: Self.largeFrameVectorCapacity)
         largeFrameHeader = .allocate(byteCount: 16, alignment: 16)
     }
@@ -142,6 +131,9 @@ public final class UplinkSocket {
         burstHeaders.deallocate()
         burstTagged.deallocate()
         burstPrefixes.deallocate()
+        stagingBase.deallocate()
+        stagedPointers.deallocate()
+        stagedLengths.deallocate()
         largeFrameVectors.deallocate()
         largeFrameHeader.deallocate()
     }
@@ -154,11 +146,14 @@ public final class UplinkSocket {
     /// administratively down), so a level-triggered epoll stops reporting it. Nil if none.
     @discardableResult
     public func clearPendingError() -> Errno? {
-        var value: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
+        var first: Errno?
         for fd in [socket.rawValue, largeFrameSocket.rawValue] {
-            _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length)
+            var value: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            if getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0, value != 0, first == nil {
+                first = Errno(value)
+            }
         }
-        return value == 0 ? nil : Errno(value)
+        return first
     }
 }

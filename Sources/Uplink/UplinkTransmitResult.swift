@@ -1,9 +1,10 @@
 /// The outcome of offering one frame to the uplink. Everything but `queued` is a drop the
 /// caller counts under the named reason; none of them is an error of the port as a whole.
 public enum UplinkTransmitResult: Equatable, Sendable {
-    /// In a TX slot (goes out at the next `flush`) or already sent (large frames).
+    /// Staged (goes out at the next `flush`) or, for a GSO frame, already handed to the kernel.
     case queued
-    /// No free TX slot, or the kernel's queue is full (EAGAIN/ENOBUFS): count as ring-full.
+    /// Staging full and the kernel would not take it, or its queue is full (EAGAIN/ENOBUFS):
+    /// count as ring-full.
     case ringFull
     /// Longer than MTU + 14 (+4 when tagged) and not a GSO frame: count as mtu-exceeded.
     case mtuExceeded

@@ -49,6 +49,12 @@ import Uplink
         try must("ip", ["link", "set", veth.hostSide, "down"])
         #expect(waitForState(link, .linkDown) == .linkDown)
         #expect(link.reason?.contains("administratively down") == true, "\(link.reason ?? "nil")")
+        // Frames offered while down are dropped at flush and counted, not kept.
+        let lost = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0x50)
+        #expect(socket.send(lost) == .queued)
+        #expect(!socket.flush())
+        #expect(socket.counters.transmitDropped == 1)
+        #expect(socket.pendingTransmits == 0)
         try must("ip", ["link", "set", veth.hostSide, "up"])
         #expect(waitForState(link, .up) == .up)
         // The ENETDOWN the kernel left on the socket was cleared when the link came back.
