@@ -5,8 +5,9 @@ import Virtio
 ///
 /// `segments` is the frame from its first Ethernet byte (no virtio-net header in it). When the
 /// kernel had taken the VLAN tag out (hardware or software VLAN acceleration), the tag is back:
-/// the first segment is then a 16-byte scratch holding both MACs and the tag, the second the rest
-/// of the frame in the ring. `vnetHeader` is what the kernel reported (GSO type and size for a
+/// the first segment is then an 18-byte scratch holding the whole tagged Ethernet header (MACs,
+/// TPID + TCI, EtherType), the second the rest of the frame in the ring. Either way the first
+/// segment holds at least the Ethernet header (and 18 bytes whenever the frame is tagged). `vnetHeader` is what the kernel reported (GSO type and size for a
 /// GRO/LRO super-frame, NEEDS_CSUM / DATA_VALID), its offsets already moved by 4 for a restored
 /// tag.
 @frozen

@@ -57,22 +57,24 @@ extension UplinkSocket {
                                          length: TPacket.vnetHeaderLength)
             let segments = burstSegments + 2 &* count
             if status & TPacket.statusVLANValid != 0 {
-                // The kernel moved the tag into skb->vlan_tci; rebuild MACs + tag in scratch and
-                // point at the rest of the frame in the ring.
-                let prefix = burstPrefixes + 16 &* count
+                // The kernel moved the tag into skb->vlan_tci; rebuild the whole tagged Ethernet
+                // header (MACs, tag, EtherType: 18 bytes, so a parser finds it in one segment) in
+                // scratch and point at the rest of the frame in the ring.
+                let prefix = burstPrefixes + 32 &* count
                 prefix.copyMemory(from: data, byteCount: 12)
+                prefix.storeBytes(of: data.loadUnaligned(fromByteOffset: 12, as: UInt16.self), toByteOffset: 16,
+                                  as: UInt16.self)
                 let tpid: UInt16 = status & TPacket.statusVLANTPIDValid != 0
                     ? frame.loadUnaligned(fromByteOffset: TPacket.vlanTPID, as: UInt16.self) : 0x8100
                 let tci = UInt16(truncatingIfNeeded: frame.loadUnaligned(fromByteOffset: TPacket.vlanTCI, as: UInt32.self))
                 prefix.storeBytes(of: tpid.bigEndian, toByteOffset: 12, as: UInt16.self)
                 prefix.storeBytes(of: tci.bigEndian, toByteOffset: 14, as: UInt16.self)
-                segments[0] = GuestSegment(base: prefix, length: 16)
-                segments[1] = GuestSegment(base: data + 12, length: snap &- 12)
+                segments[0] = GuestSegment(base: prefix, length: 18)
+                segments[1] = GuestSegment(base: data + 14, length: snap &- 14)
                 burstSegmentCounts[count] = 2
                 burstLengths[count] = snap &+ 4
                 // The kernel computed the offsets for the untagged frame.
-                if header.flags & VirtioNetHeader.flagNeedsChecksum != 0 { header.checksumStart &+= 4 }
-                if header.gsoType != VirtioNetHeader.gsoNone { header.headerLength &+= 4 }
+                header = header.movingOffsets(by: 4)
                 burstTagged[count] = true
                 restored &+= 1
             } else {

@@ -37,7 +37,7 @@ public final class UplinkSocket {
     @usableFromInline var firstUnreleasedBlock = 0
     @usableFromInline var finishedBlocks = 0
 
-    // Burst scratch: two segments and a 16-byte MAC+tag prefix per frame.
+    // Burst scratch: two segments and a 32-byte slot for a rebuilt tagged header per frame.
     @inlinable public static var maximumBurst: Int { 64 }
     @usableFromInline let burstSegments: UnsafeMutablePointer<GuestSegment>
     @usableFromInline let burstSegmentCounts: UnsafeMutablePointer<Int>
@@ -115,7 +115,7 @@ public final class UplinkSocket {
         burstLengths = .allocate(capacity: n)
         burstHeaders = .allocate(capacity: n)
         burstTagged = .allocate(capacity: n)
-        burstPrefixes = .allocate(byteCount: 16 * n, alignment: 16)
+        burstPrefixes = .allocate(byteCount: 32 * n, alignment: 32)
         stagingBase = .allocate(byteCount: slot * stagingCapacity, alignment: 4096)
         stagedPointers = .allocate(capacity: stagingCapacity)
         stagedLengths = .allocate(capacity: stagingCapacity)

@@ -92,6 +92,26 @@ import Uplink
         #expect(second.collect(count: 1) { $0 == frame }.count == 1)
     }
 
+    @Test func mtuChangeOnTheInterfaceMovesTheTransmitLimit() throws {
+        let veth = try NamespacedVeth(tag: "mu")
+        let link = try UplinkLink(interface: veth.hostSide)
+        let socket = try #require(link.socket)
+        #expect(link.mtu == 1500 && socket.mtu == 1500)
+        try must("ip", ["link", "set", veth.hostSide, "mtu", "1400"])
+        let deadline = Date().addingTimeInterval(3)
+        while link.mtu != 1400 && Date() < deadline {
+            var p = pollfd(fd: link.eventFileDescriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, 50) > 0 { link.handleEvents() }
+        }
+        #expect(link.mtu == 1400)
+        #expect(socket.mtu == 1400)
+        let full = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0x55, length: 1514)
+        #expect(socket.send(full) == .mtuExceeded)
+        let fits = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0x56, length: 1414)
+        #expect(socket.send(fits) == .queued)
+        #expect(socket.flush())
+    }
+
     @Test func refreshReportsWhatChanged() throws {
         let veth = try NamespacedVeth(tag: "rf", createHostSide: false)
         let link = try UplinkLink(interface: veth.hostSide)

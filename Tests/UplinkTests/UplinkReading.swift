@@ -10,6 +10,7 @@ struct Received {
     let tagRestored: Bool
     let vnetHeader: VirtioNetHeader
     let segmentCount: Int
+    let firstSegmentLength: Int
 }
 
 extension UplinkSocket {
@@ -30,7 +31,8 @@ extension UplinkSocket {
                 precondition(copied == f.length)
                 if filter(bytes) {
                     out.append(Received(bytes: bytes, tagRestored: f.tagRestored, vnetHeader: f.vnetHeader,
-                                        segmentCount: f.segments.count))
+                                        segmentCount: f.segments.count,
+                                        firstSegmentLength: f.segments.first?.length ?? 0))
                 }
             }
             releaseBurst()

@@ -49,7 +49,8 @@ import Virtio
         try peer.send(dot1ad)
         let got = uplink.collect(count: 2) { Array($0[6..<12]) == TestFrames.outside }
         #expect(got.map(\.bytes) == [dot1q, dot1ad])
-        #expect(got.allSatisfy { $0.tagRestored && $0.segmentCount == 2 })
+        // The whole tagged Ethernet header is in the first segment, for the header parser.
+        #expect(got.allSatisfy { $0.tagRestored && $0.segmentCount == 2 && $0.firstSegmentLength == 18 })
         #expect(uplink.counters.tagsRestored >= 2)
         withExtendedLifetime(link) {}
     }
@@ -160,6 +161,26 @@ import Virtio
         var body: [UInt8] = []
         for s in segments { body += s[54...] }
         #expect(body == Array(superFrame[54...]))
+
+        // The same super-frame on a trunk VLAN: the tag goes in as a prefix (as the engine
+        // re-tags), the offsets move by 4, and every segment leaves tagged.
+        let tagged = TestFrames.tagged(superFrame, vid: 30)
+        var result = UplinkTransmitResult.rejected
+        superFrame.withUnsafeBytes { raw in
+            guard let start = raw.baseAddress else { return }
+            let segment = GuestSegment(base: UnsafeMutableRawPointer(mutating: start), length: raw.count)
+            [segment].withUnsafeBufferPointer { list in
+                Array(tagged[0..<16]).withUnsafeBytes { prefix in
+                    result = uplink.transmit(prefix: prefix, segments: list, skipping: 12,
+                                             vnetHeader: header.movingOffsets(by: 4))
+                }
+            }
+        }
+        #expect(result == .queued)
+        let taggedSegments = peer.receive(count: 7).filter { $0.count > 38 && $0[12] == 0x81 && $0[27] == 6 }
+        #expect(taggedSegments.map { $0.count - 58 } == [1448, 1448, 1448, 1448, 1448, 1448, 1312])
+        #expect(taggedSegments.allSatisfy { Array($0[14..<16]) == [0x00, 30] })
+        #expect(taggedSegments.allSatisfy { TestFrames.tcpChecksumIsValid(Array($0[0..<12]) + Array($0[16...])) })
         withExtendedLifetime(link) {}
     }
 
@@ -218,6 +239,19 @@ import Virtio
         #expect(!uplink.hasPendingFrames)
         #expect(epoll.wait(timeoutMilliseconds: 0).isEmpty)
         withExtendedLifetime(link) {}
+    }
+
+    @Test func retaggingMovesOnlyTheOffsetsInUse() {
+        let csumOnly = VirtioNetHeader(flags: VirtioNetHeader.flagNeedsChecksum, checksumStart: 34, checksumOffset: 16)
+        #expect(csumOnly.movingOffsets(by: 4) == VirtioNetHeader(flags: VirtioNetHeader.flagNeedsChecksum,
+                                                                 checksumStart: 38, checksumOffset: 16))
+        let gso = VirtioNetHeader(flags: VirtioNetHeader.flagNeedsChecksum, gsoType: VirtioNetHeader.gsoTCPv4,
+                                  headerLength: 58, gsoSize: 1448, checksumStart: 38, checksumOffset: 16)
+        #expect(gso.movingOffsets(by: -4) == VirtioNetHeader(flags: VirtioNetHeader.flagNeedsChecksum,
+                                                             gsoType: VirtioNetHeader.gsoTCPv4, headerLength: 54,
+                                                             gsoSize: 1448, checksumStart: 34, checksumOffset: 16))
+        let plain = VirtioNetHeader(checksumStart: 7)
+        #expect(plain.movingOffsets(by: 4) == plain)
     }
 
     @Test func swiftOffsetsMatchTheKernelHeaders() {
