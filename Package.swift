@@ -36,6 +36,9 @@ let package = Package(
         ], swiftSettings: systemsMode),
         .target(name: "LinkControl", dependencies: ["CNetlink", "LinuxIO"], swiftSettings: systemsMode),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: systemsMode),
+        .target(name: "Uplink", dependencies: [
+            "LinuxIO", "LinkControl", "GuestMemory", "Virtio", "CSwitchyard",
+        ], swiftSettings: hotPath),
         .target(name: "GuestMemory", dependencies: ["LinuxIO"], swiftSettings: hotPath),
         .target(name: "Virtio", dependencies: ["GuestMemory", "CSwitchyard"], swiftSettings: hotPath),
         .target(name: "VhostUser", dependencies: [
@@ -64,6 +67,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Uplink frames/s with 64-byte frames on veth (measurement only; run in release as root).
+        .executableTarget(name: "uplink-bench", dependencies: ["Uplink", "CSwitchyard", "GuestMemory", "Virtio"],
+                          path: "Sources/UplinkBench", swiftSettings: systemsMode),
+
         // Plays QEMU in-process: memfd guest memory, rings it fills and drains itself.
         .target(name: "VhostTestFrontEnd", dependencies: ["LinuxIO", "Virtio", "CSwitchyard"],
                 swiftSettings: systemsMode),
@@ -80,6 +87,9 @@ let package = Package(
         ], swiftSettings: systemsMode),
         .testTarget(name: "DatapathTests", dependencies: [
             "Datapath", "VhostTestFrontEnd", "SwitchCore", "VhostUser", "LinuxIO", "Virtio", "Offload",
+        ], swiftSettings: systemsMode),
+        .testTarget(name: "UplinkTests", dependencies: [
+            "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard",
         ], swiftSettings: systemsMode),
         .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO"],
                     swiftSettings: systemsMode),

@@ -74,6 +74,12 @@ public final class NetlinkLinks {
         if let firstFailure { throw firstFailure }
     }
 
+    /// Drops what was remembered about `name` without touching it: the interface vanished, and
+    /// an interface created later under the same name starts from its own flags.
+    public func forget(_ name: String) {
+        original[name] = nil
+    }
+
     /// Interfaces with changes that `restore` would undo.
     public var modifiedLinks: [String] { original.keys.sorted() }
 

@@ -80,4 +80,6 @@ static inline void csy_fetch_or_u8(void *p, uint8_t bits) {
 #ifdef __cplusplus
 }
 #endif
+#include "CSwitchyardPacket.h"
+
 #endif

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Runs a host tool (ip, ethtool) and returns its exit status and combined output.
+/// A missing tool is a test failure with a clear message, never a skip.
+struct ToolResult {
+    let status: Int32
+    let output: String
+}
+
+struct MissingTool: Error, CustomStringConvertible {
+    let name: String
+    var description: String { "\(name) is not installed (looked in /usr/sbin, /usr/bin, /sbin, /bin); install it to run this test" }
+}
+
+func toolPath(_ name: String) throws -> String {
+    for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
+        let path = "\(dir)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    throw MissingTool(name: name)
+}
+
+@discardableResult
+func run(_ tool: String, _ arguments: [String]) throws -> ToolResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try toolPath(tool))
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ToolResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+}
