@@ -100,3 +100,13 @@ func mappingCount(of name: String) -> Int {
 func isOpen(_ fd: Int32) -> Bool { fcntl(fd, F_GETFD) != -1 }
 
 func temporarySocketPath(_ tag: String) -> String { "/tmp/\(uniqueName("vhu-\(tag)")).sock" }
+
+/// Polls `condition` for up to `seconds`.
+func eventually(seconds: Double = 2, _ condition: () -> Bool) -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
