@@ -3,7 +3,7 @@
 # DPDK testpmd virtio-user front-end, switched by Switchyard. Guests boot once; every check reuses them.
 #   g1  access 10   Switchyard listens (QEMU client, reconnect=1)
 #   g2  access 10   Switchyard connects (QEMU server=on) — `mode: client`
-#   g3  access 20   isolated from VLAN 10
+#   g3  access 20   isolated from VLAN 10; two queue pairs (multiqueue)
 #   g4  trunk 10,20 native 1, sub-interfaces eth0.10 / eth0.20, mrg_rxbuf=off (other features)
 #   tp1/tp2 access 10: testpmd virtio-user, as client (tp1) and as server=1 (tp2)
 set -uo pipefail
@@ -26,7 +26,7 @@ switch:
 ports:
   - { name: g1, type: vhost-user, socket: g1.sock, vlan: { access: 10 } }
   - { name: g2, type: vhost-user, socket: g2-qemu.sock, mode: client, vlan: { access: 10 } }
-  - { name: g3, type: vhost-user, socket: g3.sock, vlan: { access: 20 } }
+  - { name: g3, type: vhost-user, socket: g3.sock, queues: 2, vlan: { access: 20 } }
   - { name: g4, type: vhost-user, socket: g4.sock, vlan: { trunk: { allowed: [10, 20], native: 1 } } }
   - { name: tp1, type: vhost-user, socket: tp1.sock, vlan: { access: 10 } }
   - { name: tp2, type: vhost-user, socket: tp2-testpmd.sock, mode: client, vlan: { access: 10 } }
@@ -35,7 +35,7 @@ YAML
 check "switchyard starts on a config with server- and client-mode ports" switchyard_start "$SY_RUN_DIR/switchyard.yaml"
 SY_GUEST_REBOOT=1 guest_boot g1 $MAC1 "$SY_RUN_DIR/g1.sock" client "sy.name=g1 sy.ip=10.0.10.1/24"
 guest_boot g2 $MAC2 "$SY_RUN_DIR/g2-qemu.sock" server "sy.name=g2 sy.ip=10.0.10.2/24"
-guest_boot g3 $MAC3 "$SY_RUN_DIR/g3.sock" client "sy.name=g3 sy.ip=10.0.20.3/24"
+SY_GUEST_QUEUES=2 guest_boot g3 $MAC3 "$SY_RUN_DIR/g3.sock" client "sy.name=g3 sy.ip=10.0.20.3/24"
 guest_boot g4 $MAC4 "$SY_RUN_DIR/g4.sock" client "sy.name=g4 sy.vlan=10:10.0.10.4/24,20:10.0.20.4/24" "mrg_rxbuf=off"
 for g in g1 g2 g3 g4; do check "guest $g boots with its virtio-net device on Switchyard" guest_wait_ready $g 180; done
 note "boot seconds: g1 $(guest_boot_seconds g1), g2 $(guest_boot_seconds g2), g3 $(guest_boot_seconds g3), g4 $(guest_boot_seconds g4) ($(guest_accel))"
@@ -49,6 +49,13 @@ check "trunk guest g4 reaches access guest g3 through its VLAN 20 sub-interface"
 check "a VLAN 20 guest cannot reach a VLAN 10 guest on the same subnet" \
     guest_run g3 "ip addr add 10.0.10.3/24 dev eth0; ! ping -c 3 -W 1 10.0.10.1"
 
+# Multiqueue: the guest turns on its second queue pair (ctrl-vq MQ_VQ_PAIRS_SET → QEMU sends
+# SET_VRING_ENABLE for rings 2 and 3); both pairs must run and carry traffic.
+two_queues_running() {
+    guest_run g3 "ethtool -L eth0 combined 2" 20 >/dev/null
+    for _ in $(seq 50); do port_field g3 "p['enabledQueues'] == 2 and p['queues'] == 2" >/dev/null && return 0; sleep 0.2; done
+    port_field g3 "p['enabledQueues'] == 2 and p['queues'] == 2"
+}
 rtt=$(guest_run g1 "ping -c 10 -i 0.2 10.0.10.2" 30 | sed -n 's/.*min\/avg\/max = \([0-9.\/]*\).*/\1/p')
 note "ping g1 -> g2 RTT min/avg/max ms: ${rtt:-?}"
 
@@ -73,6 +80,10 @@ features_differ() {
 }
 check "g1 negotiated mergeable RX buffers, g4 (mrg_rxbuf=off) did not" features_differ
 check "yardctl ports counts frames both ways on g1" port_field g1 "p['counters']['rxFrames'] > 0 and p['counters']['txFrames'] > 0"
+check "a two-queue guest enables its second queue pair on a queues: 2 port" two_queues_running
+check "the two-queue guest still reaches the trunk guest on VLAN 20" pings g3 10.0.20.4
+mq_tx=$(guest_run g3 "ethtool -S eth0 | grep -E 'tx_queue_[01]_packets'" 10 | tr -s ' \n' ' ')
+note "g3 per-queue TX counters: ${mq_tx:-?}"
 
 guest_run g2 "iperf3 -s -D >/tmp/iperf.log 2>&1" 10
 sleep 1
