@@ -22,6 +22,7 @@ extension VhostUserDevice {
     private func resetState() {
         memory.removeAll()
         memory = GuestMemoryTable(maxRegions: configuration.maxMemorySlots)
+        regionReferences = [:]
         rings = Array(repeating: VhostUserRing(), count: rings.count)
         ackedFeatures = []
         featuresAcked = false

@@ -53,6 +53,8 @@ public final class VhostUserDevice {
     /// Guest RAM of the connected front-end. Replaced by SET_MEM_TABLE (the old table is emptied,
     /// i.e. unmapped, at once, even if someone still holds a reference).
     public internal(set) var memory: GuestMemoryTable
+    /// ADD_MEM_REG references per region (see `addRegion`).
+    var regionReferences: [RegionKey: Int] = [:]
     var rings: [VhostUserRing]
 
     public init(name: String, configuration: Configuration = Configuration(),
