@@ -253,12 +253,12 @@ table() {
     local p
     for p in sy br bx; do
         [ -n "${LABEL[$p]:-}" ] || continue
-        echo "| ${LABEL[$p]} | 1 | ${MED[$p]:-failed} | ${GBPS[$p]:-} | $(avg_frame "${FB[$p]:-0}" "${FF[$p]:-0}") | $(avg_frame "${TB[$p]:-0}" "${TF[$p]:-0}") |"
+        echo "| ${LABEL[$p]} | 1 | ${MED[$p]:-failed} | ${GBPS[$p]% } | $(avg_frame "${FB[$p]:-0}" "${FF[$p]:-0}") | $(avg_frame "${TB[$p]:-0}" "${TF[$p]:-0}") |"
     done
     if [ -n "$PARALLEL" ]; then
         for p in sy br bx; do
             [ -n "${LABEL[$p]:-}" ] || continue
-            echo "| ${LABEL[$p]} | $PARALLEL | ${PMED[$p]:-failed} | ${PGBPS[$p]:-} | | |"
+            echo "| ${LABEL[$p]} | $PARALLEL | ${PMED[$p]:-failed} | ${PGBPS[$p]% } | | |"
         done
     fi
     echo
