@@ -9,9 +9,14 @@
 #       server:           QEMU listens on SOCKET (server=on,wait=off); the back-end connects.
 #       KERNEL_ARGS: e.g. "sy.ip=10.0.0.1/24 sy.vlan=10:10.0.10.1/24 sy.mtu=9000" (see guest-image.sh).
 #       DEVICE_OPTS: appended to -device virtio-net-pci, e.g. "mrg_rxbuf=off,packed=on".
+#       SOCKET = tap:IFNAME instead attaches the NIC to an existing tap device (create it first:
+#                         ip tuntap add IFNAME mode tap) with -netdev tap,script=no,downscript=no,vhost=off;
+#                         the role is ignored. Everything else (shared memory backend, device options,
+#                         vectors=0 under TCG) stays as for vhost-user, so the two compare like for like.
 #       Environment: SY_GUEST_QUEUES=N (queue pairs; adds queues=N, mq=on), SY_GUEST_SMP (vCPUs,
 #       default = queue pairs), SY_GUEST_MEM (MiB, default 256), SY_GUEST_ACCEL=tcg|kvm (default: detect),
-#       SY_GUEST_REBOOT=1 (a guest reset reboots it; by default QEMU exits instead: -no-reboot).
+#       SY_GUEST_REBOOT=1 (a guest reset reboots it; by default QEMU exits instead: -no-reboot),
+#       SY_GUEST_NETNS=NS (run QEMU in network namespace NS with ip netns exec, e.g. where its tap lives).
 #   guest_wait_ready NAME [TIMEOUT=120]   waits for the ready marker and a working serial shell
 #   guest_run NAME "COMMAND" [TIMEOUT=30] runs COMMAND (sh -c) in the guest; prints its stdout+stderr,
 #                                          returns its exit status (124 if the host-side wait timed out)
@@ -55,13 +60,17 @@ guest_boot() {
     accel=$(guest_accel)
     if [ "$accel" = kvm ]; then cpu=host; else cpu=max; fi
 
-    local chardev="socket,id=c0,path=$sock"
-    case "$role" in
-        server) chardev+=",server=on,wait=off"; rm -f "$sock"; sy_track_socket "$sock" ;;
-        client) [ "${SY_GUEST_RECONNECT:-1}" != 0 ] && chardev+=",reconnect=${SY_GUEST_RECONNECT:-1}" ;;
-        *) echo "guest_boot: role must be server or client, not '$role'" >&2; return 2 ;;
+    local chardev="socket,id=c0,path=$sock" netdev="vhost-user,id=n0,chardev=c0" backend=()
+    case "$sock" in
+        tap:?*) netdev="tap,id=n0,ifname=${sock#tap:},script=no,downscript=no,vhost=off" ;;
+        *)  case "$role" in
+                server) chardev+=",server=on,wait=off"; rm -f "$sock"; sy_track_socket "$sock" ;;
+                client) [ "${SY_GUEST_RECONNECT:-1}" != 0 ] && chardev+=",reconnect=${SY_GUEST_RECONNECT:-1}" ;;
+                *) echo "guest_boot: role must be server or client, not '$role'" >&2; return 2 ;;
+            esac
+            backend=(-chardev "$chardev") ;;
     esac
-    local netdev="vhost-user,id=n0,chardev=c0" device="virtio-net-pci,netdev=n0,mac=$mac"
+    local device="virtio-net-pci,netdev=n0,mac=$mac"
     if [ "$queues" -gt 1 ]; then
         netdev+=",queues=$queues"
         device+=",mq=on"
@@ -77,12 +86,15 @@ guest_boot() {
     local reboot=-no-reboot
     [ "${SY_GUEST_REBOOT:-0}" = 1 ] && reboot=
     rm -f "$dir/$name".{console.log,serial.log,shell.sock,mon.sock,qemu.log}
-    qemu-system-x86_64 -name "$name" -nodefaults -no-user-config -display none -vga none $reboot \
+    local netns=()
+    [ -n "${SY_GUEST_NETNS:-}" ] && netns=(ip netns exec "$SY_GUEST_NETNS")
+    # ip netns exec execs QEMU in place, so $! is still QEMU's pid.
+    "${netns[@]}" qemu-system-x86_64 -name "$name" -nodefaults -no-user-config -display none -vga none $reboot \
         -object "memory-backend-memfd,id=mem0,size=${mem}M,share=on" \
         -machine "q35,memory-backend=mem0,accel=$accel" -cpu "$cpu" -m "${mem}M" -smp "$smp" \
         -kernel "$SY_GUEST_KERNEL" -initrd "$SY_GUEST_INITRD" \
         -append "console=ttyS0 quiet panic=1 mitigations=off sy.name=$name $kargs" \
-        -chardev "$chardev" -netdev "$netdev" -device "$device" \
+        "${backend[@]}" -netdev "$netdev" -device "$device" \
         -chardev "file,id=con,path=$dir/$name.console.log" -serial chardev:con \
         -chardev "socket,id=sh,path=$dir/$name.shell.sock,server=on,wait=off" -serial chardev:sh \
         -monitor "unix:$dir/$name.mon.sock,server=on,wait=off" \
