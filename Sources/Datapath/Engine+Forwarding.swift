@@ -12,7 +12,9 @@ extension Engine {
         let now = clock.now
         for slot in 0..<transmitRings.count {
             let ring = transmitRings[slot]
-            moved &+= forwardBurst(from: ring.queue, of: ring.port, pair: ring.pair, now: now)
+            moved &+= ring.queue._withUnsafeGuaranteedRef { queue in
+                ring.port._withUnsafeGuaranteedRef { port in forwardBurst(from: queue, of: port, pair: ring.pair, now: now) }
+            }
         }
         if !uplinkList.isEmpty { moved &+= pollUplinks(now: now) }
         if moved > 0 {
@@ -101,13 +103,27 @@ extension Engine {
             }
             return
         }
-        unowned(unsafe) let target = entry.takeUnretainedValue()
-        guard let slot = target.receiveTarget(forPair: pair) else {
-            core.recordTransmitDrop(port: destination, reason: .portDown)
-            return
+        // `_withUnsafeGuaranteedRef` hands the port and ring on as guaranteed (+0) references:
+        // `ports` and the port's queue list own them across the burst, and without it every call
+        // below would retain and release them once per frame. The closures are non-escaping and
+        // inlined.
+        entry._withUnsafeGuaranteedRef { target in
+            guard let slot = target.receiveTarget(forPair: pair) else {
+                core.recordTransmitDrop(port: destination, reason: .portDown)
+                return
+            }
+            slot.queue._withUnsafeGuaranteedRef { rx in
+                deliver(segments, header: header, netHeader: netHeader, from: source, to: target, rx: rx,
+                        ring: slot.ring, decision: decision)
+            }
         }
-        unowned(unsafe) let rx = slot.queue.takeUnretainedValue()
-        let ring = slot.ring
+    }
+
+    @inline(__always)
+    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
+                         from source: FrameSource, to target: VhostPort, rx: SplitQueue, ring: Int,
+                         decision: ForwardingDecision) {
+        let destination = target.index
         let egress = core.egressTag(port: destination, vlan: decision.vlan)
         let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
         let frameLength = Int(header.length)
@@ -206,7 +222,7 @@ extension Engine {
     /// Before sleeping: re-enable guest kicks; true if work arrived meanwhile (do not sleep).
     func armNotifications() -> Bool {
         var pending = false
-        for slot in 0..<transmitRings.count where transmitRings[slot].queue.enableNotifications() {
+        for slot in 0..<transmitRings.count where transmitRings[slot].queue.takeUnretainedValue().enableNotifications() {
             pending = true
         }
         return pending
@@ -214,7 +230,7 @@ extension Engine {
 
     /// After waking: suppress kicks again while polling.
     func disarmNotifications() {
-        for slot in 0..<transmitRings.count { transmitRings[slot].queue.disableNotifications() }
+        for slot in 0..<transmitRings.count { transmitRings[slot].queue.takeUnretainedValue().disableNotifications() }
     }
 }
 
@@ -228,10 +244,11 @@ struct FrameSource {
 }
 
 /// A running TX ring the engine polls, flattened out of the port objects so the loop touches
-/// only what it needs.
+/// only what it needs. Unmanaged: the ports own their queues, and the list is rebuilt whenever a
+/// ring starts or stops.
 struct TransmitRing {
-    let queue: SplitQueue
-    let port: VhostPort
+    let queue: Unmanaged<SplitQueue>
+    let port: Unmanaged<VhostPort>
     let pair: Int
 }
 

@@ -95,7 +95,8 @@ extension Engine {
                 guard let queue else { continue }
                 // The engine polls while awake: no kicks needed until it decides to sleep.
                 queue.disableNotifications()
-                rings.append(TransmitRing(queue: queue, port: port, pair: pair))
+                rings.append(TransmitRing(queue: Unmanaged.passUnretained(queue), port: Unmanaged.passUnretained(port),
+                                          pair: pair))
             }
         }
         transmitRings = rings
