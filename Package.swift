@@ -48,7 +48,7 @@ let package = Package(
         // Software checksum / segmentation for peers that did not negotiate an offload.
         .target(name: "Offload", dependencies: ["Virtio"], swiftSettings: hotPath),
         .target(name: "Datapath", dependencies: [
-            "SwitchCore", "VhostUser", "Virtio", "GuestMemory", "LinuxIO", "CSwitchyard", "Offload",
+            "SwitchCore", "VhostUser", "Virtio", "GuestMemory", "LinuxIO", "CSwitchyard", "Offload", "Uplink",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: hotPath),
         .target(name: "SwitchConfig", dependencies: ["Yams"]),

@@ -26,6 +26,8 @@ public struct PortStatus: Codable, Sendable, Equatable {
     public var type: String
     /// e.g. `listening`, `connecting`, `connected`, `running`, `link-down`, `error: ...`.
     public var state: String
+    /// Why the port is not up, when known (e.g. an uplink's missing interface).
+    public var reason: String?
     /// e.g. `access 10`, `trunk 10,20-30 native 1`.
     public var vlanMode: String
     /// Socket path (vhost-user) or interface name (uplink), with `(server)` / `(client)`.
@@ -39,12 +41,13 @@ public struct PortStatus: Codable, Sendable, Equatable {
     public var mtu: Int
     public var counters: PortCounters
 
-    public init(name: String, type: String, state: String, vlanMode: String, endpoint: String,
+    public init(name: String, type: String, state: String, reason: String? = nil, vlanMode: String, endpoint: String,
                 macCount: Int, features: [String] = [], queues: Int, enabledQueues: Int = 0,
                 mtu: Int, counters: PortCounters) {
         self.name = name
         self.type = type
         self.state = state
+        self.reason = reason
         self.vlanMode = vlanMode
         self.endpoint = endpoint
         self.macCount = macCount

@@ -14,7 +14,11 @@ extension Engine {
             let ring = transmitRings[slot]
             moved &+= forwardBurst(from: ring.queue, of: ring.port, pair: ring.pair, now: now)
         }
-        if moved > 0 { flushReceiveRings() }
+        if !uplinkList.isEmpty { moved &+= pollUplinks(now: now) }
+        if moved > 0 {
+            flushReceiveRings()
+            flushUplinks()
+        }
         return moved
     }
 
@@ -52,9 +56,10 @@ extension Engine {
             valid &+= 1
         }
         core.decide(ingress: source.index, frames: s.headers, count: valid, into: s.decisions, now: now)
+        let from = FrameSource(index: source.index, skip: headerLength, features: source.features)
         for n in 0..<valid {
             let segments = tx.segments(of: chains[s.chainIndex[n]])
-            forward(segments, header: s.headers[n], netHeader: s.netHeaders[n], from: source, pair: pair,
+            forward(segments, header: s.headers[n], netHeader: s.netHeaders[n], from: from, pair: pair,
                     decision: s.decisions[n])
         }
         for i in 0..<popped { tx.pushUsed(head: chains[i].head, length: 0) }
@@ -66,7 +71,7 @@ extension Engine {
     /// Acts on one decision: nothing for a drop, one copy for unicast, a copy per port for a flood.
     @inline(__always)
     func forward(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
-                 from source: VhostPort, pair: Int, decision: ForwardingDecision) {
+                 from source: FrameSource, pair: Int, decision: ForwardingDecision) {
         switch decision.kind {
         case .drop:
             break
@@ -83,13 +88,17 @@ extension Engine {
         }
     }
 
-    /// Copies one frame into `destination`'s RX ring, re-tagging it for the egress port's mode and
-    /// giving it the receiver's own virtio-net header.
+    /// Copies one frame out of `destination`: into a guest's RX ring, or onto the uplink.
     @inline(__always)
     private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
-                         from source: VhostPort, pair: Int, to destination: UInt16, decision: ForwardingDecision) {
+                         from source: FrameSource, pair: Int, to destination: UInt16, decision: ForwardingDecision) {
         guard let entry = vhostPorts[Int(destination)] else {
-            core.recordTransmitDrop(port: destination, reason: .portDown)
+            if let uplink = uplinkPorts[Int(destination)] {
+                deliverToUplink(segments, header: header, netHeader: netHeader, from: source,
+                                to: uplink.takeUnretainedValue(), decision: decision)
+            } else {
+                core.recordTransmitDrop(port: destination, reason: .portDown)
+            }
             return
         }
         unowned(unsafe) let target = entry.takeUnretainedValue()
@@ -113,7 +122,7 @@ extension Engine {
             return
         }
         guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
-        copyFrame(segments, skipping: source.headerLength, header: header, edit: edit,
+        copyFrame(segments, skipping: source.skip, header: header, edit: edit,
                   netHeader: VirtioNetHeader(), into: rx, headerLength: target.headerLength)
         rx.commitReservation()
         core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
@@ -207,6 +216,15 @@ extension Engine {
     func disarmNotifications() {
         for slot in 0..<transmitRings.count { transmitRings[slot].queue.disableNotifications() }
     }
+}
+
+/// Where a frame came from, as the delivery path needs it: the ingress port (never flooded back
+/// to), how many bytes precede the Ethernet frame in its segments (a guest's virtio-net header;
+/// 0 from the uplink), and the offloads its sender may use.
+struct FrameSource {
+    let index: UInt16
+    let skip: Int
+    let features: VirtioFeatures
 }
 
 /// A running TX ring the engine polls, flattened out of the port objects so the loop touches

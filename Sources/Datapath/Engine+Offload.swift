@@ -9,13 +9,13 @@ import Virtio
 extension Engine {
     @inline(never)
     func deliverOffloaded(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
-                          from source: VhostPort, to target: VhostPort, rx: SplitQueue, ring: Int, edit: TagEdit) {
+                          from source: FrameSource, to target: VhostPort, rx: SplitQueue, ring: Int, edit: TagEdit) {
         let destination = target.index
         let frameLength = Int(header.length)
         let policy = OffloadPolicy(sender: source.features, receiver: target.features)
         switch policy.plan(for: netHeader, frameLength: frameLength) {
-        case .deliver(var h):
-            shift(&h, by: edit.lengthChange)
+        case .deliver(let translated):
+            let h = translated.movingOffsets(by: edit.lengthChange)
             let outLength = frameLength &+ edit.lengthChange
             if h.gsoType == VirtioNetHeader.gsoNone {
                 guard outLength <= target.maximumFrameLength &+ (edit.egressTagged ? 4 : 0) else {
@@ -24,13 +24,13 @@ extension Engine {
                 }
             }
             guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
-            copyFrame(segments, skipping: source.headerLength, header: header, edit: edit, netHeader: h,
+            copyFrame(segments, skipping: source.skip, header: header, edit: edit, netHeader: h,
                       into: rx, headerLength: target.headerLength)
             rx.commitReservation()
             core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
             markDirty(rx, ring: ring, owner: target)
         case .completeChecksum(let start, let offset):
-            guard let frame = gather(segments, skipping: source.headerLength, header: header, edit: edit) else {
+            guard let frame = gather(segments, skipping: source.skip, header: header, edit: edit) else {
                 core.recordTransmitDrop(port: destination, reason: .oversize)
                 return
             }
@@ -42,7 +42,7 @@ extension Engine {
             deliverContiguous(UnsafeRawBufferPointer(frame), netHeader: VirtioNetHeader(), to: target, rx: rx,
                               ring: ring, tagged: edit.egressTagged)
         case .segment(let request):
-            guard let frame = gather(segments, skipping: source.headerLength, header: header, edit: edit) else {
+            guard let frame = gather(segments, skipping: source.skip, header: header, edit: edit) else {
                 core.recordTransmitDrop(port: destination, reason: .oversize)
                 return
             }
@@ -62,17 +62,6 @@ extension Engine {
             }
         case .drop(let why):
             core.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
-        }
-    }
-
-    /// Offsets in the header count from the frame's first byte: a pushed or popped tag moves them.
-    private func shift(_ h: inout VirtioNetHeader, by delta: Int) {
-        guard delta != 0 else { return }
-        if h.flags & VirtioNetHeader.flagNeedsChecksum != 0 {
-            h.checksumStart = UInt16(truncatingIfNeeded: Int(h.checksumStart) &+ delta)
-        }
-        if h.gsoType != VirtioNetHeader.gsoNone && h.headerLength != 0 {
-            h.headerLength = UInt16(truncatingIfNeeded: Int(h.headerLength) &+ delta)
         }
     }
 

@@ -25,7 +25,16 @@ extension Engine {
             _ = core.setPortUp(index, false)
         case .uplink(let interface):
             _ = core.setPortUp(index, false)
-            logger.warning("uplink ports are not implemented yet; \(spec.name) (\(interface)) stays down")
+            ports[free] = port
+            do {
+                port.uplink = try UplinkPort(index: index, spec: spec, interface: interface, engine: self)
+            } catch {
+                ports[free] = nil
+                _ = core.removePort(index)
+                return .failure(.portSetup(spec.name, "\(error)"))
+            }
+            uplinkPorts[free] = port.uplink.map { Unmanaged.passUnretained($0) }
+            rebuildUplinkList()
         }
         ports[free] = port
         vhostPorts[free] = port.vhost.map { Unmanaged.passUnretained($0) }
@@ -39,9 +48,11 @@ extension Engine {
             return .failure(.noSuchPort(name))
         }
         vhostPorts[Int(index)] = nil
+        uplinkPorts[Int(index)] = nil
         port.close(engine: self)
-        rebuildTransmitRings()
         ports[Int(index)] = nil
+        rebuildTransmitRings()
+        rebuildUplinkList()
         _ = core.removePort(index)
         logger.info("port removed", metadata: ["port": "\(name)"])
         return .success(())
@@ -58,6 +69,7 @@ extension Engine {
             guard let port else { return nil }
             return PortRuntime(index: port.index, spec: port.spec, state: port.state,
                                features: port.vhost?.negotiatedFeatureNames ?? [],
+                               reason: port.uplink?.link.reason,
                                enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0)
         }
     }
@@ -69,6 +81,8 @@ public struct PortRuntime: Sendable {
     public var spec: PortSpecification
     public var state: String
     public var features: [String]
+    /// Why the port is not up (uplinks: missing interface, no carrier), for `yardctl`.
+    public var reason: String?
     public var enabledQueuePairs: Int
 }
 

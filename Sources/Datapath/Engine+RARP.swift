@@ -21,7 +21,8 @@ extension Engine {
                 let segments = UnsafeBufferPointer(start: seg, count: 1)
                 let header = FrameHeader.parse(UnsafeRawPointer(base + h), length: 60)
                 let decision = core.decide(ingress: port.index, frame: header, now: clock.now)
-                forward(segments, header: header, netHeader: VirtioNetHeader(), from: port, pair: 0, decision: decision)
+                let source = FrameSource(index: port.index, skip: h, features: port.features)
+                forward(segments, header: header, netHeader: VirtioNetHeader(), from: source, pair: 0, decision: decision)
             }
         }
         flushReceiveRings()

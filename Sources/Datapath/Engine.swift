@@ -24,6 +24,9 @@ public final class Engine {
     /// The same ports' vhost-user halves, by port number. Unmanaged so the forwarding path takes
     /// no reference counts: `ports` owns them, and an entry is cleared before its port goes.
     let vhostPorts: UnsafeMutablePointer<Unmanaged<VhostPort>?>
+    /// The uplink ports, by port number, and as a list for the poll loop (unmanaged, like vhostPorts).
+    let uplinkPorts: UnsafeMutablePointer<Unmanaged<UplinkPort>?>
+    var uplinkList: [Unmanaged<UplinkPort>] = []
     /// Every running guest TX ring, flattened; rebuilt when a ring starts or stops.
     var transmitRings: [TransmitRing] = []
     let scratch: BurstScratch
@@ -40,11 +43,16 @@ public final class Engine {
         ports = Array(repeating: nil, count: core.maxPorts)
         vhostPorts = .allocate(capacity: core.maxPorts)
         vhostPorts.initialize(repeating: nil, count: core.maxPorts)
+        uplinkPorts = .allocate(capacity: core.maxPorts)
+        uplinkPorts.initialize(repeating: nil, count: core.maxPorts)
         scratch = BurstScratch(maxPorts: core.maxPorts)
         try epoll.add(mailbox.doorbell.rawValue, token: EventToken(.mailbox).rawValue)
     }
 
-    deinit { vhostPorts.deallocate() }
+    deinit {
+        vhostPorts.deallocate()
+        uplinkPorts.deallocate()
+    }
 
     // MARK: Thread
 
@@ -67,7 +75,9 @@ public final class Engine {
         thread = nil
         for case let port? in ports { port.close(engine: self) }
         transmitRings = []
+        uplinkList = []
         vhostPorts.update(repeating: nil, count: core.maxPorts)
+        uplinkPorts.update(repeating: nil, count: core.maxPorts)
         ports = Array(repeating: nil, count: core.maxPorts)
     }
 
@@ -123,7 +133,7 @@ public final class Engine {
                 continue
             }
             // Going to sleep: ask guests to kick again, then re-check so no kick is lost.
-            if armNotifications() { idleTurns = 0; continue }
+            if armNotifications() || uplinksHavePendingFrames { idleTurns = 0; continue }
             dispatch(epoll.wait(timeoutMilliseconds: 1000))
             disarmNotifications()
             idleTurns = 0

@@ -7,24 +7,29 @@ final class EnginePort {
     let index: UInt16
     var spec: PortSpecification
     var vhost: VhostPort?
+    var uplink: UplinkPort?
 
     init(index: UInt16, spec: PortSpecification) {
         self.index = index
         self.spec = spec
     }
 
-    var state: String { vhost?.state ?? "down" }
+    var state: String { vhost?.state ?? uplink?.state ?? "down" }
 
     func handle(event: EventToken, ready: Epoll.Events, engine: Engine) {
         vhost?.handle(event: event, ready: ready, engine: engine)
+        uplink?.handle(event: event, ready: ready)
     }
 
     func housekeeping(now: UInt32, engine: Engine) {
         vhost?.housekeeping(now: now, engine: engine)
+        uplink?.housekeeping()
     }
 
     func close(engine: Engine) {
         vhost?.close(engine: engine)
         vhost = nil
+        uplink?.close()
+        uplink = nil
     }
 }

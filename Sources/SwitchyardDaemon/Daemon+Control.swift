@@ -120,7 +120,7 @@ extension Daemon {
                 type = "uplink"
                 endpoint = interface
             }
-            return PortStatus(name: rt.spec.name, type: type, state: rt.state, vlanMode: rt.spec.vlan.summary,
+            return PortStatus(name: rt.spec.name, type: type, state: rt.state, reason: rt.reason, vlanMode: rt.spec.vlan.summary,
                               endpoint: endpoint, macCount: snapshot?.fdbEntries ?? 0, features: rt.features,
                               queues: queues, enabledQueues: rt.enabledQueuePairs, mtu: rt.spec.mtu,
                               counters: counters)

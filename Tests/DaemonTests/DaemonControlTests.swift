@@ -118,3 +118,21 @@ ports:
         }
     }
 }
+
+@Suite(.serialized) struct DaemonUplinkTests {
+    @Test func anUplinkOnAMissingInterfaceIsReportedAndTheRestOfTheSwitchRuns() throws {
+        let d = try DaemonProcess(yaml: twoPorts + """
+
+          - name: up0
+            type: uplink
+            interface: sy-missing0
+            vlan: { trunk: { allowed: [10, 20], native: 1 } }
+        """)
+        guard case .ports(let ports) = try d.request(.ports) else { throw DaemonTestError("no ports") }
+        let up = try #require(ports.first { $0.name == "up0" })
+        #expect(up.type == "uplink" && up.state == "no-such-interface")
+        #expect(up.reason?.contains("sy-missing0") == true, "reason: \(up.reason ?? "nil")")
+        #expect(ports.filter { $0.type == "vhost-user" }.allSatisfy { $0.state == "listening" })
+        #expect(try d.stop().status == 0)
+    }
+}

@@ -1,5 +1,3 @@
-import Virtio
-
 extension VirtioNetHeader {
     /// The header for the same frame after `delta` bytes were inserted (+4: a VLAN tag added) or
     /// removed (-4) ahead of its L3 header: checksum start and GSO header length count from the

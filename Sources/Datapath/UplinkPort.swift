@@ -1,0 +1,80 @@
+import LinuxIO
+import Logging
+import SwitchCore
+import Uplink
+import Virtio
+
+/// An uplink port: the AF_PACKET socket on a host interface (Uplink) and its link, as one more
+/// port of the engine. Its pull reads a TPACKET_V3 block, its push stages a frame for sendmmsg.
+final class UplinkPort {
+    let index: UInt16
+    let spec: PortSpecification
+    unowned let engine: Engine
+    let link: UplinkLink
+    /// The registered socket fd, to unregister it when the link replaces the socket.
+    private var registeredSocket: Int32 = -1
+
+    /// What the kernel may hand us with PACKET_VNET_HDR (GRO'd frames, partial checksums): the
+    /// HOST_* side of a virtio sender, so the offload plan validates them like a guest's.
+    static let senderFeatures: VirtioFeatures = [.csum, .hostTSO4, .hostTSO6, .hostECN, .hostUFO]
+    /// What the kernel takes: it checksums and segments anything the virtio-net header asks for.
+    static let receiverFeatures: VirtioFeatures = [.guestCsum, .guestTSO4, .guestTSO6, .guestECN, .guestUFO]
+
+    init(index: UInt16, spec: PortSpecification, interface: String, engine: Engine) throws {
+        self.index = index
+        self.spec = spec
+        self.engine = engine
+        link = try UplinkLink(interface: interface)
+        try engine.epoll.add(link.eventFileDescriptor, token: EventToken(.link, port: index).rawValue)
+        applyLinkChanges([.state, .socket])
+    }
+
+    var state: String { link.state.description }
+    var socket: UplinkSocket? { link.state.isUp ? link.socket : nil }
+
+    func handle(event: EventToken, ready: Epoll.Events) {
+        switch event.kind {
+        case .link:
+            applyLinkChanges(link.handleEvents())
+        case .uplinkRx:
+            // Readiness only wakes the engine; the ring is polled every turn. An error (the
+            // interface went down under us) is picked up by the link's own notification.
+            if ready.contains(.error) { _ = link.socket?.clearPendingError() }
+        default:
+            break
+        }
+    }
+
+    func housekeeping() {
+        if !link.state.isUp { applyLinkChanges(link.refresh()) }
+        link.socket?.collectKernelStatistics()
+    }
+
+    private func applyLinkChanges(_ changes: UplinkLink.Changes) {
+        if changes.contains(.socket) {
+            if registeredSocket >= 0 { engine.epoll.remove(registeredSocket) }
+            registeredSocket = -1
+            if let s = link.socket {
+                do {
+                    try engine.epoll.add(s.fileDescriptor, token: EventToken(.uplinkRx, port: index).rawValue)
+                    registeredSocket = s.fileDescriptor
+                } catch {
+                    engine.logger.error("uplink \(spec.name): cannot watch its socket: \(error)")
+                }
+            }
+        }
+        if !changes.isEmpty {
+            _ = engine.core.setPortUp(index, link.state.isUp)
+            engine.rebuildUplinkList()
+            let why = link.reason.map { " (\($0))" } ?? ""
+            engine.logger.info("uplink \(spec.name) on \(link.interfaceName): \(link.state)\(why)")
+        }
+    }
+
+    func close() {
+        if registeredSocket >= 0 { engine.epoll.remove(registeredSocket) }
+        engine.epoll.remove(link.eventFileDescriptor)
+        registeredSocket = -1
+        link.close()
+    }
+}
