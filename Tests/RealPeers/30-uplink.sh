@@ -4,13 +4,18 @@
 #   up0  uplink on the root-namespace end of the veth, trunk allowed [10] native 1
 #   gA   access 1 (native: untagged on the wire), 10.0.1.1/24, port MTU 9000
 #   gB   access 10 (tagged 10 on the wire), 10.0.10.1/24
+#   tp   access 1, DPDK testpmd virtio-user: the 64-byte frame source for the uplink's TX rate
 #   namespace: 10.0.1.254/24 untagged (the kernel), and 10.0.10.254 on VLAN 10 answered by
 #   lib/vlan-responder.py (this host kernel has no 802.1Q, so no `vlan 10` sub-interface).
+# Checks: state, untagged and tagged reachability, FDB, trunk filtering, iperf3 both ways, link down
+# and carrier loss, MTU (the uplink's and the interface's), 64-byte frame rates in and out, the
+# interface deleted and recreated. Namespace, veth, responder, guests and daemon go at exit.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . Tests/RealPeers/lib/checks.sh
 require_root
 . Tests/RealPeers/lib/qemu.sh
+. Tests/RealPeers/lib/testpmd.sh
 . Tests/RealPeers/lib/switchyard.sh
 . Tests/RealPeers/lib/netns.sh
 sy_init
@@ -18,11 +23,11 @@ netns_trap_cleanup
 
 NS=sy-up-$$ HOST_IF=syu$$h NS_IF=eth0
 MACA=52:54:00:01:00:01 MACB=52:54:00:0a:00:02
-NSMAC=02:5a:00:00:01:fe RESPMAC=02:5a:00:00:0a:fe BLASTMAC=02:5a:00:00:01:bb
+NSMAC=02:5a:00:00:01:fe RESPMAC=02:5a:00:00:0a:fe BLASTMAC=02:5a:00:00:01:bb TPMAC=02:00:00:00:01:01
 
+ns_host_address() { ip -n "$NS" link set "$NS_IF" address "$NSMAC" && ip -n "$NS" addr add 10.0.1.254/24 dev "$NS_IF"; }
 check "namespace $NS with veth $HOST_IF <-> $NS_IF is created" netns_create "$NS" "$HOST_IF" "$NS_IF"
-ip -n "$NS" link set "$NS_IF" address "$NSMAC"
-ip -n "$NS" addr add 10.0.1.254/24 dev "$NS_IF"
+ns_host_address
 netns_spawn "$NS" vlan-responder "$SY_RUN_DIR/vlan-responder.log" python3 -u "$SY_LIB_DIR/vlan-responder.py" \
     --interface "$NS_IF" --vlan 10 --ip 10.0.10.254 --mac "$RESPMAC" --parent $$ >/dev/null
 netns_spawn "$NS" iperf3-server "$SY_RUN_DIR/iperf3-server.log" iperf3 -s -B 10.0.1.254 >/dev/null
@@ -36,9 +41,10 @@ ports:
   - { name: up0, type: uplink, interface: $HOST_IF, vlan: { trunk: { allowed: [10], native: 1 } } }
   - { name: gA, type: vhost-user, socket: gA.sock, mtu: 9000, vlan: { access: 1 } }
   - { name: gB, type: vhost-user, socket: gB.sock, vlan: { access: 10 } }
+  - { name: tp, type: vhost-user, socket: tp.sock, vlan: { access: 1 } }
 YAML
 
-check "switchyard starts with an uplink on $HOST_IF and two guest ports" switchyard_start "$SY_RUN_DIR/switchyard.yaml"
+check "switchyard starts with an uplink on $HOST_IF and three vhost-user ports" switchyard_start "$SY_RUN_DIR/switchyard.yaml"
 guest_boot gA $MACA "$SY_RUN_DIR/gA.sock" client "sy.ip=10.0.1.1/24"
 guest_boot gB $MACB "$SY_RUN_DIR/gB.sock" client "sy.ip=10.0.10.1/24"
 for g in gA gB; do check "guest $g boots on Switchyard" guest_wait_ready $g 180; done
@@ -48,8 +54,13 @@ ports_json() { yardctl ports --json; }
 port_field() {  # PORT PYTHON-EXPR over p (the port object); prints it, succeeds when it is truthy
     ports_json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin) if x['name']=='$1'][0]; v=($2); print(v); sys.exit(0 if v else 1)"
 }
-port_counter() { port_field "$1" "p['counters']['$2']" 2>/dev/null || echo 0; }
-port_drop() { port_field "$1" "p['counters']['drops'].get('$2', 0)" 2>/dev/null || echo 0; }
+port_number() {  # PORT PYTHON-EXPR: prints a number (0 when the port or the value is missing)
+    ports_json 2>/dev/null | python3 -c "import json,sys
+try: p=[x for x in json.load(sys.stdin) if x['name']=='$1'][0]; print(int($2))
+except Exception: print(0)"
+}
+port_counter() { port_number "$1" "p['counters']['$2']"; }
+port_drop() { port_number "$1" "p['counters']['drops'].get('$2', 0)"; }
 wait_state() {  # PORT STATE SECONDS
     local deadline=$((SECONDS + $3))
     while [ $SECONDS -lt $deadline ]; do
@@ -178,27 +189,79 @@ ip link set "$HOST_IF" mtu 1000 && ip -n "$NS" link set "$NS_IF" mtu 1000
 sleep 1
 check "after the interface MTU drops to 1000, a 1242-byte frame is counted as mtu-exceeded" oversize_ping 1200
 check "after the interface MTU drops to 1000, normal-size pings still work" pings gA 10.0.1.254
+note "yardctl ports shows up0 with mtu $(port_field up0 "p['mtu']" 2>/dev/null) while $HOST_IF has MTU $(cat /sys/class/net/$HOST_IF/mtu)"
 ip link set "$HOST_IF" mtu 1500 && ip -n "$NS" link set "$NS_IF" mtu 1500
 check "gA returns to MTU 1500 and reaches the namespace host" \
     eval "guest_run gA 'ip link set eth0 mtu 1500' && pings gA 10.0.1.254"
 note "up0 after the MTU checks: $(uplink_summary)"
 
-# --- 64-byte frame rate into the uplink ----------------------------------------------------------
-# The generator (python, raw AF_PACKET with PACKET_QDISC_BYPASS, one frame per send) runs in the
-# namespace; the uplink's rxFrames delta over the generator's run time is the rate the uplink took
-# in. Frames go to gA's MAC, so they are also forwarded (and mostly dropped at gA's full RX ring).
+# --- 64-byte frame rates through the uplink -----------------------------------------------------
+note "load average before the rate runs (2 cores, shared): $(cut -d' ' -f1-3 /proc/loadavg)"
+# Into the uplink: the generator (python, raw AF_PACKET with PACKET_QDISC_BYPASS, one frame per
+# send) runs in the namespace; up0's rxFrames delta over the generator's run time is the rate the
+# uplink took in. Frames go to gA's MAC, so they are also forwarded (most are dropped at gA's full
+# RX ring: a TCG guest drains it slowly).
+up0_drops() { port_number up0 "sum(p['counters']['drops'].values())"; }
 rx0=$(port_counter up0 rxFrames) gen0=$(ip netns exec "$NS" cat "/sys/class/net/$NS_IF/statistics/tx_packets")
+rxdrop0=$(up0_drops)
 read -r sent elapsed < <(ns_send $MACA "$BLASTMAC" 0 60 0 3)
 sleep 0.5
 rx1=$(port_counter up0 rxFrames) gen1=$(ip netns exec "$NS" cat "/sys/class/net/$NS_IF/statistics/tx_packets")
-received=$((rx1 - rx0))
-check "the uplink takes in at least half of a 3 s flood of 64-byte frames" \
-    test $((received * 2)) -ge $((gen1 - gen0))
+rxdrop1=$(up0_drops)
+received=$((rx1 - rx0)) carried=$((gen1 - gen0))
+check "the uplink takes in at least half of a 3 s flood of 64-byte frames" test $((received * 2)) -ge $carried
+# The veth counts a frame once the receive path has it; past that only the packet socket's ring
+# can lose it (PACKET_STATISTICS), and a lost frame must show up in up0's drops.
+flood_accounted() {
+    echo "veth carried $carried, up0 received $received, up0 drops +$((rxdrop1 - rxdrop0)) (now $(port_field up0 "p['counters']['drops']" 2>/dev/null))"
+    [ $((received + rxdrop1 - rxdrop0)) -ge "$carried" ]
+}
+check "every flood frame the veth carried to up0 was received or counted as dropped by up0" flood_accounted
 fps=$(awk -v n="$received" -v t="${elapsed:-0}" 'BEGIN { if (t > 0) printf "%.0f", n / t; else print "?" }')
 gfps=$(awk -v n="${sent:-0}" -v t="${elapsed:-0}" 'BEGIN { if (t > 0) printf "%.0f", n / t; else print "?" }')
 note "uplink RX with 64-byte frames: $fps frames/s (up0 rxFrames delta $received over ${elapsed:-?} s; the generator sent $gfps frames/s, veth carried $((gen1 - gen0)); the generator is the limit when the two agree)"
 note "gA port after the flood: txFrames $(port_counter gA txFrames), drops $(port_field gA "p['counters']['drops']" 2>/dev/null)"
 check "gA still reaches the namespace host after the flood" wait_ping gA 10.0.1.254 20
+
+# Out of the uplink: DPDK testpmd (virtio-user on port tp, txonly, 60-byte frames + FCS = 64) sends to
+# the namespace host's MAC, learned on up0; up0's txFrames delta over the run is the rate it sent.
+veth_stat() { cat "/sys/class/net/$HOST_IF/statistics/$1"; }
+ns_stat() { ip netns exec "$NS" cat "/sys/class/net/$NS_IF/statistics/$1"; }
+testpmd_hugepages_ensure 256
+testpmd_virtio_user_args sy-up-$$ "$SY_RUN_DIR/tp.sock" $TPMAC
+testpmd_start tp "${SY_TP_ARGS[@]}" -l 0-1 -- --nb-cores=1 --rxq=1 --txq=1
+check "testpmd starts with a virtio-user port on Switchyard" testpmd_wait_ready tp 90
+testpmd_cmd tp "set fwd txonly" >/dev/null
+testpmd_cmd tp "set txpkts 60" >/dev/null
+testpmd_cmd tp "set eth-peer 0 $NSMAC" >/dev/null
+tx0=$(port_counter up0 txFrames) drop0=$(up0_drops)
+vtx0=$(veth_stat tx_packets) vdrop0=$(veth_stat tx_dropped) nrx0=$(ns_stat rx_packets)
+t0=$(date +%s.%N)
+testpmd_cmd tp "start" >/dev/null
+sleep 3
+testpmd_cmd tp "stop" >/dev/null
+t1=$(date +%s.%N)
+sleep 0.5
+tx1=$(port_counter up0 txFrames) drop1=$(up0_drops)
+vtx1=$(veth_stat tx_packets) vdrop1=$(veth_stat tx_dropped) nrx1=$(ns_stat rx_packets)
+offered=$(testpmd_port_stat tp 0 TX-packets)
+sent=$((tx1 - tx0))
+fps=$(awk -v n="$sent" -v a="$t1" -v b="$t0" 'BEGIN { printf "%.0f", n / (a - b) }')
+check "the uplink sends 64-byte frames from testpmd to the namespace host" test "$sent" -gt 1000
+check "frames up0 counts as sent left through $HOST_IF (tx_packets + tx_dropped within 1%)" \
+    eval "echo up0 $sent, veth tx $((vtx1 - vtx0)) dropped $((vdrop1 - vdrop0)); test $(( (vtx1 - vtx0 + vdrop1 - vdrop0) * 100 )) -ge $((sent * 99))"
+note "uplink TX with 64-byte frames: $fps frames/s (up0 txFrames delta $sent over $(awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.2f", a-b}') s; testpmd offered ${offered:-?}, up0 drops +$((drop1 - drop0)), $HOST_IF tx $((vtx1 - vtx0)) dropped $((vdrop1 - vdrop0)), namespace received $((nrx1 - nrx0)))"
+note "up0 drops after the TX run: $(port_field up0 "p['counters']['drops']" 2>/dev/null)"
+testpmd_stop tp
+
+# The interface goes away and comes back (the VLAN 10 responder and iperf3 server go with it).
+ip link del "$HOST_IF"
+check "after $HOST_IF is deleted, the uplink state is no-such-interface" wait_state up0 no-such-interface 5
+check "after $HOST_IF is deleted, gA's pings to the namespace host fail" no_ping gA 10.0.1.254
+check "the veth pair is created again with the same names" \
+    eval "netns_add_veth $NS $HOST_IF $NS_IF && ns_host_address"
+check "after $HOST_IF is back, the uplink state is up again" wait_state up0 up 10
+check "after $HOST_IF is back, gA reaches the namespace host again" wait_ping gA 10.0.1.254 20
 
 check "switchyard is still running after all of the above" sy_pid_alive "$(switchyard_pid)"
 note "up0 at the end: $(uplink_summary)"

@@ -6,7 +6,7 @@ interface through a raw AF_PACKET socket, answers ARP requests and ICMP echo req
 tagged with --vlan for --ip, and sends its replies tagged with the same VLAN.
 
     vlan-responder.py --interface IF --vlan 10 --ip 10.0.10.254 --mac 02:5a:00:00:0a:fe \
-                      [--parent PID] [--log-every N]
+                      [--parent PID]
 
 The kernel moves a received 802.1Q tag into skb metadata before packet taps see the frame, so the
 tag comes from PACKET_AUXDATA (tp_vlan_tci, TP_STATUS_VLAN_VALID); a tag still in the bytes (no
