@@ -27,7 +27,7 @@ public enum Rendering {
             headers: ["name", "type", "state", "vlan", "macs", "queues", "rx-frames", "tx-frames", "drops", "endpoint"],
             alignments: [.left, .left, .left, .left, .right, .right, .right, .right, .right, .left])
         for p in ports {
-            t.append([p.name, p.type, p.state, p.vlanMode, String(p.macCount), "\(p.enabledQueues)/\(p.queues)",
+            t.append([p.name, p.type, p.state, p.vlanMode, String(p.macCount), p.queues == 0 ? "-" : "\(p.enabledQueues)/\(p.queues)",
                       String(p.counters.rxFrames), String(p.counters.txFrames), String(p.counters.totalDrops),
                       p.endpoint])
         }

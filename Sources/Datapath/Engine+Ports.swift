@@ -70,6 +70,7 @@ extension Engine {
             return PortRuntime(index: port.index, spec: port.spec, state: port.state,
                                features: port.vhost?.negotiatedFeatureNames ?? [],
                                reason: port.uplink?.link.reason,
+                               mtu: port.uplink.map { $0.link.mtu } ?? port.spec.mtu,
                                enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0)
         }
     }
@@ -83,6 +84,8 @@ public struct PortRuntime: Sendable {
     public var features: [String]
     /// Why the port is not up (uplinks: missing interface, no carrier), for `yardctl`.
     public var reason: String?
+    /// In force: the configured MTU of a guest port, the interface's MTU of an uplink.
+    public var mtu: Int
     public var enabledQueuePairs: Int
 }
 

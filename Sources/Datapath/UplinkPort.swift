@@ -45,15 +45,40 @@ final class UplinkPort {
         }
     }
 
+    /// What the socket had counted at the last housekeeping, to move only the increase into the
+    /// port's drop counters.
+    private var reported = UplinkCounters()
+
     func housekeeping() {
         if !link.state.isUp { applyLinkChanges(link.refresh()) }
-        link.socket?.collectKernelStatistics()
+        reportSocketDrops()
+    }
+
+    /// Frames lost below the engine also count under a reason: the kernel dropped them because
+    /// our receive ring was full (`rx-ring-full`), they did not fit a ring frame (`oversize`), or
+    /// the kernel refused them at send time (`tx-error`).
+    private func reportSocketDrops() {
+        guard let socket = link.socket else { return }
+        socket.collectKernelStatistics()
+        let now = socket.counters
+        let core = engine.core
+        if now.kernelDrops > reported.kernelDrops {
+            core.recordReceiveDrop(port: index, reason: .rxRingFull, frames: now.kernelDrops - reported.kernelDrops)
+        }
+        if now.receiveTruncated > reported.receiveTruncated {
+            core.recordReceiveDrop(port: index, reason: .oversize, frames: now.receiveTruncated - reported.receiveTruncated)
+        }
+        if now.transmitDropped > reported.transmitDropped {
+            core.recordTransmitDrop(port: index, reason: .txError, frames: now.transmitDropped - reported.transmitDropped)
+        }
+        reported = now
     }
 
     private func applyLinkChanges(_ changes: UplinkLink.Changes) {
         if changes.contains(.socket) {
             if registeredSocket >= 0 { engine.epoll.remove(registeredSocket) }
             registeredSocket = -1
+            reported = link.socket?.counters ?? UplinkCounters()
             if let s = link.socket {
                 do {
                     try engine.epoll.add(s.fileDescriptor, token: EventToken(.uplinkRx, port: index).rawValue)

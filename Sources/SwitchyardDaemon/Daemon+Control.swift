@@ -119,10 +119,11 @@ extension Daemon {
             case .uplink(let interface):
                 type = "uplink"
                 endpoint = interface
+                queues = 0
             }
             return PortStatus(name: rt.spec.name, type: type, state: rt.state, reason: rt.reason, vlanMode: rt.spec.vlan.summary,
                               endpoint: endpoint, macCount: snapshot?.fdbEntries ?? 0, features: rt.features,
-                              queues: queues, enabledQueues: rt.enabledQueuePairs, mtu: rt.spec.mtu,
+                              queues: queues, enabledQueues: rt.enabledQueuePairs, mtu: rt.mtu,
                               counters: counters)
         }
     }

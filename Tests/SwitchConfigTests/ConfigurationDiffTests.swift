@@ -8,13 +8,13 @@ import Testing
           - {name: retag, type: vhost-user, socket: retag.sock, vlan: {access: 10}}
           - {name: move, type: vhost-user, socket: old.sock}
           - {name: gone, type: vhost-user, socket: gone.sock}
-          - {name: up, type: uplink, interface: eth0, mtu: 1500}
+          - {name: up, type: uplink, interface: eth0}
         """
     static let after = """
         switch: {log: {level: debug}}
         ports:
           - {name: fresh, type: vhost-user, socket: fresh.sock}
-          - {name: up, type: uplink, interface: eth0, mtu: 9000, mac-limit: 10}
+          - {name: up, type: uplink, interface: eth0, mac-limit: 10}
           - {name: move, type: vhost-user, socket: new.sock, vlan: {access: 20}}
           - {name: retag, type: vhost-user, socket: retag.sock, vlan: {access: 11}}
           - {name: keep, type: vhost-user, socket: keep.sock}
@@ -32,7 +32,7 @@ import Testing
 
     @Test func changesNameTheFieldsThatDiffer() throws {
         let diff = ConfigurationDiff.diff(old: try parseValid(Self.before), new: try parseValid(Self.after))
-        #expect(diff.changed.map(\.fields) == [[.macLimit, .mtu], [.kind, .vlan], [.vlan]])
+        #expect(diff.changed.map(\.fields) == [[.macLimit], [.kind, .vlan], [.vlan]])
         let move = try #require(diff.changed.first { $0.new.name == "move" })
         #expect(move.old.kind == .vhostUser(socketPath: "/run/switchyard/old.sock", mode: .server, queues: 1))
         #expect(move.new.kind == .vhostUser(socketPath: "/run/switchyard/new.sock", mode: .server, queues: 1))

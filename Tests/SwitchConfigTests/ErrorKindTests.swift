@@ -189,6 +189,13 @@ import Testing
         #expect(error.description == "test.yaml:5:5: ports[0].socket: 'socket' applies only to vhost-user ports")
     }
 
+    @Test func mtuOnAnUplinkPointsAtTheInterface() throws {
+        let error = try singleDiagnostic("ports:\n  - name: up\n    type: uplink\n    interface: eth0\n    mtu: 1400\n")
+        #expect(error.kind == .inapplicableKey)
+        #expect(error.line == 5 && error.keyPath == "ports[0].mtu")
+        #expect(error.message.contains("interface's MTU"))
+    }
+
     @Test func accessAndTrunkTogetherConflict() throws {
         let error = try singleDiagnostic("""
             ports:

@@ -29,7 +29,7 @@ import Testing
             x-a: &a {mtu: 2000}
             x-b: &b {mtu: 3000, mac-limit: 5}
             ports:
-              - {<<: [*a, *b], name: p, type: uplink, interface: eth0}
+              - {<<: [*a, *b], name: p, type: vhost-user, socket: p.sock}
             """)
         #expect(configuration.ports.first?.mtu == 2000)
         #expect(configuration.ports.first?.macLimit == 5)

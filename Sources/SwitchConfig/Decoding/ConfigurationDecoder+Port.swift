@@ -48,6 +48,12 @@ extension ConfigurationDecoder {
             kind = decodeVhostUser(fields, socketDirectory: socketDirectory, into: &draft)
         case .uplink?:
             rejectKeys(["socket", "mode", "queues"], in: fields, onlyFor: "vhost-user")
+            // The kernel enforces the interface's own MTU on an AF_PACKET socket; a second, smaller
+            // limit in the YAML would only disagree with `ip link`.
+            if let entry = fields.rawEntry("mtu") {
+                report(.inapplicableKey, at: entry.key, entry.path,
+                       "an uplink uses its interface's MTU; set it on the host (ip link set IFNAME mtu N)")
+            }
             kind = decodeUplink(fields, into: &draft)
         case nil:
             break
