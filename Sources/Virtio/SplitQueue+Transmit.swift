@@ -9,6 +9,7 @@ extension SplitQueue {
         guard !s.pointee.broken else { return 0 }
         let limit = min(maxChains, limits.maxChains)
         let maxBytes = UInt64(limits.maxTransmitBytes)
+        let stride = limits.maxSegmentsPerChain
         var n = 0
         while n < limit {
             if s.pointee.lastAvail == s.pointee.cachedAvail {
@@ -21,7 +22,11 @@ extension SplitQueue {
                 break
             }
             s.pointee.lastAvail &+= 1
-            chainStorage[n] = walkChain(head: head, slot: n, deviceWrites: false, maxBytes: maxBytes)
+            let first = n &* stride
+            let length = translateSingleDescriptor(head: head, segment: first, deviceWrites: false, maxBytes: maxBytes)
+            chainStorage[n] = length > 0
+                ? DescriptorChain(head: head, length: length, firstSegment: first, segmentCount: 1)
+                : walkChain(head: head, slot: n, deviceWrites: false, maxBytes: maxBytes)
             n &+= 1
         }
         s.pointee.chainCount = n

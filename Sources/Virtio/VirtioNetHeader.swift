@@ -41,27 +41,30 @@ public struct VirtioNetHeader: Equatable, Sendable {
     /// Reads a header of `length` bytes (10 or 12) at `p`; with 10 bytes numBuffers is 0.
     @inlinable
     public init(readingFrom p: UnsafeRawPointer, length: Int) {
-        flags = p.load(fromByteOffset: 0, as: UInt8.self)
-        gsoType = p.load(fromByteOffset: 1, as: UInt8.self)
-        headerLength = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
-        gsoSize = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
-        checksumStart = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+        // Two loads (bytes 0-7 and 8-9), split into fields.
+        let low = UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))
+        flags = UInt8(truncatingIfNeeded: low)
+        gsoType = UInt8(truncatingIfNeeded: low >> 8)
+        headerLength = UInt16(truncatingIfNeeded: low >> 16)
+        gsoSize = UInt16(truncatingIfNeeded: low >> 32)
+        checksumStart = UInt16(truncatingIfNeeded: low >> 48)
         checksumOffset = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
         numBuffers = length >= Self.length
             ? UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 10, as: UInt16.self)) : 0
     }
 
-    /// Writes the first `length` bytes (10 or 12) of the header at `p`.
-    @inlinable
+    /// Writes the first `length` bytes (10 or 12) of the header at `p`: two unaligned stores
+    /// (bytes 0-7, then 8-9 or 8-11), which fold to constants for a constant header.
+    @inlinable @inline(__always)
     public func write(to p: UnsafeMutableRawPointer, length: Int) {
-        p.storeBytes(of: flags, toByteOffset: 0, as: UInt8.self)
-        p.storeBytes(of: gsoType, toByteOffset: 1, as: UInt8.self)
-        p.storeBytes(of: headerLength.littleEndian, toByteOffset: 2, as: UInt16.self)
-        p.storeBytes(of: gsoSize.littleEndian, toByteOffset: 4, as: UInt16.self)
-        p.storeBytes(of: checksumStart.littleEndian, toByteOffset: 6, as: UInt16.self)
-        p.storeBytes(of: checksumOffset.littleEndian, toByteOffset: 8, as: UInt16.self)
+        let low = UInt64(flags) | UInt64(gsoType) << 8 | UInt64(headerLength) << 16
+            | UInt64(gsoSize) << 32 | UInt64(checksumStart) << 48
+        p.storeBytes(of: low.littleEndian, as: UInt64.self)
         if length >= Self.length {
-            p.storeBytes(of: numBuffers.littleEndian, toByteOffset: 10, as: UInt16.self)
+            let high = UInt32(checksumOffset) | UInt32(numBuffers) << 16
+            p.storeBytes(of: high.littleEndian, toByteOffset: 8, as: UInt32.self)
+        } else {
+            p.storeBytes(of: checksumOffset.littleEndian, toByteOffset: 8, as: UInt16.self)
         }
     }
 }
