@@ -26,12 +26,16 @@ extension ForwardingEngine {
         var bytes: UInt64 = 0
         var forwarded: UInt64 = 0
         var flooded: UInt64 = 0
+        // Slots of the previous frame's source and destination (see `learn(key:port:now:memo:)`).
+        var sourceMemo = 0
+        var destinationMemo = 0
 
         for n in 0..<count {
             let frame = frames[n]
             bytes &+= UInt64(frame.length)
             let decision = classify(frame, ingress: ingress, isTrunk: isTrunk, untaggedVLAN: untaggedVLAN,
-                                    members: members, fdb: fdb, now: now)
+                                    members: members, fdb: fdb, now: now,
+                                    sourceMemo: &sourceMemo, destinationMemo: &destinationMemo)
             decisions[n] = decision
             switch decision.kind {
             case .unicast: forwarded &+= 1
@@ -55,8 +59,8 @@ extension ForwardingEngine {
 
     @inline(__always)
     func classify(_ frame: FrameHeader, ingress: UInt16, isTrunk: Bool, untaggedVLAN: UInt16,
-                  members: UnsafeMutablePointer<UInt64>, fdb: ForwardingDatabase,
-                  now: UInt32) -> ForwardingDecision {
+                  members: UnsafeMutablePointer<UInt64>, fdb: ForwardingDatabase, now: UInt32,
+                  sourceMemo: inout Int, destinationMemo: inout Int) -> ForwardingDecision {
         if frame.isRunt { return .drop(.runt) }
         if frame.source.isMulticast { return .drop(.multicastSource) }
         let vid = frame.vid
@@ -74,11 +78,11 @@ extension ForwardingEngine {
             vlan = vid
         }
         if frame.destination.isLinkLocal { return .drop(.linkLocal, vlan: vlan, pcp: pcp) }
-        if fdb.learn(vlan: vlan, mac: frame.source, port: ingress, now: now) == .limitReached {
-            return .drop(.macLimit, vlan: vlan, pcp: pcp)
-        }
+        let learned = fdb.learn(key: FDBSlot.key(vlan: vlan, mac: frame.source), port: ingress, now: now,
+                                memo: &sourceMemo)
+        if learned == .limitReached { return .drop(.macLimit, vlan: vlan, pcp: pcp) }
         if frame.destination.isMulticast { return .flood(vlan: vlan, pcp: pcp) }
-        let slot = fdb.findSlot(FDBSlot.key(vlan: vlan, mac: frame.destination))
+        let slot = fdb.findSlot(FDBSlot.key(vlan: vlan, mac: frame.destination), memo: &destinationMemo)
         if slot < 0 { return .flood(vlan: vlan, pcp: pcp) }
         let egress = fdb.slots[slot].port
         if egress == ingress { return .drop(.samePort, vlan: vlan, pcp: pcp) }
