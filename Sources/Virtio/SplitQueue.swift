@@ -158,7 +158,7 @@ public final class SplitQueue {
     }
 
     /// With EVENT_IDX and notifications on, ask for a kick when the driver adds past what we took.
-    @inlinable
+    @inlinable @inline(__always)
     func updateAvailEvent() {
         guard eventIndex, state.pointee.notificationsEnabled else { return }
         csy_store_relaxed_u16(used + 4 + 8 * Int(size), state.pointee.lastAvail.littleEndian)

@@ -45,3 +45,25 @@ import Testing
         #expect(guest.table.pointer(guestPhysical: 0x1000, length: 1, inHintedRegion: 0) == nil)
     }
 }
+
+/// `RegionWindow`: the hinted region taken once per burst; same answers as the hinted lookup.
+@Suite struct RegionWindowTests {
+    @Test func windowAnswersLikeTheHintedLookup() throws {
+        let guest = try TwoRegionGuest()
+        let cases: [(UInt64, UInt64)] = [(0x2345, 64), (0xF_FF00, 0x100), (0xF_FF00, 0x101), (0x10_0000, 1),
+                                         (UInt64.max - 3, 16), (0x1000, UInt64.max), (0x1F_FFFF, 1), (0x1F_FFFF, 2)]
+        for hint in [0, 1, 2, -1] {
+            let window = guest.table.window(hint: hint)
+            for (gpa, length) in cases {
+                #expect(window.pointer(guestPhysical: gpa, length: length)
+                        == guest.table.pointer(guestPhysical: gpa, length: length, inHintedRegion: hint))
+            }
+        }
+    }
+
+    @Test func windowOfATableWithoutRegionsContainsNothing() throws {
+        let guest = try TwoRegionGuest()
+        guest.table.removeAll()
+        #expect(guest.table.window(hint: 0).pointer(guestPhysical: 0, length: 1) == nil)
+    }
+}
