@@ -27,6 +27,7 @@ import SwitchCore
         let key = { (e: FDBEntry) in (UInt64(e.vlan) << 48) | e.mac.rawValue }
         return a.fdb.entries(now: now).sorted { key($0) < key($1) } == b.fdb.entries(now: now).sorted { key($0) < key($1) }
             && (1...4).allSatisfy { a.counters(port: UInt16($0)) == b.counters(port: UInt16($0)) }
+            && a.fdb.statistics == b.fdb.statistics
     }
 
     @Test(arguments: [(capacity: 8192, limit: Int?.none), (capacity: 6, limit: Int?.none), (capacity: 16, limit: Int?(3))])
@@ -64,5 +65,25 @@ import SwitchCore
         let d = decideBurst(e, frames, on: 3, now: 1)
         #expect(d.map(\.action) == [.unicast(1), .unicast(1), .drop(.samePort), .drop(.samePort)])
         #expect(e.fdb.lookup(vlan: 1, mac: station(2)) == 3)
+    }
+
+    @Test func repeatedFramesWhoseLearningIsRefusedAreCountedEveryTime() throws {
+        let e = try engine(capacity: 2, limit: 2)
+        try e.fdb.addStatic(vlan: 1, mac: station(100), port: 1)
+        try e.fdb.addStatic(vlan: 1, mac: station(101), port: 2)
+        // Table full of static entries: each frame's learn fails and is counted.
+        let full = [FrameHeader](repeating: frame(from: station(1), to: station(100)), count: 5)
+        #expect(decideBurst(e, full, on: 3, now: 1).map(\.action) == [ForwardingDecision.Action](repeating: .unicast(1), count: 5))
+        #expect(e.fdb.statistics.learnFailures == 5)
+    }
+
+    @Test func repeatedFramesOverTheMACLimitAreAllDroppedAndCounted() throws {
+        let e = try engine(capacity: 64, limit: 1)
+        let frames = [frame(from: station(1), to: station(9))]
+            + [FrameHeader](repeating: frame(from: station(2), to: station(9)), count: 4)
+        let d = decideBurst(e, frames, on: 4, now: 1)
+        #expect(d.map(\.action) == [.flood] + [ForwardingDecision.Action](repeating: .drop(.macLimit), count: 4))
+        #expect(e.fdb.statistics.limitRefusals == 4)
+        #expect(e.counters(port: 4)?.receiveDrops(.macLimit) == 4)
     }
 }
