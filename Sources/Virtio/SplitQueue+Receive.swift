@@ -15,10 +15,10 @@ extension SplitQueue {
         if cursor != s.pointee.cachedAvail, !s.pointee.broken, bytes > 0 {
             let head = availRingEntry(cursor)
             if head < size,
-               translateSingleDescriptor(head: head, segment: 0, deviceWrites: true,
-                                         maxBytes: UInt64(UInt32.max)) >= bytes {
-                chainStorage[0] = DescriptorChain(head: head, length: segmentStorage[0].length, firstSegment: 0,
-                                                  segmentCount: 1)
+               let buffer = singleDescriptorBuffer(head: head, deviceWrites: true, maxBytes: UInt64(UInt32.max)),
+               buffer.length >= bytes {
+                segmentStorage[0] = buffer
+                chainStorage[0] = DescriptorChain(head: head, length: buffer.length, firstSegment: 0, segmentCount: 1)
                 s.pointee.chainCount = 1
                 s.pointee.reservationOpen = true
                 s.pointee.reservationEnd = cursor &+ 1

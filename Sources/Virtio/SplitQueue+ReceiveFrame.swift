@@ -21,14 +21,12 @@ extension SplitQueue {
             let frameBytes = piece.length &- skipping
             let total = headerLength &+ frameBytes
             let head = availRingEntry(cursor)
-            // `translateSingleDescriptor` stores the buffer as segment 0; the scratch is free
-            // because any open reservation is cancelled below.
             if frameBytes > 0, head < size,
-               translateSingleDescriptor(head: head, segment: 0, deviceWrites: true,
-                                         maxBytes: UInt64(UInt32.max)) >= total {
+               let buffer = singleDescriptorBuffer(head: head, deviceWrites: true, maxBytes: UInt64(UInt32.max)),
+               buffer.length >= total {
                 s.pointee.reservationOpen = false
                 s.pointee.chainCount = 0
-                let target = segmentStorage[0].base
+                let target = buffer.base
                 var h = header
                 h.numBuffers = 1
                 h.write(to: target, length: headerLength)

@@ -34,7 +34,7 @@ extension SplitQueue {
             }
             last &+= 1
             let first = n &* stride
-            // The common chain (see `translateSingleDescriptor`), against the burst's region.
+            // The common chain (see `singleDescriptorBuffer`), against the burst's region.
             let d = table + Int(head) &* SplitRing.descriptorSize
             let flags = UInt16(littleEndian: d.load(fromByteOffset: 12, as: UInt16.self))
             let length = UInt64(UInt32(littleEndian: d.load(fromByteOffset: 8, as: UInt32.self)))
