@@ -13,6 +13,21 @@ extension GuestMemoryTable {
         lookup(gpa, length: length, userspace: false, hint: &hint)
     }
 
+    /// The per-descriptor fast path: our pointer to `[gpa, gpa + length)` if it lies entirely
+    /// inside the region `hint` names (a queue's last hit), else nil, and then the caller takes the
+    /// general path (`appendSegments`), which scans every region and moves the hint. No scan here,
+    /// so this stays a handful of instructions inlined into the ring walk.
+    @inlinable @inline(__always)
+    public func pointer(guestPhysical gpa: UInt64, length: UInt64, inHintedRegion hint: Int) -> UnsafeMutableRawPointer? {
+        guard UInt(bitPattern: hint) < UInt(bitPattern: state.pointee.count) else { return nil }
+        let slot = slots[hint]
+        // Wrapping: an address below the base gives a huge offset. offset < size, so size - offset
+        // cannot wrap, and validated sizes fit in Int.
+        let offset = gpa &- slot.guestPhysicalAddress
+        guard offset < slot.size, length <= slot.size &- offset else { return nil }
+        return slot.host + Int(truncatingIfNeeded: offset)
+    }
+
     /// Our pointer to front-end virtual addresses `[uva, uva + length)` (ring addresses from
     /// SET_VRING_ADDR), or nil unless the range lies entirely inside one region: rings are used as
     /// one contiguous block, like QEMU and DPDK do.

@@ -22,6 +22,35 @@ extension ForwardingDatabase {
         return insertNew(key: key, emptySlot: i, port: port, now: now)
     }
 
+    /// `learn` for the burst loop: `memo` is the slot the previous frame's source was found in.
+    /// A burst from one port mostly repeats one source, so the memo usually saves the hash and
+    /// the probe. It is only a guess: the slot must still hold this key (keys are unique, and a
+    /// move, insert or eviction earlier in the burst may have shifted entries), else the full
+    /// probe runs and refreshes the memo. `memo` must be a valid slot index (start with 0).
+    @inline(__always)
+    func learn(key: UInt64, port: UInt16, now: UInt32, memo: inout Int) -> LearnOutcome {
+        let m = memo
+        if slots[m].key == key && slots[m].port == port {
+            if slots[m].lastSeen != now { slots[m].lastSeen = now }
+            return .refreshed
+        }
+        var i = homeSlot(key)
+        while true {
+            let k = slots[i].key
+            if k == 0 { break }
+            if k == key {
+                memo = i
+                if slots[i].port == port {
+                    if slots[i].lastSeen != now { slots[i].lastSeen = now }
+                    return .refreshed
+                }
+                return move(slot: i, to: port, now: now)
+            }
+            i = (i &+ 1) & slotMask
+        }
+        return insertNew(key: key, emptySlot: i, port: port, now: now)
+    }
+
     @inline(never)
     func move(slot i: Int, to port: UInt16, now: UInt32) -> LearnOutcome {
         guard !slots[i].isStatic else { return .pinnedByStatic }

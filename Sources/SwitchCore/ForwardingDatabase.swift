@@ -108,6 +108,16 @@ public final class ForwardingDatabase {
         }
     }
 
+    /// `findSlot` for the burst loop, trying `memo` (the previous frame's destination slot, a valid
+    /// slot index) first; the memo is used only if that slot still holds `key` (never 0).
+    @inlinable @inline(__always)
+    func findSlot(_ key: UInt64, memo: inout Int) -> Int {
+        if slots[memo].key == key { return memo }
+        let i = findSlot(key)
+        if i >= 0 { memo = i }
+        return i
+    }
+
     /// The port `mac` was learned (or configured) on in `vlan`, or nil.
     @inline(__always)
     public func lookup(vlan: UInt16, mac: MACAddress) -> UInt16? {

@@ -1,6 +1,6 @@
 extension ForwardingEngine {
     /// The datapath delivered `frames` copies (`bytes` in total) out of `port`.
-    @inlinable
+    @inlinable @inline(__always)
     public func recordTransmit(port: UInt16, frames: UInt64, bytes: UInt64) {
         guard Int(port) < maxPorts else { return }
         let row = counters.row(Int(port))

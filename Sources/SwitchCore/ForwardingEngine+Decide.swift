@@ -26,18 +26,37 @@ extension ForwardingEngine {
         var bytes: UInt64 = 0
         var forwarded: UInt64 = 0
         var flooded: UInt64 = 0
-
-        for n in 0..<count {
+        // Slots of the previous frame's source and destination (see `learn(key:port:now:memo:)`).
+        var sourceMemo = 0
+        var destinationMemo = 0
+        var n = 0
+        while n < count {
             let frame = frames[n]
-            bytes &+= UInt64(frame.length)
+            var repeatable = true
             let decision = classify(frame, ingress: ingress, isTrunk: isTrunk, untaggedVLAN: untaggedVLAN,
-                                    members: members, fdb: fdb, now: now)
+                                    members: members, fdb: fdb, now: now, sourceMemo: &sourceMemo,
+                                    destinationMemo: &destinationMemo, repeatable: &repeatable)
             decisions[n] = decision
-            switch decision.kind {
-            case .unicast: forwarded &+= 1
-            case .flood: flooded &+= 1
-            case .drop: dropBase[Int(decision.reason.rawValue)] &+= 1
+            bytes &+= UInt64(frame.length)
+            var end = n &+ 1
+            // A burst is mostly one flow. The frames that follow with the same addresses and tag
+            // get the same decision: within a burst the port states are fixed, and learning the
+            // same source again changes nothing, unless that learn was refused (limit reached,
+            // table full: every refusal is counted and may evict), which `repeatable` reports.
+            if repeatable {
+                while end < count && frames[end].decidesLike(frame) {
+                    decisions[end] = decision
+                    bytes &+= UInt64(frames[end].length)
+                    end &+= 1
+                }
             }
+            let run = UInt64(end &- n)
+            switch decision.kind {
+            case .unicast: forwarded &+= run
+            case .flood: flooded &+= run
+            case .drop: dropBase[Int(decision.reason.rawValue)] &+= run
+            }
+            n = end
         }
         row[PortCounterTable.Field.receivedFrames.rawValue] &+= UInt64(count)
         row[PortCounterTable.Field.receivedBytes.rawValue] &+= bytes
@@ -55,8 +74,8 @@ extension ForwardingEngine {
 
     @inline(__always)
     func classify(_ frame: FrameHeader, ingress: UInt16, isTrunk: Bool, untaggedVLAN: UInt16,
-                  members: UnsafeMutablePointer<UInt64>, fdb: ForwardingDatabase,
-                  now: UInt32) -> ForwardingDecision {
+                  members: UnsafeMutablePointer<UInt64>, fdb: ForwardingDatabase, now: UInt32,
+                  sourceMemo: inout Int, destinationMemo: inout Int, repeatable: inout Bool) -> ForwardingDecision {
         if frame.isRunt { return .drop(.runt) }
         if frame.source.isMulticast { return .drop(.multicastSource) }
         let vid = frame.vid
@@ -74,11 +93,12 @@ extension ForwardingEngine {
             vlan = vid
         }
         if frame.destination.isLinkLocal { return .drop(.linkLocal, vlan: vlan, pcp: pcp) }
-        if fdb.learn(vlan: vlan, mac: frame.source, port: ingress, now: now) == .limitReached {
-            return .drop(.macLimit, vlan: vlan, pcp: pcp)
-        }
+        let learned = fdb.learn(key: FDBSlot.key(vlan: vlan, mac: frame.source), port: ingress, now: now,
+                                memo: &sourceMemo)
+        if learned == .limitReached || learned == .tableFull { repeatable = false }
+        if learned == .limitReached { return .drop(.macLimit, vlan: vlan, pcp: pcp) }
         if frame.destination.isMulticast { return .flood(vlan: vlan, pcp: pcp) }
-        let slot = fdb.findSlot(FDBSlot.key(vlan: vlan, mac: frame.destination))
+        let slot = fdb.findSlot(FDBSlot.key(vlan: vlan, mac: frame.destination), memo: &destinationMemo)
         if slot < 0 { return .flood(vlan: vlan, pcp: pcp) }
         let egress = fdb.slots[slot].port
         if egress == ingress { return .drop(.samePort, vlan: vlan, pcp: pcp) }
@@ -94,5 +114,14 @@ extension ForwardingEngine {
         row[PortCounterTable.Field.receivedFrames.rawValue] &+= UInt64(count)
         row[PortCounterTable.Field.receivedBytes.rawValue] &+= bytes
         row[PortCounterTable.receiveDropsBase + Int(DropReason.portDown.rawValue)] &+= UInt64(count)
+    }
+}
+
+extension FrameHeader {
+    /// Same addresses, tag and runt-ness: everything `classify` reads but the length.
+    @inline(__always)
+    func decidesLike(_ other: FrameHeader) -> Bool {
+        destination == other.destination && source == other.source && tci == other.tci
+            && isTagged == other.isTagged && isRunt == other.isRunt
     }
 }

@@ -1,18 +1,39 @@
 import GuestMemory
 
 extension SplitQueue {
+    /// The common chain, checked without the general walk: one direct descriptor (no NEXT, no
+    /// INDIRECT) of the right direction, 1...`maxBytes` long, inside the region this queue last
+    /// hit. Returns its one translated piece, or nil for anything else, and the caller then runs
+    /// `walkChain`, which re-reads and re-checks the descriptor on its own (each path validates
+    /// exactly the values it uses, so a concurrent rewrite by the guest cannot slip between a
+    /// check and a use). `head` is already checked < size.
+    @inlinable @inline(__always)
+    func singleDescriptorBuffer(head: UInt16, deviceWrites: Bool, maxBytes: UInt64) -> GuestSegment? {
+        let d = UnsafeRawPointer(descriptors) + Int(head) &* SplitRing.descriptorSize
+        let flags = UInt16(littleEndian: d.load(fromByteOffset: 12, as: UInt16.self))
+        let kind = flags & (SplitRing.descriptorFlagNext | SplitRing.descriptorFlagIndirect | SplitRing.descriptorFlagWrite)
+        guard kind == (deviceWrites ? SplitRing.descriptorFlagWrite : 0) else { return nil }
+        let length = UInt64(UInt32(littleEndian: d.load(fromByteOffset: 8, as: UInt32.self)))
+        guard length > 0, length <= maxBytes else { return nil }
+        let address = UInt64(littleEndian: d.load(as: UInt64.self))
+        guard let base = memory.pointer(guestPhysical: address, length: length,
+                                        inHintedRegion: state.pointee.memoryHint) else { return nil }
+        return GuestSegment(base: base, length: Int(truncatingIfNeeded: length))
+    }
+
     /// Walks the chain starting at `head` (already checked < size) into scratch slot `slot`.
-    /// TX chains must be all device-readable, RX chains all device-writable.
-    @usableFromInline
+    /// TX chains must be all device-readable, RX chains all device-writable. The general path:
+    /// multi-descriptor and indirect chains, region changes, and every malformed chain.
+    @usableFromInline @inline(never)
     func walkChain(head: UInt16, slot: Int, deviceWrites: Bool, maxBytes: UInt64) -> DescriptorChain {
         var chain = DescriptorChain(head: head, firstSegment: slot * limits.maxSegmentsPerChain)
         var total: UInt64 = 0
         var count = 0
-        chain.error = walk(head: head, deviceWrites: deviceWrites, maxBytes: maxBytes,
+        chain._error = walk(head: head, deviceWrites: deviceWrites, maxBytes: maxBytes,
                            out: segmentStorage + chain.firstSegment, count: &count, total: &total)
-        chain.segmentCount = count
+        chain._segmentCount = count
         // total <= maxBytes, which callers keep below Int.max.
-        chain.length = Int(total)
+        chain._length = Int(total)
         return chain
     }
 

@@ -6,7 +6,35 @@ extension SplitQueue {
     /// chains as needed, each filled completely before the next; without, exactly one chain that
     /// holds everything. Nothing advances until `commitReservation()`; a new `reserve` or
     /// `popAvailable` silently cancels an open reservation.
+    @inlinable @inline(__always)
     public func reserve(bytes: Int, mergeable: Bool) -> ReceiveReservation {
+        let s = state
+        let cursor = s.pointee.lastAvail
+        // The common case, with or without MRG_RXBUF: the next buffer is one descriptor that holds
+        // the whole frame, so the reservation is that one chain.
+        if cursor != s.pointee.cachedAvail, !s.pointee.broken, bytes > 0 {
+            let head = availRingEntry(cursor)
+            if head < size,
+               let buffer = singleDescriptorBuffer(head: head, deviceWrites: true, maxBytes: UInt64(UInt32.max)),
+               buffer.length >= bytes {
+                segmentStorage[0] = buffer
+                chainStorage[0] = DescriptorChain(head: head, length: buffer.length, firstSegment: 0, segmentCount: 1)
+                s.pointee.chainCount = 1
+                s.pointee.reservationOpen = true
+                s.pointee.reservationEnd = cursor &+ 1
+                s.pointee.writeChain = 0
+                s.pointee.writeSegment = 0
+                s.pointee.writeOffset = 0
+                return .reserved(chains: 1)
+            }
+        }
+        return reserveChains(bytes: bytes, mergeable: mergeable)
+    }
+
+    /// The general reservation: refreshes avail.idx, walks multi-descriptor and indirect chains,
+    /// takes several chains with MRG_RXBUF, and handles every malformed or missing buffer.
+    @usableFromInline @inline(never)
+    func reserveChains(bytes: Int, mergeable: Bool) -> ReceiveReservation {
         let s = state
         s.pointee.chainCount = 0
         s.pointee.reservationOpen = false
@@ -34,7 +62,7 @@ extension SplitQueue {
                 return .malformed(error)
             }
             if !mergeable && chain.length < bytes { return .noRoom }
-            chain.usedLength = 0
+            chain._usedLength = 0
             chainStorage[n] = chain
             n &+= 1
             cursor &+= 1
@@ -53,9 +81,44 @@ extension SplitQueue {
     /// Writes the virtio-net header (num_buffers set to the reserved chain count when the header
     /// has the field) and then the frame: the bytes of `source` after its first `skipping` bytes
     /// (e.g. a TX chain's own header). Returns the bytes written in total.
-    @discardableResult
+    @inlinable @inline(__always) @discardableResult
     public func writeFrame(header: VirtioNetHeader, headerLength: Int,
                            from source: UnsafeBufferPointer<GuestSegment>, skipping: Int) -> Int {
+        // The common case: a fresh one-chain, one-buffer reservation with room for the header and
+        // a frame that is one piece: one header store and one copy, no cursor walking.
+        let s = state
+        if s.pointee.reservationOpen, s.pointee.chainCount == 1,
+           s.pointee.writeChain | s.pointee.writeSegment | s.pointee.writeOffset == 0,
+           headerLength == VirtioNetHeader.length || headerLength == VirtioNetHeader.legacyLength,
+           source.count == 1, skipping >= 0 {
+            let chain = chainStorage[0]
+            let piece = source[0]
+            let target = segmentStorage[chain.firstSegment]
+            let frameBytes = piece.length &- skipping
+            let total = headerLength &+ frameBytes
+            if chain.segmentCount == 1, frameBytes > 0, total <= target.length {
+                var h = header
+                h.numBuffers = 1
+                h.write(to: target.base, length: headerLength)
+                (target.base + headerLength).copyMemory(from: piece.base + skipping, byteCount: frameBytes)
+                chainStorage[0]._usedLength &+= UInt32(truncatingIfNeeded: total)
+                // The cursor ends where the general path would leave it.
+                if total == target.length {
+                    s.pointee.writeSegment = 1
+                } else {
+                    s.pointee.writeOffset = total
+                }
+                return total
+            }
+        }
+        return writeFrameGathering(header: header, headerLength: headerLength, from: source, skipping: skipping)
+    }
+
+    /// `writeFrame` through the write cursor: headers split across buffers, several buffers or
+    /// chains, frames in several pieces.
+    @usableFromInline @inline(never)
+    func writeFrameGathering(header: VirtioNetHeader, headerLength: Int,
+                             from source: UnsafeBufferPointer<GuestSegment>, skipping: Int) -> Int {
         var h = header
         h.numBuffers = UInt16(truncatingIfNeeded: state.pointee.chainCount)
         let written = writeHeader(h, length: headerLength)
@@ -111,7 +174,7 @@ extension SplitQueue {
             let n = min(piece.length &- s.pointee.writeOffset, count &- copied)
             (piece.base + s.pointee.writeOffset).copyMemory(from: bytes + copied, byteCount: n)
             copied &+= n
-            chain.pointee.usedLength &+= UInt32(truncatingIfNeeded: n)
+            chain.pointee._usedLength &+= UInt32(truncatingIfNeeded: n)
             s.pointee.writeOffset &+= n
             if s.pointee.writeOffset == piece.length {
                 s.pointee.writeSegment &+= 1
@@ -123,7 +186,7 @@ extension SplitQueue {
 
     /// Marks the reserved chains used ({head, bytes written}) and consumes them from the avail
     /// ring. The guest sees them at the next `publishUsed()`. Returns the number of chains.
-    @discardableResult
+    @inlinable @inline(__always) @discardableResult
     public func commitReservation() -> Int {
         let s = state
         guard s.pointee.reservationOpen else { return 0 }
@@ -159,7 +222,7 @@ extension SplitQueue {
             } else {
                 s.pointee.writeOffset = length
             }
-            chainStorage[0].usedLength &+= UInt32(length)
+            chainStorage[0]._usedLength &+= UInt32(length)
             return length
         }
         var word = UInt64(header.flags) | UInt64(header.gsoType) << 8 | UInt64(header.headerLength) << 16

@@ -3,7 +3,7 @@ import CSwitchyard
 extension SplitQueue {
     /// Writes the used element {head, length} into the next used slot. Invisible to the guest
     /// until `publishUsed()`. Heads outside the ring are ignored (they cannot come from a pop).
-    @inlinable
+    @inlinable @inline(__always)
     public func pushUsed(head: UInt16, length: UInt32) {
         guard head < size else { return }
         let s = state

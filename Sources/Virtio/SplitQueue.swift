@@ -152,13 +152,13 @@ public final class SplitQueue {
     }
 
     /// Head index stored in avail ring slot `index`.
-    @usableFromInline
+    @inlinable
     func availRingEntry(_ index: UInt16) -> UInt16 {
         UInt16(littleEndian: avail.load(fromByteOffset: 4 + 2 * Int(index & mask), as: UInt16.self))
     }
 
     /// With EVENT_IDX and notifications on, ask for a kick when the driver adds past what we took.
-    @usableFromInline
+    @inlinable @inline(__always)
     func updateAvailEvent() {
         guard eventIndex, state.pointee.notificationsEnabled else { return }
         csy_store_relaxed_u16(used + 4 + 8 * Int(size), state.pointee.lastAvail.littleEndian)

@@ -4,13 +4,20 @@ extension VirtioNetHeader {
     /// Reads the header from the start of a chain's byte stream. With VERSION_1 / ANY_LAYOUT the
     /// driver may split it across descriptors, so the slow path assembles it byte by byte (no
     /// scratch memory). Nil if the chain is shorter than the header.
-    @inlinable
+    @inlinable @inline(__always)
     public init?(gatheringFrom segments: UnsafeBufferPointer<GuestSegment>, length: Int) {
         guard length == Self.legacyLength || length == Self.length else { return nil }
-        if let first = segments.first, first.length >= length {
-            self.init(readingFrom: first.base, length: length)
+        if segments.count > 0, segments[0].length >= length {
+            self.init(readingFrom: segments[0].base, length: length)
             return
         }
+        guard let gathered = Self.gathered(from: segments, length: length) else { return nil }
+        self = gathered
+    }
+
+    /// The split-header case, out of line so the common case stays small where it is inlined.
+    @usableFromInline @inline(never)
+    static func gathered(from segments: UnsafeBufferPointer<GuestSegment>, length: Int) -> VirtioNetHeader? {
         var low: UInt64 = 0
         var high: UInt64 = 0
         var i = 0
@@ -25,11 +32,11 @@ extension VirtioNetHeader {
             if i == length { break }
         }
         guard i == length else { return nil }
-        self.init(flags: UInt8(truncatingIfNeeded: low), gsoType: UInt8(truncatingIfNeeded: low >> 8),
-                  headerLength: UInt16(truncatingIfNeeded: low >> 16),
-                  gsoSize: UInt16(truncatingIfNeeded: low >> 32),
-                  checksumStart: UInt16(truncatingIfNeeded: low >> 48),
-                  checksumOffset: UInt16(truncatingIfNeeded: high),
-                  numBuffers: length == Self.length ? UInt16(truncatingIfNeeded: high >> 16) : 0)
+        return VirtioNetHeader(flags: UInt8(truncatingIfNeeded: low), gsoType: UInt8(truncatingIfNeeded: low >> 8),
+                               headerLength: UInt16(truncatingIfNeeded: low >> 16),
+                               gsoSize: UInt16(truncatingIfNeeded: low >> 32),
+                               checksumStart: UInt16(truncatingIfNeeded: low >> 48),
+                               checksumOffset: UInt16(truncatingIfNeeded: high),
+                               numBuffers: length == Self.length ? UInt16(truncatingIfNeeded: high >> 16) : 0)
     }
 }
