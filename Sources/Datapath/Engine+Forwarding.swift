@@ -137,10 +137,17 @@ extension Engine {
             core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
             return
         }
-        guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
-        copyFrame(segments, skipping: source.skip, header: header, edit: edit,
-                  netHeader: VirtioNetHeader(), into: rx, headerLength: target.headerLength)
-        rx.commitReservation()
+        if edit.changesFrame {
+            guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
+            copyFrame(segments, skipping: source.skip, header: header, edit: edit,
+                      netHeader: VirtioNetHeader(), into: rx, headerLength: target.headerLength)
+            rx.commitReservation()
+        } else {
+            // The common case, one call: reserve, header, copy and used element together.
+            let result = rx.receiveFrame(header: VirtioNetHeader(), headerLength: target.headerLength, from: segments,
+                                         skipping: source.skip, mergeable: target.mergeable)
+            guard counted(result, for: target) else { return }
+        }
         core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
         markDirty(rx, ring: ring, owner: target)
     }
@@ -148,7 +155,13 @@ extension Engine {
     /// Reserves RX buffers, counting the reason when there are none.
     @inline(__always)
     func reserve(_ rx: SplitQueue, bytes: Int, for target: VhostPort) -> Bool {
-        switch rx.reserve(bytes: bytes, mergeable: target.mergeable) {
+        counted(rx.reserve(bytes: bytes, mergeable: target.mergeable), for: target)
+    }
+
+    /// True when buffers were reserved (or written); otherwise counts the reason there were none.
+    @inline(__always)
+    func counted(_ result: ReceiveReservation, for target: VhostPort) -> Bool {
+        switch result {
         case .reserved:
             return true
         case .noRoom:
@@ -201,6 +214,8 @@ extension Engine {
     func markDirty(_ rx: SplitQueue, ring: Int, owner: VhostPort) {
         let s = scratch
         let queue = Unmanaged.passUnretained(rx)
+        // Consecutive frames usually go to the same ring: check the newest entry first.
+        if s.dirtyCount > 0 && s.dirty[s.dirtyCount &- 1].queue.toOpaque() == queue.toOpaque() { return }
         for i in 0..<s.dirtyCount where s.dirty[i].queue.toOpaque() == queue.toOpaque() { return }
         if s.dirtyCount == s.dirtyCapacity { flushReceiveRings() }
         s.dirty[s.dirtyCount] = DirtyRing(queue: queue, owner: Unmanaged.passUnretained(owner), ring: ring)
