@@ -93,7 +93,7 @@ guest_boot() {
         -object "memory-backend-memfd,id=mem0,size=${mem}M,share=on" \
         -machine "q35,memory-backend=mem0,accel=$accel" -cpu "$cpu" -m "${mem}M" -smp "$smp" \
         -kernel "$SY_GUEST_KERNEL" -initrd "$SY_GUEST_INITRD" \
-        -append "console=ttyS0 quiet panic=1 mitigations=off sy.name=$name $kargs" \
+        -append "console=ttyS0 quiet panic=1 mitigations=off no_timer_check sy.name=$name $kargs" \
         "${backend[@]}" -netdev "$netdev" -device "$device" \
         -chardev "file,id=con,path=$dir/$name.console.log" -serial chardev:con \
         -chardev "socket,id=sh,path=$dir/$name.shell.sock,server=on,wait=off" -serial chardev:sh \
