@@ -1,0 +1,53 @@
+# cpushare.sh — did the busy-polling threads really own their CPUs during a window?
+#
+# On a shared machine another process can take half of the generator's or the back-end's CPU, and the
+# figure then measures the neighbour. Each process's busiest thread (the polling one) is sampled from
+# /proc/PID/task/TID/schedstat (nanoseconds on a CPU) at the start and end of the window.
+#
+#   bench_share_begin PID...    remembers the busiest thread of each process and its run time
+#   bench_share_end             prints the share of the window each of those threads ran, in %,
+#                               one number per PID in the same order (e.g. "99.8 97.1")
+
+[ -n "${BENCH_SHARE_SOURCED:-}" ] && return 0
+BENCH_SHARE_SOURCED=1
+
+BENCH_SHARE_TIDS=() BENCH_SHARE_RUN0=() BENCH_SHARE_T0=0
+
+bench_busiest_thread() {
+    local t best="" max=-1 v
+    for t in /proc/"$1"/task/*; do
+        v=$(awk '{ print $1 }' "$t/schedstat" 2>/dev/null) || continue
+        [ -n "$v" ] && [ "$v" -gt "$max" ] && { max=$v; best=${t##*/}; }
+    done
+    echo "$best"
+}
+
+bench_thread_runtime() {
+    awk '{ print $1 }' "/proc/$1/task/$2/schedstat" 2>/dev/null
+}
+
+bench_share_begin() {
+    local pid tid
+    BENCH_SHARE_TIDS=() BENCH_SHARE_RUN0=() BENCH_SHARE_PIDS=("$@")
+    for pid in "$@"; do
+        tid=$(bench_busiest_thread "$pid")
+        BENCH_SHARE_TIDS+=("$tid")
+        BENCH_SHARE_RUN0+=("$(bench_thread_runtime "$pid" "$tid")")
+    done
+    BENCH_SHARE_T0=$(date +%s%N)
+}
+
+bench_share_end() {
+    local t1 i out="" r1
+    t1=$(date +%s%N)
+    for i in "${!BENCH_SHARE_PIDS[@]}"; do
+        r1=$(bench_thread_runtime "${BENCH_SHARE_PIDS[$i]}" "${BENCH_SHARE_TIDS[$i]}")
+        if [ -n "$r1" ] && [ -n "${BENCH_SHARE_RUN0[$i]}" ]; then
+            out+="$(awk -v a="${BENCH_SHARE_RUN0[$i]}" -v b="$r1" -v t="$((t1 - BENCH_SHARE_T0))" \
+                'BEGIN { printf "%.1f", 100 * (b - a) / t }') "
+        else
+            out+="? "
+        fi
+    done
+    echo "${out% }"
+}
