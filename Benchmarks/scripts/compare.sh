@@ -14,7 +14,7 @@
 #     --no-build          use the existing .build/release/switchyard and yardctl
 #     --output FILE       where to write the table (default Benchmarks/results/<date>-<host>.md)
 #     --retries N         repeat a measurement up to N times while the generator's or the back-end's
-#                         polling thread ran < 90 % of the window (default 2)
+#                         polling thread ran < 90 % of the window (default 2), 20 s apart
 #     --nice N            run the generator's and back-ends' threads at niceness N (e.g. -20) so that
 #                         other work on the machine barely preempts them; default: unchanged
 #     --keep-logs         keep the run directory (testpmd, Switchyard, OVS logs, measurements.log)
@@ -31,7 +31,7 @@ REPO=$(cd "$BENCH_SCRIPTS/../.." && pwd)
 . "$BENCH_SCRIPTS/lib/report.sh"
 . "$BENCH_SCRIPTS/lib/cpushare.sh"
 
-NICE="" RETRIES=2 MIN_SHARE=90 RUNS=3 SECONDS_MEASURED=10 WARMUP=3 IDLE_SECONDS=10 QUICK=0 BUILD=1 OUTPUT=""
+NICE="" RETRIES=2 RETRY_WAIT=20 MIN_SHARE=90 RUNS=3 SECONDS_MEASURED=10 WARMUP=3 IDLE_SECONDS=10 QUICK=0 BUILD=1 OUTPUT=""
 SIZES=64,1518 BACKENDS=switchyard,testpmd,ovs CASES=learned,flood
 BENCH_BACKEND_CPU=1
 
@@ -118,10 +118,19 @@ want_free=256
 has ovs && want_free=$((want_free + BENCH_OVS_SOCKET_MEM / 2))
 testpmd_hugepages_ensure "$want_free" || die "not enough hugepages"
 
+# Percent of all CPUs busy over SECONDS, from /proc/stat (the load average would still count the
+# polling threads of a run that just ended).
+cpu_busy() {
+    local a b
+    a=$(head -1 /proc/stat); sleep "$1"; b=$(head -1 /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); for (i = 2; i <= 9; i++) t += y[i] - x[i]
+        idle = (y[5] - x[5]) + (y[6] - x[6]); printf "%.0f\n", t ? 100 * (t - idle) / t : 0 }'
+}
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-say "load average before: $LOAD_BEFORE"
-awk -v l="${LOAD_BEFORE%% *}" 'BEGIN { exit !(l > 0.7) }' &&
-    say "WARNING: the machine is busy (1-min load $LOAD_BEFORE): figures will be low and noisy"
+BUSY_BEFORE=$(cpu_busy 3)
+say "before the run: load average $LOAD_BEFORE, CPUs ${BUSY_BEFORE} % busy over 3 s"
+[ "$BUSY_BEFORE" -gt 10 ] &&
+    say "WARNING: other work is running (CPUs ${BUSY_BEFORE} % busy): expect disturbed windows and retries"
 
 # --- one measurement -------------------------------------------------------------------------------
 NOTES=()
@@ -206,12 +215,16 @@ measure() {
             "$run" "$backend" "$case" "$size" "$(awk -v p="$pps" 'BEGIN { print p / 1e6 }')" \
             "$(awk -v b="$bps" 'BEGIN { print b / 1e9 }')" "${share// //}" "${drops:+, drops $drops}")"
         disturbed "$share" && [ "$try" -le "$RETRIES" ] || break
-        say "  disturbed (a polling thread ran < $MIN_SHARE % of the window): again"
+        say "  disturbed (a polling thread ran < $MIN_SHARE % of the window): again in $RETRY_WAIT s"
+        sleep "$RETRY_WAIT"
     done
-    bench_record "$backend" "$case" "$size" "$pps" "$bps"
     if disturbed "$share"; then
-        NOTES+=("run $run, $(bench_backend_label "$backend"), $(bench_case_label "$case"), $size B: disturbed in all $try attempts; the polling threads ran ${share// //} % (generator / back-end) of the last window")
-    elif [ "$try" -gt 1 ]; then
+        bench_record "$backend" "$case" "$size" "$pps" "$bps" "†"
+        NOTES+=("† run $run, $(bench_backend_label "$backend"), $(bench_case_label "$case"), $size B: disturbed in all $try attempts; the polling threads ran ${share// //} % (generator / back-end) of the last window")
+    else
+        bench_record "$backend" "$case" "$size" "$pps" "$bps"
+    fi
+    if [ "$try" -gt 1 ] && ! disturbed "$share"; then
         NOTES+=("run $run, $(bench_backend_label "$backend"), $(bench_case_label "$case"), $size B: attempt $try counted, earlier ones were disturbed")
     fi
     if [ -n "$drops" ] && [ "$drops" -gt 0 ]; then
@@ -291,7 +304,7 @@ mkdir -p "$(dirname "$OUTPUT")"
         "OVS $(dpkg-query -W -f='${Version}' openvswitch-switch-dpdk 2>/dev/null || echo 'not installed')"
     echo "* Method: Benchmarks/README.md (\"Back-end comparison\"); $RUNS run(s), median;" \
         "${SECONDS_MEASURED} s window after ${WARMUP} s warm-up"
-    echo "* Load average (1, 5, 15 min): before $LOAD_BEFORE, after $LOAD_AFTER${NICE:+; generator and back-ends at nice $NICE}"
+    echo "* Before the run: CPUs ${BUSY_BEFORE} % busy (3 s), load average $LOAD_BEFORE; after: load average $LOAD_AFTER${NICE:+; generator and back-ends at nice $NICE}"
     echo "* Generator on CPU 0, every back-end's forwarding thread on CPU 1. Frame sizes include the FCS;"
     echo "  Gbit/s counts the bytes the back-end moved (frame without FCS: size − 4)."
     echo

@@ -1,6 +1,7 @@
 # report.sh — collecting per-run figures and rendering compare.sh's table (Markdown).
 #
-#   bench_record BACKEND CASE SIZE PPS BPS   adds one run's figures
+#   bench_record BACKEND CASE SIZE PPS BPS [MARK]   adds one run's figures; MARK (e.g. "†") is shown
+#                                            after that run's Mpps
 #   bench_median "N N N"                     median of numbers (mean of the middle two if even)
 #   bench_table                              the table; ratios are Switchyard's median over the row's,
 #                                            same frame size, same traffic (learned for testpmd)
@@ -8,7 +9,7 @@
 [ -n "${BENCH_REPORT_SOURCED:-}" ] && return 0
 BENCH_REPORT_SOURCED=1
 
-declare -A BENCH_PPS BENCH_BPS
+declare -A BENCH_PPS BENCH_BPS BENCH_RUNS
 BENCH_ROWS=()
 
 bench_record() {
@@ -16,6 +17,7 @@ bench_record() {
     [ -n "${BENCH_PPS[$key]+x}" ] || BENCH_ROWS+=("$key")
     BENCH_PPS[$key]="${BENCH_PPS[$key]:-} $4"
     BENCH_BPS[$key]="${BENCH_BPS[$key]:-} $5"
+    BENCH_RUNS[$key]="${BENCH_RUNS[$key]:-}$(awk -v p="$4" 'BEGIN { printf "%.2f", p / 1e6 }')${6:-} "
 }
 
 bench_median() {
@@ -43,15 +45,14 @@ bench_case_label() {
 }
 
 bench_table() {
-    local key backend case size pps bps runs ratio sycase sy r
+    local key backend case size pps bps runs ratio sycase sy
     echo "| back-end | traffic | frame | Mpps | Gbit/s | Mpps per run | Switchyard ÷ this |"
     echo "|---|---|---:|---:|---:|---|---:|"
     for key in "${BENCH_ROWS[@]}"; do
         IFS='|' read -r backend case size <<<"$key"
         pps=$(bench_median "${BENCH_PPS[$key]}") || pps=""
         bps=$(bench_median "${BENCH_BPS[$key]}") || bps=""
-        runs=""
-        for r in ${BENCH_PPS[$key]}; do runs+="$(awk -v p="$r" 'BEGIN { printf "%.2f", p / 1e6 }') "; done
+        runs=${BENCH_RUNS[$key]}
         ratio="—"
         if [ "$backend" != switchyard ] && [ -n "$pps" ]; then
             sycase=$case; [ "$backend" = testpmd ] && sycase=learned
