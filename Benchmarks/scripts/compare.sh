@@ -4,7 +4,8 @@
 # Run as root on Debian 12 from anywhere in a clone. Method and caveats: Benchmarks/README.md.
 #
 #   Benchmarks/scripts/compare.sh [options]
-#     --quick             1 run of 3 s (1 s warm-up), result under Benchmarks/results/tmp/
+#     --quick             1 run of 3 s (1 s warm-up), no waiting or retries (options after it can
+#                         change that), result under Benchmarks/results/tmp/
 #     --runs N            runs per figure, the median is reported (default 3)
 #     --seconds S         measured window (default 10)   --warmup S   before it (default 3)
 #     --sizes LIST        Ethernet frame sizes with FCS, 64..1518 (default 64,1518)
@@ -14,7 +15,9 @@
 #     --no-build          use the existing .build/release/switchyard and yardctl
 #     --output FILE       where to write the table (default Benchmarks/results/<date>-<host>.md)
 #     --retries N         repeat a measurement up to N times while the generator's or the back-end's
-#                         polling thread ran < 90 % of the window (default 2), 20 s apart
+#                         polling thread ran < 90 % of the window (default 3)
+#     --quiet-wait S      before each attempt, wait up to S s until other processes use <= 10 % of
+#                         the machine (default 120; 0: do not wait)
 #     --nice N            run the generator's and back-ends' threads at niceness N (e.g. -20) so that
 #                         other work on the machine barely preempts them; default: unchanged
 #     --keep-logs         keep the run directory (testpmd, Switchyard, OVS logs, measurements.log)
@@ -31,7 +34,7 @@ REPO=$(cd "$BENCH_SCRIPTS/../.." && pwd)
 . "$BENCH_SCRIPTS/lib/report.sh"
 . "$BENCH_SCRIPTS/lib/cpushare.sh"
 
-NICE="" RETRIES=2 RETRY_WAIT=20 MIN_SHARE=90 RUNS=3 SECONDS_MEASURED=10 WARMUP=3 IDLE_SECONDS=10 QUICK=0 BUILD=1 OUTPUT=""
+NICE="" RETRIES=3 RETRY_WAIT=5 MIN_SHARE=90 QUIET_MAX=10 QUIET_TIMEOUT=120 RUNS=3 SECONDS_MEASURED=10 WARMUP=3 IDLE_SECONDS=10 QUICK=0 BUILD=1 OUTPUT=""
 SIZES=64,1518 BACKENDS=switchyard,testpmd,ovs CASES=learned,flood
 BENCH_BACKEND_CPU=1
 
@@ -41,7 +44,7 @@ say() { echo "[compare] $*" >&2; }
 
 while [ $# -gt 0 ]; do
     case $1 in
-        --quick) QUICK=1 RUNS=1 SECONDS_MEASURED=3 WARMUP=1 IDLE_SECONDS=3 ;;
+        --quick) QUICK=1 RUNS=1 SECONDS_MEASURED=3 WARMUP=1 IDLE_SECONDS=3 RETRIES=0 QUIET_TIMEOUT=0 ;;
         --runs) RUNS=$2; shift ;;
         --seconds) SECONDS_MEASURED=$2; shift ;;
         --warmup) WARMUP=$2; shift ;;
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
         --output) OUTPUT=$2; shift ;;
         --nice) NICE=$2; shift ;;
         --retries) RETRIES=$2; shift ;;
+        --quiet-wait) QUIET_TIMEOUT=$2; shift ;;
         --keep-logs) export SY_KEEP_LOGS=1 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option $1" ;;
@@ -181,6 +185,9 @@ BENCH_WINDOW_HOOK=window_hook
 # One attempt: generator up, measure, generator down. Sets pps, bps, share, drops.
 attempt() {
     local backend=$1 case=$2 size=$3 dst result
+    if [ "$QUIET_TIMEOUT" != 0 ] && ! bench_wait_quiet "$QUIET_MAX" "$QUIET_TIMEOUT" "$(backend_pid "$backend")"; then
+        say "  the machine stayed busy for ${QUIET_TIMEOUT} s; measuring anyway"
+    fi
     read -r -a dst <<<"$(destinations_for "$case")"
     if ! bench_gen_start "$(gen_mode_for "$backend")" "$BENCH_SOCK0" "$BENCH_SOCK1" "${dst[0]}" "${dst[1]}"; then
         bench_gen_stop; return 1
