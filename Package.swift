@@ -75,13 +75,16 @@ let package = Package(
         .target(name: "VhostTestFrontEnd", dependencies: ["LinuxIO", "Virtio", "CSwitchyard"],
                 swiftSettings: systemsMode),
 
+        // Fixtures shared by several test targets (guest memory layouts, host tool runner).
+        .target(name: "TestSupport", dependencies: ["GuestMemory", "LinuxIO"], swiftSettings: systemsMode),
+
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore"]),
         .testTarget(name: "SwitchConfigTests", dependencies: ["SwitchConfig"]),
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO", "CSwitchyard"], swiftSettings: systemsMode),
-        .testTarget(name: "SystemLibraryTests", dependencies: ["LinkControl", "Capture"], swiftSettings: systemsMode),
-        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxIO"], swiftSettings: systemsMode),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["LinkControl", "Capture", "TestSupport"], swiftSettings: systemsMode),
+        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxIO", "TestSupport"], swiftSettings: systemsMode),
         .testTarget(name: "OffloadTests", dependencies: ["Offload", "Virtio"], swiftSettings: systemsMode),
-        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "GuestMemory", "LinuxIO"], swiftSettings: systemsMode),
+        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "GuestMemory", "LinuxIO", "TestSupport"], swiftSettings: systemsMode),
         .testTarget(name: "VhostUserTests", dependencies: [
             "VhostUser", "VhostTestFrontEnd", "LinuxIO", "Virtio",
         ], swiftSettings: systemsMode),
@@ -89,7 +92,7 @@ let package = Package(
             "Datapath", "VhostTestFrontEnd", "SwitchCore", "VhostUser", "LinuxIO", "Virtio", "Offload",
         ], swiftSettings: systemsMode),
         .testTarget(name: "UplinkTests", dependencies: [
-            "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard",
+            "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard", "TestSupport",
         ], swiftSettings: systemsMode),
         .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO"],
                     swiftSettings: systemsMode),

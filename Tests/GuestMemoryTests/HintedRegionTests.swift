@@ -1,5 +1,6 @@
 import GuestMemory
 import Testing
+import TestSupport
 
 /// `pointer(guestPhysical:length:inHintedRegion:)` answers only for the hinted region and only for
 /// ranges entirely inside it; everything else is nil (the caller's general path decides).

@@ -4,6 +4,7 @@ import Glibc
 import GuestMemory
 import LinuxIO
 import Testing
+import TestSupport
 
 @Suite struct RegionTableTests {
     private func region(gpa: UInt64, size: UInt64 = 0x1000, uva: UInt64, offset: UInt64 = 0) -> MemoryRegionDescriptor {

@@ -1,5 +1,6 @@
 import GuestMemory
 import Testing
+import TestSupport
 
 @Suite struct TranslationTests {
     @Test func translatesGuestPhysicalAddressToTheSameBytesTheDriverSees() throws {

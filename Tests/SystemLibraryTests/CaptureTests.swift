@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct CaptureTests {
     private func temporaryFile(_ tag: String) -> String {

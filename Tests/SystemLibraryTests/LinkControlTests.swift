@@ -2,6 +2,7 @@ import Foundation
 import LinkControl
 import LinuxIO
 import Testing
+import TestSupport
 
 @Suite struct LinkListingTests {
     @Test func listContainsLoopbackAtIndexOne() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A veth pair created with `ip` for one test and deleted when the test ends. Names are unique
 /// per process and test so parallel tests and other users of this host do not collide.

@@ -1,5 +1,6 @@
 import CSwitchyard
 import Foundation
+import TestSupport
 
 /// A network namespace playing the outside host, joined to ours by a veth pair: `hostSide` stays
 /// here (the uplink's interface), `farSide` lives in the namespace, up, with 10.77.0.2/24. IPv6 is

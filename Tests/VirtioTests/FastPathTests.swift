@@ -1,6 +1,7 @@
 import GuestMemory
 import Testing
 import Virtio
+import TestSupport
 
 /// The single-descriptor fast paths (TX pop, RX reserve, one-copy `writeFrame`) must give exactly
 /// what the general walk gives, fall back whenever their one-region, one-descriptor assumption

@@ -1,5 +1,6 @@
 import Testing
 import Virtio
+import TestSupport
 
 @Suite struct NotificationTests {
     /// Completes `count` single-buffer TX chains and publishes them.

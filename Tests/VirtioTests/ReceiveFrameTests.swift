@@ -1,6 +1,7 @@
 import GuestMemory
 import Testing
 import Virtio
+import TestSupport
 
 /// `receiveFrame` must leave the guest exactly what reserve + writeFrame + commitReservation leave,
 /// on its one-descriptor fast path and on the general path, and refuse the same buffers.

@@ -1,6 +1,7 @@
 import GuestMemory
 import Testing
 import Virtio
+import TestSupport
 
 @Suite struct ReceiveTests {
     @Test func mergeableFrameFillsThreeBuffersCompletelyWithNumBuffersThree() throws {

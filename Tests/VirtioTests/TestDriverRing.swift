@@ -1,5 +1,6 @@
 import GuestMemory
 import Virtio
+import TestSupport
 
 /// The driver (guest) side of a split ring over `TwoRegionGuest` memory: fills descriptors and
 /// the avail ring, reads the used ring. Single-threaded tests, so plain loads and stores suffice.

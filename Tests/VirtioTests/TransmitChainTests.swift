@@ -1,6 +1,7 @@
 import GuestMemory
 import Testing
 import Virtio
+import TestSupport
 
 @Suite struct TransmitChainTests {
     private func setUp(size: UInt16 = 16, indirect: Bool = false,

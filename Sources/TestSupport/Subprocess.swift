@@ -1,18 +1,19 @@
+// Shared by the test targets that drive host tools (SystemLibraryTests, UplinkTests).
 import Foundation
 
-/// Runs a host tool (ip, tcpdump) and returns its exit status and combined output.
+/// Runs a host tool (ip, ethtool, tcpdump) and returns its exit status and combined output.
 /// A missing tool is a test failure with a clear message, never a skip.
-struct ToolResult {
-    let status: Int32
-    let output: String
+public struct ToolResult {
+    public let status: Int32
+    public let output: String
 }
 
-struct MissingTool: Error, CustomStringConvertible {
-    let name: String
-    var description: String { "\(name) is not installed (looked in /usr/sbin, /usr/bin, /sbin, /bin); install it to run this test" }
+public struct MissingTool: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String { "\(name) is not installed (looked in /usr/sbin, /usr/bin, /sbin, /bin); install it to run this test" }
 }
 
-func toolPath(_ name: String) throws -> String {
+public func toolPath(_ name: String) throws -> String {
     for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
         let path = "\(dir)/\(name)"
         if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -21,7 +22,7 @@ func toolPath(_ name: String) throws -> String {
 }
 
 @discardableResult
-func run(_ tool: String, _ arguments: [String]) throws -> ToolResult {
+public func run(_ tool: String, _ arguments: [String]) throws -> ToolResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try toolPath(tool))
     process.arguments = arguments

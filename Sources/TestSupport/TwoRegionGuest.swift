@@ -1,3 +1,4 @@
+// Shared by GuestMemoryTests and VirtioTests.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,18 +8,18 @@ import LinuxIO
 /// 2 MiB of memfd "guest RAM" exposed as two regions, the way QEMU splits RAM: adjacent in GPA
 /// (GPA == file offset), far apart in the front-end's address space (UVA), and two separate
 /// mappings on our side, so a buffer across GPA 1 MiB is two pieces.
-final class TwoRegionGuest {
-    static let regionSize: UInt64 = 0x10_0000
-    static let regionA = MemoryRegionDescriptor(guestPhysicalAddress: 0, size: regionSize,
+public final class TwoRegionGuest {
+    public static let regionSize: UInt64 = 0x10_0000
+    public static let regionA = MemoryRegionDescriptor(guestPhysicalAddress: 0, size: regionSize,
                                                 userspaceAddress: 0x7F00_0000_0000, mmapOffset: 0)
-    static let regionB = MemoryRegionDescriptor(guestPhysicalAddress: regionSize, size: regionSize,
+    public static let regionB = MemoryRegionDescriptor(guestPhysicalAddress: regionSize, size: regionSize,
                                                 userspaceAddress: 0x7F40_0000_0000, mmapOffset: regionSize)
 
-    let table: GuestMemoryTable
+    public let table: GuestMemoryTable
     /// The "driver's" own view of the same bytes, indexed by GPA.
-    let driverView: MappedRegion
+    public let driverView: MappedRegion
 
-    init(maxRegions: Int = GuestMemoryTable.defaultMaxRegions) throws {
+    public init(maxRegions: Int = GuestMemoryTable.defaultMaxRegions) throws {
         let fd = try Memfd.create(name: "guest-ram", size: Int(2 * Self.regionSize))
         driverView = try MappedRegion(descriptor: fd.rawValue, length: Int(2 * Self.regionSize))
         let second = OwnedFileDescriptor(adopting: dup(fd.rawValue))
@@ -27,22 +28,22 @@ final class TwoRegionGuest {
         try table.add(Self.regionB, descriptor: second)
     }
 
-    func driverPointer(_ gpa: UInt64) -> UnsafeMutableRawPointer { driverView.base + Int(gpa) }
+    public func driverPointer(_ gpa: UInt64) -> UnsafeMutableRawPointer { driverView.base + Int(gpa) }
 
-    func fill(_ gpa: UInt64, _ bytes: [UInt8]) {
+    public func fill(_ gpa: UInt64, _ bytes: [UInt8]) {
         for (i, b) in bytes.enumerated() { driverPointer(gpa).storeBytes(of: b, toByteOffset: i, as: UInt8.self) }
     }
 
-    func bytes(_ gpa: UInt64, _ count: Int) -> [UInt8] {
+    public func bytes(_ gpa: UInt64, _ count: Int) -> [UInt8] {
         (0..<count).map { driverPointer(gpa).load(fromByteOffset: $0, as: UInt8.self) }
     }
 }
 
-func pattern(_ count: Int, seed: UInt8) -> [UInt8] {
+public func pattern(_ count: Int, seed: UInt8) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(seed)) }
 }
 
-func gatherAll(_ segments: UnsafeBufferPointer<GuestSegment>) -> [UInt8] {
+public func gatherAll(_ segments: UnsafeBufferPointer<GuestSegment>) -> [UInt8] {
     var out: [UInt8] = []
     for s in segments {
         for i in 0..<s.length { out.append(s.base.load(fromByteOffset: i, as: UInt8.self)) }
@@ -51,6 +52,6 @@ func gatherAll(_ segments: UnsafeBufferPointer<GuestSegment>) -> [UInt8] {
 }
 
 /// Scratch segment array for translation calls.
-func segmentBuffer(_ guest: TwoRegionGuest, count: Int) -> [GuestSegment] {
+public func segmentBuffer(_ guest: TwoRegionGuest, count: Int) -> [GuestSegment] {
     [GuestSegment](repeating: GuestSegment(base: guest.driverView.base, length: 0), count: count)
 }
