@@ -187,11 +187,10 @@ extension VhostPort {
         kicks[ring] = nil
         calls[ring] = nil
         if ring % 2 == 0 {
-            // Unlist before the queue is released: the slot holds no reference.
-            let stopping = receiveQueues[pair]
+            // The dense list holds unmanaged references: rebuild it in the same step (nothing runs
+            // in between on the engine thread) so it never names the released queue.
             receiveQueues[pair] = nil
             rebuildRunningReceive()
-            _ = stopping
         } else {
             transmitQueues[pair] = nil
         }

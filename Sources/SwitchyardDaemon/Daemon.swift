@@ -119,7 +119,13 @@ public final class Daemon {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw EngineError.portSetup("socket-directory", "cannot create \(path): \(error.localizedDescription)")
+            throw DaemonSetupError("cannot create directory \(path): \(error.localizedDescription)")
         }
     }
+}
+
+/// A start-up step of the daemon itself failed (not a port, not the engine).
+struct DaemonSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,3 +1,5 @@
+import TestSupport
+
 /// Hand-built Ethernet frames with known tcpdump renderings.
 enum Frames {
     static let hostA: [UInt8] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0a]
@@ -23,21 +25,9 @@ enum Frames {
         let totalLength = 20 + udp.count
         var ip: [UInt8] = [0x45, 0, UInt8(totalLength >> 8), UInt8(totalLength & 0xff), 0, 1, 0x40, 0,
                            64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]
-        let checksum = internetChecksum(ip)
+        let checksum = referenceInternetChecksum(ip)
         ip[10] = UInt8(checksum >> 8)
         ip[11] = UInt8(checksum & 0xff)
         return hostB + hostA + [0x08, 0x00] + ip + udp
-    }
-
-    static func internetChecksum(_ bytes: [UInt8]) -> UInt16 {
-        var sum: UInt32 = 0
-        var i = 0
-        while i + 1 < bytes.count {
-            sum += UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
-            i += 2
-        }
-        if i < bytes.count { sum += UInt32(bytes[i]) << 8 }
-        while sum > 0xffff { sum = (sum & 0xffff) + (sum >> 16) }
-        return ~UInt16(sum)
     }
 }

@@ -1,3 +1,5 @@
+import TestSupport
+
 /// Hand-built frames for the uplink tests.
 enum TestFrames {
     static let outside: [UInt8] = [0x02, 0x77, 0x00, 0x00, 0x00, 0x02]
@@ -12,7 +14,7 @@ enum TestFrames {
         let total = 20 + udpLength
         var ip: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 1, 0x40, 0,
                            64, 17, 0, 0, 10, 77, 0, 1, 10, 77, 0, 2]
-        let c = checksum(ip)
+        let c = referenceInternetChecksum(ip)
         ip[10] = UInt8(c >> 8)
         ip[11] = UInt8(c & 0xff)
         let udp: [UInt8] = [0x9c, 0x40, 0x00, 0x09, UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0]
@@ -31,7 +33,7 @@ enum TestFrames {
         let total = 20 + 20 + payload
         var ip: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0x12, 0x34, 0x40, 0,
                            64, 6, 0, 0, 10, 77, 0, 1, 10, 77, 0, 2]
-        let c = checksum(ip)
+        let c = referenceInternetChecksum(ip)
         ip[10] = UInt8(c >> 8)
         ip[11] = UInt8(c & 0xff)
         var tcp: [UInt8] = [0x9c, 0x40, 0x13, 0x89, 0, 0, 0x10, 0, 0, 0, 0, 1, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]
@@ -45,7 +47,7 @@ enum TestFrames {
     /// The one's-complement sum (not inverted) of the IPv4 pseudo-header.
     static func pseudoHeaderSum(ip: [UInt8], tcpLength: Int) -> UInt16 {
         let bytes = Array(ip[12..<20]) + [0, 6, UInt8(tcpLength >> 8), UInt8(tcpLength & 0xff)]
-        return ~checksum(bytes)
+        return ~referenceInternetChecksum(bytes)
     }
 
     /// True when the TCP checksum of an Ethernet/IPv4/TCP frame verifies.
@@ -54,18 +56,6 @@ enum TestFrames {
         let total = Int(ip[2]) << 8 | Int(ip[3])
         let segment = Array(frame[34..<(14 + total)])
         let pseudo = Array(ip[12..<20]) + [0, 6, UInt8(segment.count >> 8), UInt8(segment.count & 0xff)]
-        return checksum(pseudo + segment) == 0
-    }
-
-    static func checksum(_ bytes: [UInt8]) -> UInt16 {
-        var sum: UInt32 = 0
-        var i = 0
-        while i + 1 < bytes.count {
-            sum += UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
-            i += 2
-        }
-        if i < bytes.count { sum += UInt32(bytes[i]) << 8 }
-        while sum > 0xffff { sum = (sum & 0xffff) + (sum >> 16) }
-        return ~UInt16(sum)
+        return referenceInternetChecksum(pseudo + segment) == 0
     }
 }
