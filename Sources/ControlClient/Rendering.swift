@@ -51,6 +51,22 @@ public enum Rendering {
         """
         for (reason, n) in s.totals.drops.sorted(by: { $0.key < $1.key }) { out += "\ndrop \(reason): \(n)" }
         out += "\nfdb:       \(s.fdb.total) entries of \(s.fdb.capacity), \(s.fdb.moves) moves, \(s.fdb.evicted) evicted, \(s.fdb.expired) expired"
+        out += "\n" + datapath(s.datapath)
         return out
+    }
+
+    /// `datapath:  T turns, B busy (x %), f frames per busy turn, b bursts of up to N (p % left a backlog), s sleeps`
+    public static func datapath(_ d: DatapathStatistics) -> String {
+        "datapath:  \(d.turns) turns, \(d.busyTurns) busy (\(tenths(100 * d.busyTurns, per: d.turns)) %), "
+            + "\(tenths(d.frames, per: d.busyTurns)) frames per busy turn, "
+            + "\(d.bursts) bursts of up to \(d.burstLimit) (\(tenths(100 * d.backloggedBursts, per: d.bursts)) % left a backlog), "
+            + "\(d.sleeps) sleeps"
+    }
+
+    /// `value / whole` rounded to one decimal ("0.0" when `whole` is 0), without Foundation.
+    static func tenths(_ value: UInt64, per whole: UInt64) -> String {
+        guard whole > 0 else { return "0.0" }
+        let t = (value.multipliedReportingOverflow(by: 10).partialValue + whole / 2) / whole
+        return "\(t / 10).\(t % 10)"
     }
 }

@@ -64,11 +64,37 @@ public struct SwitchStatistics: Codable, Sendable, Equatable {
     public var ports: Int
     public var totals: PortCounters
     public var fdb: FDBStatistics
+    public var datapath: DatapathStatistics
 
-    public init(uptimeSeconds: UInt64, ports: Int, totals: PortCounters, fdb: FDBStatistics) {
+    public init(uptimeSeconds: UInt64, ports: Int, totals: PortCounters, fdb: FDBStatistics,
+                datapath: DatapathStatistics) {
         self.uptimeSeconds = uptimeSeconds
         self.ports = ports
         self.totals = totals
         self.fdb = fdb
+        self.datapath = datapath
+    }
+}
+
+/// The forwarding loop since start (Datapath's `LoopCounters`): a busy loop whose bursts come back
+/// full is the bottleneck; one with short bursts waits on its guests.
+public struct DatapathStatistics: Codable, Sendable, Equatable {
+    public var turns: UInt64
+    public var busyTurns: UInt64
+    public var frames: UInt64
+    public var bursts: UInt64
+    public var backloggedBursts: UInt64
+    public var burstLimit: Int
+    public var sleeps: UInt64
+
+    public init(turns: UInt64, busyTurns: UInt64, frames: UInt64, bursts: UInt64, backloggedBursts: UInt64,
+                burstLimit: Int, sleeps: UInt64) {
+        self.turns = turns
+        self.busyTurns = busyTurns
+        self.frames = frames
+        self.bursts = bursts
+        self.backloggedBursts = backloggedBursts
+        self.burstLimit = burstLimit
+        self.sleeps = sleeps
     }
 }

@@ -28,6 +28,8 @@ extension Engine {
     private func forwardBurst(from tx: SplitQueue, of source: VhostPort, pair: Int, now: UInt32) -> Int {
         let popped = tx.popAvailable(maxChains: BurstScratch.burstSize)
         guard popped > 0 else { return 0 }
+        loopCounters.bursts &+= 1
+        if tx.knownPending > 0 { loopCounters.backloggedBursts &+= 1 }
         let s = scratch
         let chains = tx.chains
         let headerLength = source.headerLength

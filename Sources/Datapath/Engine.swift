@@ -30,6 +30,8 @@ public final class Engine {
     /// Every running guest TX ring, flattened; rebuilt when a ring starts or stops.
     var transmitRings: [TransmitRing] = []
     let scratch: BurstScratch
+    /// Turns, bursts and sleeps of the loop (engine thread only; read through `perform`).
+    public internal(set) var loopCounters = LoopCounters()
     private var thread: PinnedThread?
     private let stopRequested = Atomic<Bool>(false)
     let clock = EngineClock()
@@ -100,7 +102,18 @@ public final class Engine {
     public func runOnce(timeoutMilliseconds: Int32 = 0) -> Int {
         guard thread == nil else { return 0 }
         dispatch(epoll.wait(timeoutMilliseconds: timeoutMilliseconds))
-        return pollPorts()
+        return countedTurn()
+    }
+
+    @inline(__always)
+    private func countedTurn() -> Int {
+        let work = pollPorts()
+        loopCounters.turns &+= 1
+        if work > 0 {
+            loopCounters.busyTurns &+= 1
+            loopCounters.frames &+= UInt64(truncatingIfNeeded: work)
+        }
+        return work
     }
 
     // MARK: Loop
@@ -111,7 +124,7 @@ public final class Engine {
         var turnsSinceMessageCheck = 0
         while !stopRequested.load(ordering: .acquiring) {
             if mailbox.hasWork { mailbox.drain() }
-            let work = pollPorts()
+            let work = countedTurn()
             let now = clock.now
             if now != lastHousekeeping {
                 lastHousekeeping = now
@@ -134,6 +147,7 @@ public final class Engine {
             }
             // Going to sleep: ask guests to kick again, then re-check so no kick is lost.
             if armNotifications() || uplinksHavePendingFrames { idleTurns = 0; continue }
+            loopCounters.sleeps &+= 1
             dispatch(epoll.wait(timeoutMilliseconds: 1000))
             disarmNotifications()
             idleTurns = 0

@@ -166,6 +166,11 @@ extension VhostPort {
             try? engine.epoll.add(kick.rawValue, token: EventToken(.kick, port: index, detail: UInt32(ring)).rawValue)
         }
         if c.isReceiveQueue {
+            // Never ask for RX kicks: the engine looks for RX buffers only when it has a frame to
+            // deliver (and counts rx-ring-full when there are none), so a kick after each refill
+            // would only cost the driver a syscall or VM exit per burst (DPDK's vhost PMD and
+            // OVS disable them the same way).
+            queue.disableNotifications()
             receiveQueues[pair] = queue
             rebuildRunningReceive()
         } else {

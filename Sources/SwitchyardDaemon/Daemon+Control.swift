@@ -54,8 +54,13 @@ extension Daemon {
                     totals.txBytes += p.counters.txBytes
                     totals.drops.merge(p.counters.drops, uniquingKeysWith: +)
                 }
+                let l = engine.loopCounters
+                let datapath = DatapathStatistics(turns: l.turns, busyTurns: l.busyTurns, frames: l.frames,
+                                                  bursts: l.bursts, backloggedBursts: l.backloggedBursts,
+                                                  burstLimit: l.burstLimit, sleeps: l.sleeps)
                 return .stats(SwitchStatistics(uptimeSeconds: engine.uptimeSeconds, ports: ports.count,
-                                               totals: totals, fdb: Daemon.fdbStatistics(engine)))
+                                               totals: totals, fdb: Daemon.fdbStatistics(engine),
+                                               datapath: datapath))
             }
         case .reload:
             switch reload() {

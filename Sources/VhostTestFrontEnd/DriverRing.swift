@@ -39,6 +39,10 @@ public final class DriverRing {
     public var freeCount: Int { freeDescriptors.count }
     public var availableIndex: UInt16 { availIdx }
     public var usedIndex: UInt16 { csy_load_acquire_u16(usedRing.pointer + 2) }
+    /// used.flags as the device left it (VRING_USED_F_NO_NOTIFY = 1: "do not kick me").
+    public var usedFlags: UInt16 { csy_load_acquire_u16(usedRing.pointer) }
+    /// avail_event (EVENT_IDX): the driver kicks when its avail.idx passes this value.
+    public var availEvent: UInt16 { csy_load_acquire_u16(usedRing.pointer + 4 + 8 * size) }
 
     /// Makes descriptor `d` (its whole buffer, or `length` bytes) available.
     @discardableResult

@@ -107,6 +107,9 @@ public final class SplitQueue {
     /// The guest moved avail.idx impossibly far: the queue stopped touching the ring.
     @inlinable public var isBroken: Bool { state.pointee.broken }
     @inlinable public var notificationsEnabled: Bool { state.pointee.notificationsEnabled }
+    /// Chains the driver had made available, at the last read of avail.idx, that are not yet
+    /// taken: a cheap sign of backlog (no new read of guest memory).
+    @inlinable public var knownPending: Int { Int(state.pointee.cachedAvail &- state.pointee.lastAvail) }
 
     /// The chains from the last `popAvailable` or `reserve`, valid until the next of either.
     @inlinable

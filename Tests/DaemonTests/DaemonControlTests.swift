@@ -1,3 +1,4 @@
+import ControlClient
 import ControlProtocol
 import Foundation
 import Testing
@@ -29,6 +30,26 @@ ports:
         guard case .fdb(let table) = try d.request(.fdbShow(vlan: nil, port: nil)) else { throw DaemonTestError("not an fdb reply") }
         #expect(table.entries.isEmpty && table.total == 0 && table.capacity == 8192)
         #expect(try d.stop().status == 0)
+    }
+
+    @Test func statsReportTheForwardingLoopLikePMDStats() throws {
+        let d = try DaemonProcess(yaml: twoPorts)
+        // No guests: the loop spins its idle turns, then sleeps on the kick eventfds.
+        var loop = DatapathStatistics(turns: 0, busyTurns: 0, frames: 0, bursts: 0, backloggedBursts: 0,
+                                      burstLimit: 0, sleeps: 0)
+        for _ in 0..<50 where loop.sleeps == 0 {
+            guard case .stats(let s) = try d.request(.stats) else { throw DaemonTestError("not a stats reply") }
+            loop = s.datapath
+            usleep(20_000)
+        }
+        #expect(loop.sleeps >= 1 && loop.turns >= 2048 && loop.busyTurns == 0 && loop.frames == 0)
+        #expect(loop.burstLimit == 32)
+        let line = Rendering.datapath(DatapathStatistics(turns: 1000, busyTurns: 250, frames: 8000, bursts: 300,
+                                                         backloggedBursts: 30, burstLimit: 32, sleeps: 2))
+        #expect(line == "datapath:  1000 turns, 250 busy (25.0 %), 32.0 frames per busy turn, "
+            + "300 bursts of up to 32 (10.0 % left a backlog), 2 sleeps")
+        #expect(Rendering.datapath(loop).hasPrefix("datapath:  \(loop.turns) turns, 0 busy (0.0 %), 0.0 frames"))
+        try d.stop()
     }
 
     @Test func staticEntriesCanBeAddedShownFilteredAndDeleted() throws {

@@ -112,4 +112,14 @@ import TestSupport
         #expect(queue.popAvailable(maxChains: 32) == 4, "the 4 unacknowledged buffers are processed again")
         #expect(queue.needsNotification(), "first notification after resync is unconditional")
     }
+
+    @Test func aBurstThatLeavesChainsBehindReportsThemAsKnownPending() throws {
+        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 64)
+        let queue = try #require(driver.makeQueue(eventIndex: false))
+        for _ in 0..<40 { driver.addChain([(0x3_0000, 60)], writable: false) }
+        #expect(queue.popAvailable(maxChains: 32) == 32)
+        #expect(queue.knownPending == 8, "40 made available, 32 taken")
+        #expect(queue.popAvailable(maxChains: 32) == 8)
+        #expect(queue.knownPending == 0)
+    }
 }
