@@ -13,7 +13,16 @@ extension Engine {
         for slot in 0..<transmitRings.count {
             let ring = transmitRings[slot]
             moved &+= ring.queue._withUnsafeGuaranteedRef { queue in
-                ring.port._withUnsafeGuaranteedRef { port in forwardBurst(from: queue, of: port, pair: ring.pair, now: now) }
+                let n = ring.port._withUnsafeGuaranteedRef { port in
+                    forwardBurst(from: queue, of: port, pair: ring.pair, now: now)
+                }
+                // Counted out here: inside forwardBurst the two increments tip the optimizer into
+                // keeping `forward` out of line (+45 instructions per frame).
+                if n > 0 {
+                    loop.pointee.bursts &+= 1
+                    if queue.knownPending > 0 { loop.pointee.backloggedBursts &+= 1 }
+                }
+                return n
             }
         }
         if !uplinkList.isEmpty { moved &+= pollUplinks(now: now) }
@@ -28,8 +37,6 @@ extension Engine {
     private func forwardBurst(from tx: SplitQueue, of source: VhostPort, pair: Int, now: UInt32) -> Int {
         let popped = tx.popAvailable(maxChains: BurstScratch.burstSize)
         guard popped > 0 else { return 0 }
-        loopCounters.bursts &+= 1
-        if tx.knownPending > 0 { loopCounters.backloggedBursts &+= 1 }
         let s = scratch
         let chains = tx.chains
         let headerLength = source.headerLength

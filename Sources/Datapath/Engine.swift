@@ -30,8 +30,12 @@ public final class Engine {
     /// Every running guest TX ring, flattened; rebuilt when a ring starts or stops.
     var transmitRings: [TransmitRing] = []
     let scratch: BurstScratch
-    /// Turns, bursts and sleeps of the loop (engine thread only; read through `perform`).
-    public internal(set) var loopCounters = LoopCounters()
+    /// Turns, bursts and sleeps of the loop (engine thread only). Behind a pointer so that the
+    /// per-turn increments are plain stores: on a class property each would be a dynamically
+    /// checked exclusive access (swift_beginAccess, ~75 instructions).
+    let loop: UnsafeMutablePointer<LoopCounters>
+    /// Read through `perform` (on the engine thread).
+    public var loopCounters: LoopCounters { loop.pointee }
     private var thread: PinnedThread?
     private let stopRequested = Atomic<Bool>(false)
     let clock = EngineClock()
@@ -48,12 +52,15 @@ public final class Engine {
         uplinkPorts = .allocate(capacity: core.maxPorts)
         uplinkPorts.initialize(repeating: nil, count: core.maxPorts)
         scratch = BurstScratch(maxPorts: core.maxPorts)
+        loop = .allocate(capacity: 1)
+        loop.initialize(to: LoopCounters())
         try epoll.add(mailbox.doorbell.rawValue, token: EventToken(.mailbox).rawValue)
     }
 
     deinit {
         vhostPorts.deallocate()
         uplinkPorts.deallocate()
+        loop.deallocate()
     }
 
     // MARK: Thread
@@ -108,10 +115,10 @@ public final class Engine {
     @inline(__always)
     private func countedTurn() -> Int {
         let work = pollPorts()
-        loopCounters.turns &+= 1
+        loop.pointee.turns &+= 1
         if work > 0 {
-            loopCounters.busyTurns &+= 1
-            loopCounters.frames &+= UInt64(truncatingIfNeeded: work)
+            loop.pointee.busyTurns &+= 1
+            loop.pointee.frames &+= UInt64(truncatingIfNeeded: work)
         }
         return work
     }
@@ -147,7 +154,7 @@ public final class Engine {
             }
             // Going to sleep: ask guests to kick again, then re-check so no kick is lost.
             if armNotifications() || uplinksHavePendingFrames { idleTurns = 0; continue }
-            loopCounters.sleeps &+= 1
+            loop.pointee.sleeps &+= 1
             dispatch(epoll.wait(timeoutMilliseconds: 1000))
             disarmNotifications()
             idleTurns = 0

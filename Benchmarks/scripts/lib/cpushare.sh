@@ -4,52 +4,45 @@
 # figure then measures the neighbour. Each process's busiest thread (the polling one) is sampled from
 # /proc/PID/task/TID/schedstat (nanoseconds on a CPU) at the start and end of the window.
 #
-#   bench_share_begin PID...    remembers the busiest thread of each process and its run time
-#   bench_share_end             prints the share of the window each of those threads ran, in %,
-#                               one number per PID in the same order (e.g. "99.8 97.1")
+#   bench_share_begin PID...    remembers how long each thread of each process has run
+#   bench_share_end             prints, per PID in the same order, the share of the window that its
+#                               busiest thread in the window ran, in % (e.g. "99.8 97.1")
 #   bench_others_busy SECONDS PID...   % of all CPUs used by other processes than PID... meanwhile
 #   bench_wait_quiet MAX TIMEOUT PID...  waits until bench_others_busy 3 <= MAX (1 after TIMEOUT s)
 
 [ -n "${BENCH_SHARE_SOURCED:-}" ] && return 0
 BENCH_SHARE_SOURCED=1
 
-BENCH_SHARE_TIDS=() BENCH_SHARE_RUN0=() BENCH_SHARE_T0=0
+BENCH_SHARE_PIDS=() BENCH_SHARE_RUN0=() BENCH_SHARE_T0=0
 
-bench_busiest_thread() {
-    local t best="" max=-1 v
+# "TID:NS TID:NS ..." for every thread of PID: nanoseconds each has run so far.
+bench_thread_runtimes() {
+    local t v out=""
     for t in /proc/"$1"/task/*; do
-        v=$(awk '{ print $1 }' "$t/schedstat" 2>/dev/null) || continue
-        [ -n "$v" ] && [ "$v" -gt "$max" ] && { max=$v; best=${t##*/}; }
+        v=$(awk '{ print $1 }' "$t/schedstat" 2>/dev/null) && [ -n "$v" ] && out+="${t##*/}:$v "
     done
-    echo "$best"
-}
-
-bench_thread_runtime() {
-    awk '{ print $1 }' "/proc/$1/task/$2/schedstat" 2>/dev/null
+    echo "${out% }"
 }
 
 bench_share_begin() {
-    local pid tid
-    BENCH_SHARE_TIDS=() BENCH_SHARE_RUN0=() BENCH_SHARE_PIDS=("$@")
-    for pid in "$@"; do
-        tid=$(bench_busiest_thread "$pid")
-        BENCH_SHARE_TIDS+=("$tid")
-        BENCH_SHARE_RUN0+=("$(bench_thread_runtime "$pid" "$tid")")
-    done
+    local pid
+    BENCH_SHARE_PIDS=("$@") BENCH_SHARE_RUN0=()
+    for pid in "$@"; do BENCH_SHARE_RUN0+=("$(bench_thread_runtimes "$pid")"); done
     BENCH_SHARE_T0=$(date +%s%N)
 }
 
+# The polling thread is the one that ran most *during* the window: by run time since start, a DPDK
+# main thread that zeroed hugepages at start-up can still lead a freshly started forwarding lcore.
 bench_share_end() {
     local t1 i out="" r1
     t1=$(date +%s%N)
     for i in "${!BENCH_SHARE_PIDS[@]}"; do
-        r1=$(bench_thread_runtime "${BENCH_SHARE_PIDS[$i]}" "${BENCH_SHARE_TIDS[$i]}")
-        if [ -n "$r1" ] && [ -n "${BENCH_SHARE_RUN0[$i]}" ]; then
-            out+="$(awk -v a="${BENCH_SHARE_RUN0[$i]}" -v b="$r1" -v t="$((t1 - BENCH_SHARE_T0))" \
-                'BEGIN { printf "%.1f", 100 * (b - a) / t }') "
-        else
-            out+="? "
-        fi
+        r1=$(bench_thread_runtimes "${BENCH_SHARE_PIDS[$i]}")
+        out+="$(awk -v a="${BENCH_SHARE_RUN0[$i]}" -v b="$r1" -v t="$((t1 - BENCH_SHARE_T0))" 'BEGIN {
+            n = split(a, x, " "); for (k = 1; k <= n; k++) { split(x[k], kv, ":"); start[kv[1]] = kv[2] }
+            n = split(b, y, " "); best = -1
+            for (k = 1; k <= n; k++) { split(y[k], kv, ":"); if (kv[1] in start && kv[2] - start[kv[1]] > best) best = kv[2] - start[kv[1]] }
+            if (best < 0 || t <= 0) printf "?"; else printf "%.1f", 100 * best / t }') "
     done
     echo "${out% }"
 }
