@@ -209,7 +209,12 @@ disturbed() {
     awk -v s="${1:-0 0}" -v m="$MIN_SHARE" 'BEGIN { n = split(s, a, " "); for (i = 1; i <= n; i++) if (a[i] + 0 < m) exit 0; exit 1 }'
 }
 
-# A disturbed attempt is repeated up to RETRIES times; the last attempt counts.
+# True if (almost) nothing circulated: the frames put in flight were lost before the back-end forwarded
+# them (OVS drops the first frames of a flow while its handler thread installs the flow; at nice -20
+# both CPUs belong to polling threads and that thread can starve). Not a rate: repeat the attempt.
+stalled() { awk -v p="${1:-0}" 'BEGIN { exit !(p < 1000) }'; }
+
+# A disturbed or stalled attempt is repeated up to RETRIES times; the last attempt counts.
 measure() {
     local backend=$1 case=$2 size=$3 run=$4 try=0 pps bps share drops
     while :; do
@@ -221,11 +226,17 @@ measure() {
         say "$(printf 'run %d  %-10s %-7s %4d B  %7.3f Mpps  %6.2f Gbit/s   CPU share gen/back-end %s %%%s' \
             "$run" "$backend" "$case" "$size" "$(awk -v p="$pps" 'BEGIN { print p / 1e6 }')" \
             "$(awk -v b="$bps" 'BEGIN { print b / 1e9 }')" "${share// //}" "${drops:+, drops $drops}")"
+        if stalled "$pps" && [ "$try" -le "$RETRIES" ]; then
+            say "  stalled (no frames circulated): again in $RETRY_WAIT s"; sleep "$RETRY_WAIT"; continue
+        fi
         disturbed "$share" && [ "$try" -le "$RETRIES" ] || break
         say "  disturbed (a polling thread ran < $MIN_SHARE % of the window): again in $RETRY_WAIT s"
         sleep "$RETRY_WAIT"
     done
-    if disturbed "$share"; then
+    if stalled "$pps"; then
+        bench_record "$backend" "$case" "$size" "$pps" "$bps" "†"
+        NOTES+=("† run $run, $(bench_backend_label "$backend"), $(bench_case_label "$case"), $size B: no frames circulated in all $try attempts (the frames put in flight were lost before the back-end forwarded them)")
+    elif disturbed "$share"; then
         bench_record "$backend" "$case" "$size" "$pps" "$bps" "†"
         NOTES+=("† run $run, $(bench_backend_label "$backend"), $(bench_case_label "$case"), $size B: disturbed in all $try attempts; the polling threads ran ${share// //} % (generator / back-end) of the last window")
     else

@@ -55,12 +55,13 @@ public enum Rendering {
         return out
     }
 
-    /// `datapath:  T turns, B busy (x %), f frames per busy turn, b bursts of up to N (p % left a backlog), s sleeps`
+    /// `datapath:  T turns, B busy (x %), f frames per busy turn, b bursts of up to N (p % left a backlog),
+    /// s sleeps after spinning w µs`
     public static func datapath(_ d: DatapathStatistics) -> String {
         "datapath:  \(d.turns) turns, \(d.busyTurns) busy (\(tenths(100 * d.busyTurns, per: d.turns)) %), "
             + "\(tenths(d.frames, per: d.busyTurns)) frames per busy turn, "
             + "\(d.bursts) bursts of up to \(d.burstLimit) (\(tenths(100 * d.backloggedBursts, per: d.bursts)) % left a backlog), "
-            + "\(d.sleeps) sleeps"
+            + "\(d.sleeps) sleeps after spinning \(tenths(d.spinWindowNanoseconds, per: 1000)) µs"
     }
 
     /// `value / whole` rounded to one decimal ("0.0" when `whole` is 0), without Foundation.

@@ -86,9 +86,10 @@ public struct DatapathStatistics: Codable, Sendable, Equatable {
     public var backloggedBursts: UInt64
     public var burstLimit: Int
     public var sleeps: UInt64
+    public var spinWindowNanoseconds: UInt64
 
     public init(turns: UInt64, busyTurns: UInt64, frames: UInt64, bursts: UInt64, backloggedBursts: UInt64,
-                burstLimit: Int, sleeps: UInt64) {
+                burstLimit: Int, sleeps: UInt64, spinWindowNanoseconds: UInt64) {
         self.turns = turns
         self.busyTurns = busyTurns
         self.frames = frames
@@ -96,5 +97,6 @@ public struct DatapathStatistics: Codable, Sendable, Equatable {
         self.backloggedBursts = backloggedBursts
         self.burstLimit = burstLimit
         self.sleeps = sleeps
+        self.spinWindowNanoseconds = spinWindowNanoseconds
     }
 }

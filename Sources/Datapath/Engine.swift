@@ -127,6 +127,9 @@ public final class Engine {
 
     private func runLoop() {
         var idleTurns = 0
+        var idleSince: UInt64 = 0
+        var spin = IdleSpin()
+        let sleeps = configuration.idle != .poll
         var lastHousekeeping = clock.now
         var turnsSinceMessageCheck = 0
         while !stopRequested.load(ordering: .acquiring) {
@@ -138,6 +141,10 @@ public final class Engine {
                 housekeeping(now: now)
             }
             if work > 0 {
+                if idleTurns > 0 && sleeps {
+                    spin.idleEnded(afterNanoseconds: MonotonicClock.nanoseconds() &- idleSince)
+                    loop.pointee.spinWindowNanoseconds = spin.windowNanoseconds
+                }
                 idleTurns = 0
                 // Control messages still need service while traffic keeps the loop busy.
                 turnsSinceMessageCheck += 1
@@ -148,22 +155,27 @@ public final class Engine {
                 continue
             }
             idleTurns += 1
-            if configuration.idle == .poll || idleTurns < Engine.spinTurnsBeforeSleep {
-                if idleTurns % 64 == 0 { dispatch(epoll.wait(timeoutMilliseconds: 0)) }
+            if idleTurns % 64 == 0 { dispatch(epoll.wait(timeoutMilliseconds: 0)) }
+            guard sleeps else { continue }
+            // The idle period runs from its first empty turn until a turn finds work, across any
+            // sleeps in between; the clock is read on its first turn and every 16th after.
+            let elapsed: UInt64
+            if idleTurns == 1 {
+                idleSince = MonotonicClock.nanoseconds()
+                elapsed = 0
+            } else if idleTurns % 16 == 0 {
+                elapsed = MonotonicClock.nanoseconds() &- idleSince
+            } else {
                 continue
             }
+            guard spin.shouldSleep(afterNanoseconds: elapsed) else { continue }
             // Going to sleep: ask guests to kick again, then re-check so no kick is lost.
-            if armNotifications() || uplinksHavePendingFrames { idleTurns = 0; continue }
+            if armNotifications() || uplinksHavePendingFrames { continue }
             loop.pointee.sleeps &+= 1
             dispatch(epoll.wait(timeoutMilliseconds: 1000))
             disarmNotifications()
-            idleTurns = 0
         }
     }
-
-    /// Empty turns before the engine sleeps: long enough to ride out gaps inside a flow,
-    /// short enough that an idle switch costs ~nothing.
-    static let spinTurnsBeforeSleep = 2048
 
     private func dispatch(_ events: UnsafeBufferPointer<epoll_event>) {
         for event in events {

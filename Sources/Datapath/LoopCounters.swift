@@ -16,6 +16,8 @@ public struct LoopCounters: Sendable, Equatable {
     public var backloggedBursts: UInt64 = 0
     /// Times the loop went to sleep on the kick eventfds (`idle: sleep` only).
     public var sleeps: UInt64 = 0
+    /// How long it now spins on empty turns before sleeping (`IdleSpin`; `idle: sleep` only).
+    public var spinWindowNanoseconds: UInt64 = 0
     /// Frames one ring visit takes at most.
     public let burstLimit: Int = BurstScratch.burstSize
 

@@ -57,7 +57,8 @@ extension Daemon {
                 let l = engine.loopCounters
                 let datapath = DatapathStatistics(turns: l.turns, busyTurns: l.busyTurns, frames: l.frames,
                                                   bursts: l.bursts, backloggedBursts: l.backloggedBursts,
-                                                  burstLimit: l.burstLimit, sleeps: l.sleeps)
+                                                  burstLimit: l.burstLimit, sleeps: l.sleeps,
+                                                  spinWindowNanoseconds: l.spinWindowNanoseconds)
                 return .stats(SwitchStatistics(uptimeSeconds: engine.uptimeSeconds, ports: ports.count,
                                                totals: totals, fdb: Daemon.fdbStatistics(engine),
                                                datapath: datapath))

@@ -4,7 +4,7 @@
 # figure then measures the neighbour. Each process's busiest thread (the polling one) is sampled from
 # /proc/PID/task/TID/schedstat (nanoseconds on a CPU) at the start and end of the window.
 #
-#   bench_share_begin PID...    remembers how long each thread of each process has run
+#   bench_share_begin PID...    remembers the clock and how long each thread of each process has run
 #   bench_share_end             prints, per PID in the same order, the share of the window that its
 #                               busiest thread in the window ran, in % (e.g. "99.8 97.1")
 #   bench_others_busy SECONDS PID...   % of all CPUs used by other processes than PID... meanwhile
@@ -13,38 +13,44 @@
 [ -n "${BENCH_SHARE_SOURCED:-}" ] && return 0
 BENCH_SHARE_SOURCED=1
 
-BENCH_SHARE_PIDS=() BENCH_SHARE_RUN0=() BENCH_SHARE_T0=0
+BENCH_SHARE_PIDS=() BENCH_SHARE_SAMPLE0=""
 
-# "TID:NS TID:NS ..." for every thread of PID: nanoseconds each has run so far.
-bench_thread_runtimes() {
-    local t v out=""
-    for t in /proc/"$1"/task/*; do
-        v=$(awk '{ print $1 }' "$t/schedstat" 2>/dev/null) && [ -n "$v" ] && out+="${t##*/}:$v "
-    done
-    echo "${out% }"
+# One sample, read by ONE process so that it is taken in one time slice: the clock (/proc/uptime)
+# and every thread's run time (schedstat, ns), as "FILE:CONTENT" lines. With polling threads at
+# nice -20 on every CPU a shell at nice 0 may wait hundreds of ms between two forks, and a clock
+# read apart from the run times then makes a window look shorter than they are (shares > 100 %).
+bench_share_sample() {
+    local pid files=(/proc/uptime)
+    for pid in "$@"; do files+=(/proc/"$pid"/task/*/schedstat); done
+    grep -H '' "${files[@]}" 2>/dev/null
 }
 
 bench_share_begin() {
-    local pid
-    BENCH_SHARE_PIDS=("$@") BENCH_SHARE_RUN0=()
-    for pid in "$@"; do BENCH_SHARE_RUN0+=("$(bench_thread_runtimes "$pid")"); done
-    BENCH_SHARE_T0=$(date +%s%N)
+    BENCH_SHARE_PIDS=("$@")
+    BENCH_SHARE_SAMPLE0=$(bench_share_sample "$@")
 }
 
-# The polling thread is the one that ran most *during* the window: by run time since start, a DPDK
-# main thread that zeroed hugepages at start-up can still lead a freshly started forwarding lcore.
+# Per PID, the share of the window that its busiest thread *in the window* ran: by run time since
+# start, a DPDK main thread that zeroed hugepages can still lead a forwarding lcore that just started.
 bench_share_end() {
-    local t1 i out="" r1
-    t1=$(date +%s%N)
-    for i in "${!BENCH_SHARE_PIDS[@]}"; do
-        r1=$(bench_thread_runtimes "${BENCH_SHARE_PIDS[$i]}")
-        out+="$(awk -v a="${BENCH_SHARE_RUN0[$i]}" -v b="$r1" -v t="$((t1 - BENCH_SHARE_T0))" 'BEGIN {
-            n = split(a, x, " "); for (k = 1; k <= n; k++) { split(x[k], kv, ":"); start[kv[1]] = kv[2] }
-            n = split(b, y, " "); best = -1
-            for (k = 1; k <= n; k++) { split(y[k], kv, ":"); if (kv[1] in start && kv[2] - start[kv[1]] > best) best = kv[2] - start[kv[1]] }
-            if (best < 0 || t <= 0) printf "?"; else printf "%.1f", 100 * best / t }') "
-    done
-    echo "${out% }"
+    local sample1
+    sample1=$(bench_share_sample "${BENCH_SHARE_PIDS[@]}")
+    { echo "$BENCH_SHARE_SAMPLE0" | sed 's/^/0 /'; echo "$sample1" | sed 's/^/1 /'; } |
+        awk -v pids="${BENCH_SHARE_PIDS[*]}" '
+        { split($2, f, ":"); path = f[1]; value = f[2] }
+        path == "/proc/uptime" { up[$1] = value; next }
+        { split(path, p, "/"); run[$1, p[3], p[5]] = value; tids[p[3], p[5]] = 1 }
+        END {
+            n = split(pids, list, " "); t = (up[1] - up[0]) * 1e9
+            for (i = 1; i <= n; i++) {
+                best = -1
+                for (k in tids) { split(k, kt, SUBSEP)
+                    if (kt[1] == list[i] && ((0, kt[1], kt[2]) in run) && ((1, kt[1], kt[2]) in run)) {
+                        d = run[1, kt[1], kt[2]] - run[0, kt[1], kt[2]]; if (d > best) best = d } }
+                printf "%s%s", (i > 1 ? " " : ""), (best < 0 || t <= 0) ? "?" : sprintf("%.1f", 100 * best / t)
+            }
+            print ""
+        }'
 }
 
 # Percent of the machine's CPU time used by processes other than PIDs over SECONDS (from /proc/stat

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Self instructions per source line of the functions matching REGEX, from a callgrind profile.
+
+valgrind 3.19 cannot read the line tables of the inlined Swift hot path, so callgrind_annotate
+shows its cost as "unidentified lines". The raw profile (--dump-instr=yes, as instructions.sh
+makes it) still has every instruction's address and self cost; this sums the cost per address,
+resolves the addresses with addr2line -i (the whole inline chain), and charges each instruction
+to the innermost source line that has a number. A call's own line in the profile (the one after
+`calls=`) is its inclusive cost and is left out: this is self cost only.
+
+Usage: linecost.py CALLGRIND_OUT --binary EXE [--per N] [--top K] REGEX
+  --per divides the costs (by the frames forwarded, for instructions per frame).
+"""
+import re
+import subprocess
+import sys
+from collections import defaultdict
+
+
+def self_costs(path, pattern):
+    names = {}
+    costs = defaultdict(int)
+    fn = None
+    addr = 0
+    skip_next = False
+    kinds = ["line"]
+    with open(path) as f:
+        for raw in f:
+            s = raw.rstrip("\n")
+            if not s or s.startswith("#"):
+                continue
+            if s.startswith("positions:"):
+                kinds = s.split()[1:]
+                continue
+            head = s.split(" ", 1)[0]
+            if "=" in head:
+                key, value = s.split("=", 1)
+                if key in ("fn", "cfn"):
+                    m = re.match(r"\((\d+)\)(?:\s+(.*))?$", value)
+                    if m and m.group(2) is not None:
+                        names[m.group(1)] = m.group(2)
+                    name = names.get(m.group(1), "?") if m else value
+                    if key == "fn":
+                        fn = name
+                elif key == "calls":
+                    skip_next = True
+                continue
+            tokens = s.split()
+            a = tokens[0]
+            if not re.match(r"^(0x[0-9a-f]+|[+-]\d+|\*)$", a):
+                continue
+            if kinds[0] != "instr":
+                sys.exit("linecost.py: the profile has no instruction addresses (run callgrind with --dump-instr=yes)")
+            if a.startswith("0x"):
+                addr = int(a, 16)
+            elif a.startswith(("+", "-")):
+                addr += int(a)
+            if skip_next:
+                skip_next = False
+                continue
+            if fn and pattern.search(fn) and len(tokens) > len(kinds):
+                costs[addr] += int(tokens[len(kinds)])
+    return costs
+
+
+def lines_of(binary, addresses):
+    out = subprocess.run(["addr2line", "-e", binary, "-i", "-a"] + [hex(a) for a in addresses],
+                         capture_output=True, text=True).stdout.split("\n")
+    where, current = {}, None
+    for l in out:
+        if l.startswith("0x"):
+            current = int(l, 16)
+            where[current] = None
+        elif l and current is not None and where[current] is None and not re.search(r":(0|\?)( \(discriminator \d+\))?$", l) and not l.startswith("??"):
+            where[current] = re.sub(r" \(discriminator \d+\)$", "", l)
+    return where
+
+
+def main():
+    args = sys.argv[1:]
+    if len(args) < 3:
+        print(__doc__)
+        sys.exit(2)
+    path, binary, per, top, regex = args.pop(0), None, 1, 40, None
+    while args:
+        a = args.pop(0)
+        if a == "--binary":
+            binary = args.pop(0)
+        elif a == "--per":
+            per = int(args.pop(0))
+        elif a == "--top":
+            top = int(args.pop(0))
+        else:
+            regex = a
+    if not binary or not regex:
+        print(__doc__)
+        sys.exit(2)
+    # The profile holds mangled names: REGEX is matched against those (e.g. 'pollPorts' also
+    # takes its closures).
+    costs = self_costs(path, re.compile(regex))
+    if not costs:
+        sys.exit(f"linecost.py: no cost in functions matching {regex!r}")
+    where = lines_of(binary, sorted(costs))
+    per_line = defaultdict(int)
+    for a, c in costs.items():
+        per_line[where.get(a) or "?"] += c
+    total = sum(costs.values())
+    print(f"{total / per:.1f} self instructions per unit in functions matching {regex!r}")
+    for place, c in sorted(per_line.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"{c / per:8.1f}  {100 * c / total:5.1f}%  {re.sub(r'^.*/Sources/', '', place)}")
+
+
+if __name__ == "__main__":
+    main()
