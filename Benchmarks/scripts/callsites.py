@@ -16,82 +16,15 @@ import subprocess
 import sys
 from collections import defaultdict
 
+import callgrind_profile
+
 
 def parse(path):
-    names = {"fn": {}, "fl": {}}
-    fn = fl = fi = None
-    cfn = None
-    addr, line = 0, 0
-    pending = None  # (count, callee) awaiting its source-position line
-    sites = defaultdict(int)  # (caller, file, line, callee) -> calls
-
-    def name_of(kind, value):
-        m = re.match(r"\((\d+)\)(?:\s+(.*))?$", value)
-        if not m:
-            return value
-        table = names["fn" if kind in ("fn", "cfn") else "fl"]
-        if m.group(2) is not None:
-            table[m.group(1)] = m.group(2)
-        return table.get(m.group(1), "?")
-
-    kinds = ["line"]
-
-    def position(tokens):
-        nonlocal addr, line
-        if kinds[0] == "instr":
-            a = tokens[0]
-            l = tokens[1] if len(kinds) > 1 and kinds[1] == "line" else "*"
-        else:
-            a, l = "*", tokens[0]
-        if a.startswith("0x"):
-            addr = int(a, 16)
-        elif a.startswith(("+", "-")):
-            addr += int(a)
-        if l == "*":
-            pass
-        elif l.startswith(("+", "-")):
-            line += int(l)
-        else:
-            line = int(l)
-
-    with open(path) as f:
-        for raw in f:
-            s = raw.rstrip("\n")
-            if not s or s.startswith("#"):
-                continue
-            if s.startswith("positions:"):
-                kinds = s.split()[1:]
-                continue
-            if s.startswith(("events:", "summary:", "totals:", "version:", "creator:", "pid:", "cmd:",
-                             "part:", "desc:", "event:")):
-                continue
-            if "=" in s.split(" ", 1)[0]:
-                key, value = s.split("=", 1)
-                if key == "fn":
-                    fn = name_of("fn", value)
-                    fi = None
-                elif key == "fl":
-                    fl = name_of("fl", value)
-                    fi = None
-                elif key in ("fi", "fe"):
-                    fi = name_of("fl", value)
-                elif key == "cfn":
-                    cfn = name_of("cfn", value)
-                elif key in ("cfi", "cfl", "cob", "ob"):
-                    if key in ("cfi", "cfl"):
-                        name_of("fl", value)
-                elif key == "calls":
-                    count = int(value.split()[0])
-                    pending = (count, cfn)
-                continue
-            tokens = s.split()
-            if len(tokens) < len(kinds) + 1 or not re.match(r"^(0x[0-9a-f]+|[+-]\d+|\*)$", tokens[0]):
-                continue
-            position(tokens)
-            if pending:
-                count, callee = pending
-                sites[(fn, fi or fl, line, callee, addr)] += count
-                pending = None
+    sites = defaultdict(int)  # (caller, file, line, callee, addr) -> calls
+    for c in callgrind_profile.costs(path):
+        if c.call:
+            count, callee = c.call
+            sites[(c.fn, c.file, c.line, callee, c.addr)] += count
     return sites
 
 

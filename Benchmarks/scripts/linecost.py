@@ -16,50 +16,14 @@ import subprocess
 import sys
 from collections import defaultdict
 
+import callgrind_profile
+
 
 def self_costs(path, pattern):
-    names = {}
     costs = defaultdict(int)
-    fn = None
-    addr = 0
-    skip_next = False
-    kinds = ["line"]
-    with open(path) as f:
-        for raw in f:
-            s = raw.rstrip("\n")
-            if not s or s.startswith("#"):
-                continue
-            if s.startswith("positions:"):
-                kinds = s.split()[1:]
-                continue
-            head = s.split(" ", 1)[0]
-            if "=" in head:
-                key, value = s.split("=", 1)
-                if key in ("fn", "cfn"):
-                    m = re.match(r"\((\d+)\)(?:\s+(.*))?$", value)
-                    if m and m.group(2) is not None:
-                        names[m.group(1)] = m.group(2)
-                    name = names.get(m.group(1), "?") if m else value
-                    if key == "fn":
-                        fn = name
-                elif key == "calls":
-                    skip_next = True
-                continue
-            tokens = s.split()
-            a = tokens[0]
-            if not re.match(r"^(0x[0-9a-f]+|[+-]\d+|\*)$", a):
-                continue
-            if kinds[0] != "instr":
-                sys.exit("linecost.py: the profile has no instruction addresses (run callgrind with --dump-instr=yes)")
-            if a.startswith("0x"):
-                addr = int(a, 16)
-            elif a.startswith(("+", "-")):
-                addr += int(a)
-            if skip_next:
-                skip_next = False
-                continue
-            if fn and pattern.search(fn) and len(tokens) > len(kinds):
-                costs[addr] += int(tokens[len(kinds)])
+    for c in callgrind_profile.costs(path, require_instructions=True):
+        if c.call is None and c.fn and c.costs and pattern.search(c.fn):
+            costs[c.addr] += c.costs[0]
     return costs
 
 

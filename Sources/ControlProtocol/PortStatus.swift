@@ -76,8 +76,9 @@ public struct SwitchStatistics: Codable, Sendable, Equatable {
     }
 }
 
-/// The forwarding loop since start (Datapath's `LoopCounters`): a busy loop whose bursts come back
-/// full is the bottleneck; one with short bursts waits on its guests.
+/// The forwarding loop since start (Datapath's `LoopCounters`): bursts that leave a backlog on
+/// their ring mean the switch is the slow side; mostly idle turns and no backlog mean it waits on
+/// its guests.
 public struct DatapathStatistics: Codable, Sendable, Equatable {
     public var turns: UInt64
     public var busyTurns: UInt64

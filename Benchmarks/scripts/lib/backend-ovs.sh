@@ -15,8 +15,11 @@ BENCH_OVS_SOURCED=1
 
 BENCH_OVS_VSWITCHD=${BENCH_OVS_VSWITCHD:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
 # OVS 3.1 always adds --in-memory to the EAL arguments, which DPDK refuses together with --no-huge,
-# so OVS runs on hugepages; it gets a fixed 512 MiB so that it cannot take the generator's pages.
-BENCH_OVS_SOCKET_MEM=${BENCH_OVS_SOCKET_MEM:-512}
+# so OVS runs on hugepages: a fixed amount (socket-mem = socket-limit) so that it cannot take the
+# generator's pages. 1024 MiB is OVS's own default. With 512 the shared mempool's first try
+# (262144 mbufs, ~576 MB) fails and is retried at half size, and a vhost device that connects
+# meanwhile fails "to allocate memory for new device"; that port then never reconnects.
+BENCH_OVS_SOCKET_MEM=${BENCH_OVS_SOCKET_MEM:-1024}
 
 bench_ovs_env() {
     export OVS_RUNDIR=$SY_RUN_DIR/ovs OVS_DBDIR=$SY_RUN_DIR/ovs OVS_LOGDIR=$SY_RUN_DIR/ovs
