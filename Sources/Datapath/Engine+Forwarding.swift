@@ -40,7 +40,6 @@ extension Engine {
         let s = scratch
         let chains = tx.chains
         let headerLength = source.headerLength
-        let offloads = source.sendsOffloads
         var valid = 0
         for i in 0..<popped {
             let chain = chains[i]
@@ -61,7 +60,7 @@ extension Engine {
                 s.headers[valid] = h
             }
             // Senders that negotiated no offload always send an all-zero header: skip reading it.
-            s.netHeaders[valid] = offloads
+            s.netHeaders[valid] = source.sendsOffloads
                 ? (VirtioNetHeader(gatheringFrom: segments, length: headerLength) ?? VirtioNetHeader())
                 : VirtioNetHeader()
             s.chainIndex[valid] = i
@@ -74,7 +73,7 @@ extension Engine {
             forward(segments, header: s.headers[n], netHeader: s.netHeaders[n], from: from, pair: pair,
                     decision: s.decisions[n])
         }
-        tx.completeTransmitBurst()
+        for i in 0..<popped { tx.pushUsed(head: chains[i].head, length: 0) }
         tx.publishUsed()
         if tx.needsNotification() { source.notify(ring: pair &* 2 &+ 1) }
         return popped

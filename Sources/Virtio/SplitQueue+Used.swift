@@ -13,26 +13,6 @@ extension SplitQueue {
         s.pointee.usedIndex &+= 1
     }
 
-    /// TX: returns every chain of the last `popAvailable`, good or malformed, as used with length 0
-    /// (the device wrote nothing), in the order they were taken. The same as `pushUsed` per chain,
-    /// with the used index in a register and each element one 8-byte store {id, len 0}.
-    @inlinable @inline(__always)
-    public func completeTransmitBurst() {
-        let s = state
-        let n = s.pointee.chainCount
-        var index = s.pointee.usedIndex
-        let elements = used + 4
-        let m = mask
-        let chains = chainStorage
-        for i in 0..<n {
-            let head = chains[i].head
-            guard head < size else { continue }
-            (elements + 8 &* Int(index & m)).storeBytes(of: UInt64(head).littleEndian, as: UInt64.self)
-            index &+= 1
-        }
-        s.pointee.usedIndex = index
-    }
-
     /// Makes every element pushed since the last publish visible with one release store of
     /// used.idx (element writes and packet data become visible before the index). Returns how many.
     @discardableResult
