@@ -1,4 +1,5 @@
-"""Reads a raw callgrind profile (format version 1) as a stream of cost lines.
+"""Reads a raw callgrind profile (format version 1) as a stream of cost lines, and resolves its
+instruction addresses to inline chains of source lines.
 
 Shared by callsites.py (calls per call site) and linecost.py (self cost per source line). Both need
 the same bookkeeping: compressed names ("fn=(12) name" once, "fn=(12)" after), positions that are
@@ -6,6 +7,7 @@ instruction addresses and/or source lines, absolute, relative (+n/-n) or repeate
 `calls=` lines, after which the next cost line is the call's inclusive cost, not the caller's own.
 """
 import re
+import subprocess
 from collections import namedtuple
 
 POSITION = re.compile(r"^(0x[0-9a-f]+|[+-]\d+|\*)$")
@@ -74,3 +76,20 @@ def costs(path, require_instructions=False):
                 line = int(l)
             yield Cost(fn, fi or fl, addr, line, [int(t) for t in tokens[len(kinds):]], pending)
             pending = None
+
+
+def inline_chains(binary, addresses):
+    """{address: [frame, ...]} from addr2line -i: the inline chain, innermost first, each frame
+    "file:line" without its discriminator; frames addr2line cannot place (??, line 0) left out."""
+    out = subprocess.run(["addr2line", "-e", binary, "-i", "-a"] + [hex(a) for a in addresses],
+                         capture_output=True, text=True).stdout.split("\n")
+    chains, current = {}, None
+    for l in out:
+        if l.startswith("0x"):
+            current = int(l, 16)
+            chains[current] = []
+        elif l and current is not None and not l.startswith("??"):
+            frame = re.sub(r" \(discriminator \d+\)$", "", l)
+            if not frame.endswith(":0"):
+                chains[current].append(frame)
+    return chains

@@ -62,19 +62,10 @@ def main():
             continue
         rows.append([calls, callee_name, f"{file}:{line}", pretty.get(caller or "?", caller or "?"), addr])
     if binary and rows:
-        addresses = [hex(r[4]) for r in rows]
-        out = subprocess.run(["addr2line", "-e", binary, "-i", "-a"] + addresses,
-                             capture_output=True, text=True).stdout.split("\n")
-        chains, current = {}, None
-        for l in out:
-            if l.startswith("0x"):
-                current = int(l, 16)
-                chains[current] = []
-            elif l and current is not None and not l.endswith(":0") and not l.startswith("??"):
-                chains[current].append(l.split("/Sources/")[-1].split(" (")[0])
+        chains = callgrind_profile.inline_chains(binary, [r[4] for r in rows])
         for r in rows:
             if chains.get(r[4]):
-                r[2] = " < ".join(chains[r[4]])
+                r[2] = " < ".join(f.split("/Sources/")[-1] for f in chains[r[4]])
     rows.sort(key=lambda r: (-r[0], r[2]))
     for calls, callee, where, caller, addr in rows:
         print(f"{calls / per:10.3f}  {callee[:46]:46}  {hex(addr)}  {where}  (in {caller[:50]})")

@@ -12,7 +12,6 @@ Usage: linecost.py CALLGRIND_OUT --binary EXE [--per N] [--top K] REGEX
   --per divides the costs (by the frames forwarded, for instructions per frame).
 """
 import re
-import subprocess
 import sys
 from collections import defaultdict
 
@@ -28,16 +27,9 @@ def self_costs(path, pattern):
 
 
 def lines_of(binary, addresses):
-    out = subprocess.run(["addr2line", "-e", binary, "-i", "-a"] + [hex(a) for a in addresses],
-                         capture_output=True, text=True).stdout.split("\n")
-    where, current = {}, None
-    for l in out:
-        if l.startswith("0x"):
-            current = int(l, 16)
-            where[current] = None
-        elif l and current is not None and where[current] is None and not re.search(r":(0|\?)( \(discriminator \d+\))?$", l) and not l.startswith("??"):
-            where[current] = re.sub(r" \(discriminator \d+\)$", "", l)
-    return where
+    """The innermost frame of each address's inline chain that has a line number."""
+    chains = callgrind_profile.inline_chains(binary, addresses)
+    return {a: next((f for f in chain if not f.endswith(":?")), None) for a, chain in chains.items()}
 
 
 def main():
