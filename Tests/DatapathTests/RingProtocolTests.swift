@@ -10,7 +10,7 @@ import VhostTestFrontEnd
     private static let eventIndexBit: UInt64 = 1 << 29
     private static let inOrderBit: UInt64 = 1 << 35
 
-    /// Waits until `ring` has returned `count` chains beyond `start`.
+    /// Waits until the device has published used.idx `count` on `ring`.
     private func waitForUsed(_ ring: DriverRing, reaching count: UInt16, timeout: Double = 2) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -85,7 +85,7 @@ import VhostTestFrontEnd
         #expect(try h.counters("a").receiveDrops(.malformedDescriptor) == 8)
     }
 
-    @Test func theLoopCountsTurnsBurstsAndFramesButNeverPerFrameWork() throws {
+    @Test func theLoopCountsItsTurnsBurstsAndFrames() throws {
         let h = try SwitchHarness(ports: [("a", .access(vlan: 1)), ("b", .access(vlan: 1))])
         try h.connect("a")
         try h.connect("b")
