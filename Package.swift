@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Uplink", dependencies: [
             "LinuxIO", "LinkControl", "GuestMemory", "Virtio", "CSwitchyard",
         ], swiftSettings: hotPath),
-        .target(name: "GuestMemory", dependencies: ["LinuxIO"], swiftSettings: hotPath),
+        .target(name: "GuestMemory", dependencies: ["LinuxIO", "CSwitchyard"], swiftSettings: hotPath),
         .target(name: "Virtio", dependencies: ["GuestMemory", "CSwitchyard"], swiftSettings: hotPath),
         .target(name: "VhostUser", dependencies: [
             "Virtio", "GuestMemory", "LinuxIO", .product(name: "Logging", package: "swift-log"),
@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "SwitchConfigTests", dependencies: ["SwitchConfig"]),
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO", "CSwitchyard"], swiftSettings: systemsMode),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinkControl", "Capture", "TestSupport"], swiftSettings: systemsMode),
-        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxIO", "TestSupport"], swiftSettings: systemsMode),
+        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxIO", "TestSupport", "CSwitchyard"], swiftSettings: systemsMode),
         .testTarget(name: "OffloadTests", dependencies: ["Offload", "Virtio"], swiftSettings: systemsMode),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "GuestMemory", "LinuxIO", "TestSupport"], swiftSettings: systemsMode),
         .testTarget(name: "VhostUserTests", dependencies: [

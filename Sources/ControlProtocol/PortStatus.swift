@@ -40,10 +40,13 @@ public struct PortStatus: Codable, Sendable, Equatable {
     public var enabledQueues: Int
     public var mtu: Int
     public var counters: PortCounters
+    /// Times the port was broken by its front-end (`broken (guest-memory-fault)` and the like;
+    /// docs/port-faults.md). nil from a daemon that does not report it.
+    public var faults: UInt64?
 
     public init(name: String, type: String, state: String, reason: String? = nil, vlanMode: String, endpoint: String,
                 macCount: Int, features: [String] = [], queues: Int, enabledQueues: Int = 0,
-                mtu: Int, counters: PortCounters) {
+                mtu: Int, counters: PortCounters, faults: UInt64? = nil) {
         self.name = name
         self.type = type
         self.state = state
@@ -56,6 +59,7 @@ public struct PortStatus: Codable, Sendable, Equatable {
         self.enabledQueues = enabledQueues
         self.mtu = mtu
         self.counters = counters
+        self.faults = faults
     }
 }
 

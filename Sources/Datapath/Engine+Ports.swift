@@ -69,9 +69,10 @@ extension Engine {
             guard let port else { return nil }
             return PortRuntime(index: port.index, spec: port.spec, state: port.state,
                                features: port.vhost?.negotiatedFeatureNames ?? [],
-                               reason: port.uplink?.link.reason,
+                               reason: port.uplink?.link.reason ?? port.vhost?.brokenReason,
                                mtu: port.uplink.map { $0.link.mtu } ?? port.spec.mtu,
-                               enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0)
+                               enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0,
+                               faults: port.vhost?.faultCount ?? 0)
         }
     }
 }
@@ -87,6 +88,8 @@ public struct PortRuntime: Sendable {
     /// In force: the configured MTU of a guest port, the interface's MTU of an uplink.
     public var mtu: Int
     public var enabledQueuePairs: Int
+    /// Times the port was broken by its front-end (docs/port-faults.md).
+    public var faults: UInt64 = 0
 }
 
 extension Engine {

@@ -36,6 +36,8 @@ public final class Engine {
     let loop: UnsafeMutablePointer<LoopCounters>
     /// Read through `perform` (on the engine thread).
     public var loopCounters: LoopCounters { loop.pointee }
+    /// The `csy_fault_generation` this engine last acted on (Engine+Faults.swift).
+    let faultsSeen: UnsafeMutablePointer<UInt64>
     private var thread: PinnedThread?
     private let stopRequested = Atomic<Bool>(false)
     let clock = EngineClock()
@@ -54,6 +56,8 @@ public final class Engine {
         scratch = BurstScratch(maxPorts: core.maxPorts)
         loop = .allocate(capacity: 1)
         loop.initialize(to: LoopCounters())
+        faultsSeen = .allocate(capacity: 1)
+        faultsSeen.initialize(to: csy_fault_generation())
         try epoll.add(mailbox.doorbell.rawValue, token: EventToken(.mailbox).rawValue)
     }
 
@@ -61,6 +65,7 @@ public final class Engine {
         vhostPorts.deallocate()
         uplinkPorts.deallocate()
         loop.deallocate()
+        faultsSeen.deallocate()
     }
 
     // MARK: Thread
@@ -115,6 +120,9 @@ public final class Engine {
     @inline(__always)
     private func countedTurn() -> Int {
         let work = pollPorts()
+        // One load per turn: a port fault (SIGBUS in guest memory, VhostPort.fail) is acted on
+        // after the turn, never mid-burst (docs/port-faults.md).
+        if csy_fault_generation() != faultsSeen.pointee { actOnPortFaults() }
         loop.pointee.turns &+= 1
         if work > 0 {
             loop.pointee.busyTurns &+= 1

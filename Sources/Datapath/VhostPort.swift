@@ -37,6 +37,10 @@ final class VhostPort {
     private(set) var sendsOffloads = false
     /// Largest untagged frame this port's guest may receive: MTU + Ethernet header.
     let maximumFrameLength: Int
+    /// Broken or not, and why (VhostPort+Fault.swift, docs/port-faults.md).
+    var faults = PortFaultRecord()
+    /// Ours in the SIGBUS guard's registry: a fault in this port's guest memory breaks this port.
+    let guardOwner = MemoryGuardOwner.allocate()
 
     init(index: UInt16, spec: PortSpecification, engine: Engine) throws {
         guard case .vhostUser(let path, let socketMode, let pairs) = spec.kind else {
@@ -48,7 +52,9 @@ final class VhostPort {
         maximumFrameLength = spec.mtu + 14
         var logger = engine.logger
         logger[metadataKey: "port"] = "\(spec.name)"
-        device = VhostUserDevice(name: spec.name, configuration: .init(queuePairs: pairs), logger: logger)
+        var deviceConfiguration = VhostUserDevice.Configuration(queuePairs: pairs)
+        deviceConfiguration.memoryGuardOwner = guardOwner
+        device = VhostUserDevice(name: spec.name, configuration: deviceConfiguration, logger: logger)
         let mode: VhostUserEndpoint.Mode = socketMode == .server ? .server(path: path) : .client(path: path)
         endpoint = VhostUserEndpoint(mode: mode, device: device, epoll: engine.epoll,
                                      token: EventToken(.connection, port: index).rawValue)
@@ -69,6 +75,7 @@ final class VhostPort {
             if case .client = endpoint.mode { return "connecting" }
             return "listening"
         }
+        if let fault = faults.broken { return "broken (\(fault.name))" }
         return runningReceiveCount == 0 && transmitQueues.allSatisfy({ $0 == nil }) ? "connected" : "running"
     }
 
@@ -146,6 +153,8 @@ private final class DeviceEvents: VhostUserDeviceDelegate {
 
 extension VhostPort {
     func ringStarted(device: VhostUserDevice, index ring: Int, configuration c: RingConfiguration) {
+        // A port broken by a memory fault stays broken until its memory is replaced.
+        guard canRecover(with: c.memory) else { return }
         let pair = c.queuePair
         guard pair < receiveQueues.count,
               let queue = SplitQueue(size: UInt16(truncatingIfNeeded: c.size), descriptors: c.descriptorTable,
@@ -180,6 +189,7 @@ extension VhostPort {
         // after a reconnect, so a driver waiting for an interrupt does not hang.
         c.call?.signal()
         updateLinkState()
+        recoverIfBroken()
     }
 
     func ringStopping(device: VhostUserDevice, index ring: Int) -> UInt16 {
@@ -205,6 +215,7 @@ extension VhostPort {
 
     func deviceDisconnected(device: VhostUserDevice) {
         engine.logger.info("front-end disconnected", metadata: ["port": "\(spec.name)"])
+        forgetBrokenState()
         updateLinkState()
     }
 

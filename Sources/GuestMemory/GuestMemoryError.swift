@@ -12,4 +12,7 @@ public enum GuestMemoryError: Error, Equatable, Sendable {
     /// The file is smaller than mmapOffset + size: touching the tail would raise SIGBUS.
     case fileTooSmall(fileSize: Int64, needed: UInt64)
     case mapFailed(Errno)
+    /// The SIGBUS guard's registry is full or its handler could not be installed: an unguarded
+    /// mapping could take the whole process down (docs/port-faults.md).
+    case memoryGuardUnavailable(Errno)
 }

@@ -22,10 +22,13 @@ public final class GuestMemoryTable {
     @usableFromInline let slots: UnsafeMutablePointer<RegionSlot>
     @usableFromInline let state: UnsafeMutablePointer<TableState>
     /// Parallel to `slots`: the mappings stay alive exactly as long as their slot.
-    private var mappings: [MappedRegion] = []
+    private var mappings: [GuardedMapping] = []
+    /// Whose port a SIGBUS in these mappings breaks (the SIGBUS guard's owner id; 0 = nobody's).
+    public let guardOwner: UInt64
 
-    public init(maxRegions: Int = GuestMemoryTable.defaultMaxRegions) {
+    public init(maxRegions: Int = GuestMemoryTable.defaultMaxRegions, guardOwner: UInt64 = 0) {
         self.maxRegions = max(1, maxRegions)
+        self.guardOwner = guardOwner
         slots = .allocate(capacity: self.maxRegions)
         state = .allocate(capacity: 1)
         state.initialize(to: TableState())
@@ -56,17 +59,12 @@ public final class GuestMemoryTable {
         defer { descriptor.close() }
         let mapLength = try validate(region)
         try checkFileSize(descriptor.rawValue, needed: mapLength)
-        let mapping: MappedRegion
-        do {
-            mapping = try MappedRegion(descriptor: descriptor.rawValue, length: Int(mapLength))
-        } catch {
-            throw .mapFailed(error)
-        }
+        let mapping = try GuardedMapping(descriptor: descriptor.rawValue, length: Int(mapLength), owner: guardOwner)
         let index = state.pointee.count
         (slots + index).initialize(to: RegionSlot(
             guestPhysicalAddress: region.guestPhysicalAddress, userspaceAddress: region.userspaceAddress,
             size: region.size, mmapOffset: region.mmapOffset,
-            host: mapping.base + Int(region.mmapOffset)))
+            host: mapping.region.base + Int(region.mmapOffset)))
         mappings.append(mapping)
         state.pointee.count = index + 1
     }
@@ -89,6 +87,15 @@ public final class GuestMemoryTable {
         }
         return false
     }
+
+    /// Region `index` (insertion order) is backed by a file sealed against shrinking (F_SEAL_SHRINK,
+    /// as QEMU seals its memfds), so it can never SIGBUS from a shrink.
+    public func isSealedAgainstShrinking(region index: Int) -> Bool {
+        mappings.indices.contains(index) && mappings[index].sealedAgainstShrinking
+    }
+
+    /// How many regions the SIGBUS guard has replaced with zero pages (their file shrank under us).
+    public var faultedRegionCount: Int { mappings.reduce(0) { $0 + ($1.faulted ? 1 : 0) } }
 
     /// Unmaps everything (SET_MEM_TABLE replaces the whole table; disconnect drops it).
     public func removeAll() {

@@ -130,7 +130,7 @@ extension Daemon {
             return PortStatus(name: rt.spec.name, type: type, state: rt.state, reason: rt.reason, vlanMode: rt.spec.vlan.summary,
                               endpoint: endpoint, macCount: snapshot?.fdbEntries ?? 0, features: rt.features,
                               queues: queues, enabledQueues: rt.enabledQueuePairs, mtu: rt.mtu,
-                              counters: counters)
+                              counters: counters, faults: rt.faults)
         }
     }
 

@@ -1,3 +1,4 @@
+import CSwitchyard
 import LinuxIO
 
 /// Guest RAM for the test front-end: one memfd holding two regions, laid out so that mixing up
@@ -30,8 +31,14 @@ public final class GuestRAM {
     public let regions: [Region]
     private var cursors: [Int]
 
-    public init(regionSize: Int = 4 << 20, layout: Layout = .qemu, name: String = "guest-ram") throws {
-        file = try Memfd.create(name: name, size: 2 * regionSize)
+    public init(regionSize: Int = 4 << 20, layout: Layout = .qemu, name: String = "guest-ram", sealed: Bool = false) throws {
+        if sealed {
+            let fd = csy_memfd_create_sealed(name, UInt64(2 * regionSize))
+            guard fd >= 0 else { throw Errno.current }
+            file = OwnedFileDescriptor(adopting: fd)
+        } else {
+            file = try Memfd.create(name: name, size: 2 * regionSize)
+        }
         mapping = try MappedRegion(descriptor: file.rawValue, length: 2 * regionSize)
         let low = mapping.base
         let high = mapping.base + regionSize

@@ -29,13 +29,15 @@ public final class TestFrontEnd {
         public var timeout: Duration = .seconds(5)
         /// memfd name; tests use a unique one to find its descriptors and mappings in /proc.
         public var memoryName = "guest-ram"
+        /// Seal the memfd against shrinking and growing, as QEMU's memory-backend-memfd does.
+        public var sealMemory = false
         public init() {}
     }
 
     public let socket: UnixSocket
     public var options: Options
     public var pump: (() -> Void)?
-    public let ram: GuestRAM
+    public internal(set) var ram: GuestRAM
     public internal(set) var rings: [DriverRing] = []
     public internal(set) var offeredFeatures: UInt64 = 0
     public internal(set) var ackedFeatures: UInt64 = 0
@@ -49,7 +51,8 @@ public final class TestFrontEnd {
         self.socket = socket
         self.options = options
         self.pump = pump
-        ram = try GuestRAM(regionSize: options.regionSize, layout: options.layout, name: options.memoryName)
+        ram = try GuestRAM(regionSize: options.regionSize, layout: options.layout, name: options.memoryName,
+                           sealed: options.sealMemory)
     }
 
     /// QEMU as socket client (the back-end listens on `path`).

@@ -21,7 +21,7 @@ extension VhostUserDevice {
 
     private func resetState() {
         memory.removeAll()
-        memory = GuestMemoryTable(maxRegions: configuration.maxMemorySlots)
+        memory = newMemoryTable()
         regionReferences = [:]
         rings = Array(repeating: VhostUserRing(), count: rings.count)
         ackedFeatures = []

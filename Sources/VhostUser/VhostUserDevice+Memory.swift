@@ -7,7 +7,7 @@ extension VhostUserDevice {
     func setMemoryTable(_ regions: [MemoryRegionDescriptor], _ m: inout VhostUserMessage) -> HandlerResult {
         let fds = m.descriptors
         m.descriptors = []
-        let table = GuestMemoryTable(maxRegions: configuration.maxMemorySlots)
+        let table = newMemoryTable()
         var failure: String?
         for (region, fd) in zip(regions, fds) {
             if failure != nil { fd.close(); continue }
@@ -17,7 +17,7 @@ extension VhostUserDevice {
             memory.removeAll()
             regionReferences = [:]
             // On failure the device is left with no memory at all rather than half a table.
-            memory = failure == nil ? table : GuestMemoryTable(maxRegions: configuration.maxMemorySlots)
+            memory = failure == nil ? table : newMemoryTable()
         }
         if let failure {
             table.removeAll()

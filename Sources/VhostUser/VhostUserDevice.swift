@@ -17,6 +17,9 @@ public final class VhostUserDevice {
         public var maxMemorySlots: Int
         /// NET_SET_MTU values accepted (DPDK's range).
         public var mtuRange: ClosedRange<Int>
+        /// The SIGBUS guard's owner id for this device's guest memory: whose port a fault breaks
+        /// (docs/port-faults.md). 0: nobody's (the fault is still survived).
+        public var memoryGuardOwner: UInt64 = 0
 
         public init(queuePairs: Int = 1, features: VirtioFeatures = .defaultOffer,
                     protocolFeatures: VhostUserProtocolFeatures = .defaultOffer,
@@ -65,7 +68,7 @@ public final class VhostUserDevice {
         var log = logger ?? Logger(label: "switchyard.vhost-user")
         log[metadataKey: "port"] = "\(name)"
         self.logger = log
-        memory = GuestMemoryTable(maxRegions: configuration.maxMemorySlots)
+        memory = GuestMemoryTable(maxRegions: configuration.maxMemorySlots, guardOwner: configuration.memoryGuardOwner)
         rings = Array(repeating: VhostUserRing(), count: 2 * configuration.queuePairs)
     }
 
