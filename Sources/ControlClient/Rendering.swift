@@ -32,9 +32,11 @@ public enum Rendering {
                       p.endpoint])
         }
         var out = t.render()
-        for p in ports where !p.features.isEmpty || !p.counters.drops.isEmpty || p.reason != nil {
+        for p in ports where !p.features.isEmpty || !p.counters.drops.isEmpty || p.reason != nil || (p.faults ?? 0) > 0 {
             out += "\n\n\(p.name):"
             if let reason = p.reason { out += "\n  \(p.state): \(reason)" }
+            // Times its front-end broke it (docs/port-faults.md).
+            if let faults = p.faults, faults > 0 { out += "\n  faults: \(faults)" }
             if !p.features.isEmpty { out += "\n  features: " + p.features.joined(separator: " ") }
             out += "\n  rx \(p.counters.rxFrames) frames \(p.counters.rxBytes) bytes, tx \(p.counters.txFrames) frames \(p.counters.txBytes) bytes"
             for (reason, n) in p.counters.drops.sorted(by: { $0.key < $1.key }) { out += "\n  drop \(reason): \(n)" }
