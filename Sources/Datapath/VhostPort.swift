@@ -48,7 +48,9 @@ final class VhostPort {
         maximumFrameLength = spec.mtu + 14
         var logger = engine.logger
         logger[metadataKey: "port"] = "\(spec.name)"
-        device = VhostUserDevice(name: spec.name, configuration: .init(queuePairs: pairs), logger: logger)
+        device = VhostUserDevice(name: spec.name,
+                                 configuration: .init(queuePairs: pairs, maxGuestMemory: spec.limits.maxGuestMemory),
+                                 logger: logger)
         let mode: VhostUserEndpoint.Mode = socketMode == .server ? .server(path: path) : .client(path: path)
         endpoint = VhostUserEndpoint(mode: mode, device: device, epoll: engine.epoll,
                                      token: EventToken(.connection, port: index).rawValue)
@@ -151,7 +153,8 @@ extension VhostPort {
               let queue = SplitQueue(size: UInt16(truncatingIfNeeded: c.size), descriptors: c.descriptorTable,
                                      avail: c.availableRing, used: c.usedRing, memory: c.memory,
                                      eventIndex: c.eventIndex, lastAvailIndex: c.nextAvailableIndex,
-                                     indirectDescriptors: c.features.contains(.indirectDescriptors))
+                                     indirectDescriptors: c.features.contains(.indirectDescriptors),
+                                     limits: spec.limits.queueLimits)
         else {
             engine.logger.error("ring \(ring) of \(spec.name) cannot be served (size \(c.size))")
             return
