@@ -1,7 +1,9 @@
 @testable import Datapath
 import Foundation
 import LinuxIO
+import SwitchConfig
 import SwitchCore
+import VhostUser
 import Testing
 import VhostTestFrontEnd
 
@@ -219,4 +221,16 @@ extension SwitchHarness {
                                      vlan: vlan, macLimit: nil, mtu: 1500, limits: limits)
         try engine.perform { $0.addPort(spec) }.get().get()
     }
+}
+
+/// The config file's defaults (SwitchConfig) and the engine's (Datapath) are written twice, as
+/// neither module depends on the other: they must agree.
+@Test func limitDefaultsMatchTheDatapath() {
+    let file = SwitchConfig.LimitSettings()
+    let engine = PortLimits()
+    #expect(file.maxGuestMemory == engine.maxGuestMemory)
+    #expect(file.maxChainDescriptors == engine.maxChainDescriptors)
+    #expect(file.minMSS == engine.minMSS)
+    #expect(file.maxSegments == engine.maxSegments)
+    #expect(VhostUser.VhostUserDevice.Configuration().maxGuestMemory == engine.maxGuestMemory)
 }
