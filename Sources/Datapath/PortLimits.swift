@@ -13,13 +13,14 @@ public struct PortLimits: Equatable, Sendable {
     /// Most frames one GSO frame of this port's guest may be cut into (`too-many-segments`).
     public var maxSegments: Int
 
-    /// 1 TiB: more RAM than a VM on one of today's two-socket hosts gets, and 64 ports' worth
-    /// (the FDB's default port count) stays within half of x86-64's 128 TiB user address space.
+    /// 1 TiB: more RAM than nearly any VM served by a software switch has, while one hostile
+    /// port can take at most 1/128 of x86-64's 128 TiB user address space (docs/limits.md).
     public static let defaultMaxGuestMemory: UInt64 = 1 << 40
-    /// Linux's TCP_MIN_MSS (include/net/tcp.h): the smallest MSS its TCP_MAXSEG accepts.
+    /// Linux's TCP_MIN_MSS (include/net/tcp.h): the smallest MSS its TCP_MAXSEG accepts
+    /// (docs/limits.md: why not TCP_MIN_SND_MSS, 48).
     public static let defaultMinMSS = 88
-    /// A 64 KiB GSO frame at an MSS of 256; every sender whose MSS follows from a path MTU of at
-    /// least Linux's min_pmtu (552) needs at most 128.
+    /// A 64 KiB GSO frame at an MSS of 256; a sender whose MSS follows from a path MTU of at
+    /// least Linux's min_pmtu (552) needs at most 128 (docs/limits.md).
     public static let defaultMaxSegments = 256
 
     public init(maxGuestMemory: UInt64 = PortLimits.defaultMaxGuestMemory,
