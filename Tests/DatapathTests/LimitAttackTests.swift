@@ -144,6 +144,29 @@ import VhostTestFrontEnd
         try bystandersStillSwitch(h)
     }
 
+    @Test func anIndirectTableOfEmptyEntriesIsCountedTooLongAndThePortKeepsWorking() throws {
+        let h = try SwitchHarness(ports: [("guest", .access(vlan: 1)), ("peer", .access(vlan: 1))])
+        let guest = try h.connect("guest")
+        try h.connect("peer")
+        #expect(guest.ackedFeatures & (1 << 28) != 0, "INDIRECT_DESC negotiated")
+        let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(8))
+        let bytes = [UInt8](repeating: 0, count: guest.netHeaderLength) + frame
+        let tx = guest.rings[1]
+        let table = try guest.ram.allocate(16 * 256, alignment: 16, region: 0)
+
+        // 1 INDIRECT descriptor + 255 empty entries + the frame: refused before the table is copied.
+        try tx.postIndirect(table: table, empty: 255, writable: false, contents: bytes)
+        tx.kick.signal()
+        #expect(try h.receivesNothing("peer"))
+        #expect(try h.counters("guest").receiveDrops(.chainTooLong) == 1)
+
+        // Positive control: the same table with 20 empty entries (22 descriptors) is a frame.
+        try tx.postIndirect(table: table, empty: 20, writable: false, contents: bytes)
+        tx.kick.signal()
+        #expect(try h.receive("peer", expected: 1) == [frame])
+        #expect(try h.counters("guest").receiveDrops(.chainTooLong) == 1)
+    }
+
     @Test func aMemoryTableLargerThanThePortLimitIsRefusedBeforeMapping() throws {
         let h = try SwitchHarness(ports: [("a", .access(vlan: 1)), ("b", .access(vlan: 1))])
         try h.connect("b")
