@@ -149,6 +149,8 @@ public final class SplitQueue {
         s.pointee.signalledUsedValid = false
         s.pointee.chainCount = 0
         s.pointee.reservationOpen = false
+        // A reset driver may have rewritten the chains behind the same indices.
+        s.pointee.noRoomValid = false
         guard s.pointee.lastAvail != usedIdx else { return false }
         s.pointee.lastAvail = usedIdx
         s.pointee.cachedAvail = usedIdx
