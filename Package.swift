@@ -89,7 +89,7 @@ let package = Package(
             "VhostUser", "VhostTestFrontEnd", "LinuxIO", "Virtio",
         ], swiftSettings: systemsMode),
         .testTarget(name: "DatapathTests", dependencies: [
-            "Datapath", "VhostTestFrontEnd", "SwitchCore", "VhostUser", "LinuxIO", "Virtio", "Offload",
+            "Datapath", "VhostTestFrontEnd", "SwitchCore", "VhostUser", "LinuxIO", "Virtio", "Offload", "SwitchConfig",
         ], swiftSettings: systemsMode),
         .testTarget(name: "UplinkTests", dependencies: [
             "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard", "TestSupport",

@@ -44,7 +44,7 @@ extension Engine {
         for i in 0..<popped {
             let chain = chains[i]
             guard chain.error == nil, chain.length > headerLength else {
-                core.recordReceiveDrop(port: source.index, reason: .malformedDescriptor)
+                recordRefusedChain(chain.error, from: source.index)
                 continue
             }
             let segments = tx.segments(of: chain)
@@ -177,7 +177,9 @@ extension Engine {
             core.recordTransmitDrop(port: target.index, reason: .rxRingFull)
         case .tooLarge:
             core.recordTransmitDrop(port: target.index, reason: .oversize)
-        case .malformed, .broken:
+        case .malformed(let error):
+            recordRefusedBuffer(error, of: target.index)
+        case .broken:
             core.recordTransmitDrop(port: target.index, reason: .malformedDescriptor)
         }
         return false

@@ -42,6 +42,13 @@ extension Engine {
             deliverContiguous(UnsafeRawBufferPointer(frame), netHeader: VirtioNetHeader(), to: target, rx: rx,
                               ring: ring, tagged: edit.egressTagged)
         case .segment(let request):
+            // The sender's limits (docs/limits.md): gso_size 1 on a 64 KiB frame would otherwise
+            // be ~65 000 frames of work for one descriptor chain.
+            let limits = limits(ofSender: source.index)
+            guard request.segmentSize >= limits.minMSS else {
+                core.recordTransmitDrop(port: destination, reason: .gsoTooSmall)
+                return
+            }
             guard let frame = gather(segments, skipping: source.skip, header: header, edit: edit) else {
                 core.recordTransmitDrop(port: destination, reason: .oversize)
                 return
@@ -50,14 +57,21 @@ extension Engine {
             case .failure(let why):
                 core.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
             case .success(var segmenter):
+                guard segmenter.segmentCount <= limits.maxSegments else {
+                    core.recordTransmitDrop(port: destination, reason: .tooManySegments)
+                    return
+                }
                 guard segmenter.maximumSegmentLength <= target.maximumFrameLength &+ (edit.egressTagged ? 4 : 0) else {
                     core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
                     return
                 }
                 let out = scratch.offloadSegment
+                // The first segment that finds no room (counted once, as rx-ring-full) ends the
+                // frame: the rest would find none either, and TCP resends the whole range anyway.
                 while let n = segmenter.next(into: out) {
-                    deliverContiguous(UnsafeRawBufferPointer(rebasing: out[0..<n]), netHeader: segmenter.segmentHeader,
-                                      to: target, rx: rx, ring: ring, tagged: edit.egressTagged)
+                    guard deliverContiguous(UnsafeRawBufferPointer(rebasing: out[0..<n]),
+                                            netHeader: segmenter.segmentHeader, to: target, rx: rx, ring: ring,
+                                            tagged: edit.egressTagged) else { break }
                 }
             }
         case .drop(let why):
@@ -84,16 +98,19 @@ extension Engine {
     }
 
     /// Delivers a frame that lives in our own memory (software-offload output, injected frames).
+    /// Returns false when it was dropped (and counted).
+    @discardableResult
     func deliverContiguous(_ frame: UnsafeRawBufferPointer, netHeader: VirtioNetHeader, to target: VhostPort,
-                           rx: SplitQueue, ring: Int, tagged: Bool) {
+                           rx: SplitQueue, ring: Int, tagged: Bool) -> Bool {
         guard frame.count <= target.maximumFrameLength &+ (tagged ? 4 : 0) || netHeader.gsoType != VirtioNetHeader.gsoNone else {
             core.recordTransmitDrop(port: target.index, reason: .mtuExceeded)
-            return
+            return false
         }
-        guard reserve(rx, bytes: target.headerLength &+ frame.count, for: target) else { return }
+        guard reserve(rx, bytes: target.headerLength &+ frame.count, for: target) else { return false }
         rx.writeFrame(header: netHeader, headerLength: target.headerLength, frame: frame)
         rx.commitReservation()
         core.recordTransmit(port: target.index, frames: 1, bytes: UInt64(frame.count))
         markDirty(rx, ring: ring, owner: target)
+        return true
     }
 }

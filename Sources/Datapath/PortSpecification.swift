@@ -14,12 +14,15 @@ public struct PortSpecification: Equatable, Sendable {
     public var vlan: PortMode
     public var macLimit: Int?
     public var mtu: Int
+    /// What this port's guest may make the daemon spend (docs/limits.md).
+    public var limits: PortLimits
 
-    public init(name: String, kind: Kind, vlan: PortMode, macLimit: Int?, mtu: Int) {
+    public init(name: String, kind: Kind, vlan: PortMode, macLimit: Int?, mtu: Int, limits: PortLimits = PortLimits()) {
         self.name = name
         self.kind = kind
         self.vlan = vlan
         self.macLimit = macLimit
         self.mtu = mtu
+        self.limits = limits
     }
 }

@@ -52,7 +52,8 @@ final class VhostPort {
         maximumFrameLength = spec.mtu + 14
         var logger = engine.logger
         logger[metadataKey: "port"] = "\(spec.name)"
-        var deviceConfiguration = VhostUserDevice.Configuration(queuePairs: pairs)
+        var deviceConfiguration = VhostUserDevice.Configuration(queuePairs: pairs,
+                                                                maxGuestMemory: spec.limits.maxGuestMemory)
         deviceConfiguration.memoryGuardOwner = guardOwner
         device = VhostUserDevice(name: spec.name, configuration: deviceConfiguration, logger: logger)
         let mode: VhostUserEndpoint.Mode = socketMode == .server ? .server(path: path) : .client(path: path)
@@ -160,7 +161,8 @@ extension VhostPort {
               let queue = SplitQueue(size: UInt16(truncatingIfNeeded: c.size), descriptors: c.descriptorTable,
                                      avail: c.availableRing, used: c.usedRing, memory: c.memory,
                                      eventIndex: c.eventIndex, lastAvailIndex: c.nextAvailableIndex,
-                                     indirectDescriptors: c.features.contains(.indirectDescriptors))
+                                     indirectDescriptors: c.features.contains(.indirectDescriptors),
+                                     limits: spec.limits.queueLimits)
         else {
             engine.logger.error("ring \(ring) of \(spec.name) cannot be served (size \(c.size))")
             return

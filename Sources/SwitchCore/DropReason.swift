@@ -36,10 +36,17 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case oversize
     /// The frame asks for an offload (segmentation, checksum) the egress cannot perform.
     case unsupportedOffload
+    /// A descriptor chain had more descriptors (or translated pieces) than `max-chain-descriptors`
+    /// allows; zero-length and indirect entries count too (docs/limits.md).
+    case chainTooLong
+    /// A GSO frame to be segmented in software whose gso_size is below the sender's `min-mss`.
+    case gsoTooSmall
+    /// A GSO frame that would be cut into more than the sender's `max-segments` frames.
+    case tooManySegments
 
     /// Read per frame to index counters, so a constant rather than `allCases.count` (a lazily
     /// initialised global). `dropReasonCountCoversEveryCase` keeps it honest.
-    @inlinable public static var count: Int { Int(DropReason.unsupportedOffload.rawValue) + 1 }
+    @inlinable public static var count: Int { Int(DropReason.tooManySegments.rawValue) + 1 }
 
     /// Kebab-case name for CLI, logs and metrics labels.
     public var name: String {
@@ -59,6 +66,9 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .txError: return "tx-error"
         case .oversize: return "oversize"
         case .unsupportedOffload: return "unsupported-offload"
+        case .chainTooLong: return "chain-too-long"
+        case .gsoTooSmall: return "gso-too-small"
+        case .tooManySegments: return "too-many-segments"
         }
     }
 

@@ -22,7 +22,8 @@ extension PortConfiguration {
         case .uplink(let interface):
             kind = .uplink(interface: interface)
         }
-        return PortSpecification(name: name, kind: kind, vlan: vlan.portMode, macLimit: macLimit, mtu: mtu)
+        return PortSpecification(name: name, kind: kind, vlan: vlan.portMode, macLimit: macLimit, mtu: mtu,
+                                 limits: limits.portLimits)
     }
 }
 

@@ -17,8 +17,8 @@ public final class DriverRing {
     /// Driver-side event idx: the driver publishes used_event after consuming.
     public var eventIndex = false
 
-    private var freeDescriptors: [UInt16]
-    private var availIdx: UInt16 = 0
+    var freeDescriptors: [UInt16]
+    var availIdx: UInt16 = 0
     private var lastUsed: UInt16 = 0
 
     /// Ring areas go into region `ringRegion`, buffers into the other one, so a GPA/UVA mix-up in

@@ -5,6 +5,16 @@ extension VhostUserDevice {
     /// Replaces the whole table (notes §2.1 #5). Running rings are stopped first and restarted on
     /// the new table, so no pointer into an unmapped region survives.
     func setMemoryTable(_ regions: [MemoryRegionDescriptor], _ m: inout VhostUserMessage) -> HandlerResult {
+        if let refusal = exceedsMemoryLimit(regions, adding: 0) {
+            // Nothing is mapped; the fds close in `handle`. The device keeps no memory at all, as
+            // after any refused table, so the port stops until the front-end sends a valid one.
+            changeMemory {
+                memory.removeAll()
+                regionReferences = [:]
+                memory = GuestMemoryTable(maxRegions: configuration.maxMemorySlots)
+            }
+            return refusal
+        }
         let fds = m.descriptors
         m.descriptors = []
         let table = newMemoryTable()
@@ -39,6 +49,11 @@ extension VhostUserDevice {
             regionReferences[key] = n + 1
             return .done
         }
+        let mapped = memory.regions.reduce(UInt64(0)) { $0 &+ $1.size }
+        if let refusal = exceedsMemoryLimit([region], adding: mapped) {
+            fd.close()
+            return refusal
+        }
         var failure: String?
         changeMemory {
             do { try memory.add(region, descriptor: fd) } catch { failure = "\(error)" }
@@ -59,6 +74,23 @@ extension VhostUserDevice {
         var removed = false
         changeMemory { removed = memory.remove(matching: region) }
         return removed ? .done : .refused("no region at GPA 0x\(String(region.guestPhysicalAddress, radix: 16))")
+    }
+
+    /// Refuses (and counts) regions that would take the port's mapped guest memory past
+    /// `configuration.maxGuestMemory`: a sparse memfd costs the front-end nothing, but each
+    /// mapping takes our address space (docs/limits.md). Checked before any mmap.
+    private func exceedsMemoryLimit(_ regions: [MemoryRegionDescriptor], adding mapped: UInt64) -> HandlerResult? {
+        var total = mapped
+        for region in regions {
+            let (sum, overflow) = total.addingReportingOverflow(region.size)
+            total = overflow ? .max : sum
+        }
+        guard total > configuration.maxGuestMemory else { return nil }
+        memoryLimitRefusals += 1
+        let reason = "guest memory of \(total) bytes exceeds this port's limit of \(configuration.maxGuestMemory) "
+            + "bytes (limits: max-guest-memory)"
+        logger.error("refused memory: \(reason)")
+        return .refused(reason)
     }
 
     /// Brackets a table change with the delegate calls documented on `VhostUserDeviceDelegate`.

@@ -20,16 +20,21 @@ public final class VhostUserDevice {
         /// The SIGBUS guard's owner id for this device's guest memory: whose port a fault breaks
         /// (docs/port-faults.md). 0: nobody's (the fault is still survived).
         public var memoryGuardOwner: UInt64 = 0
+        /// Most guest memory (sum of region sizes) the device maps; more is refused before any
+        /// mmap (docs/limits.md, `max-guest-memory`).
+        public var maxGuestMemory: UInt64
 
         public init(queuePairs: Int = 1, features: VirtioFeatures = .defaultOffer,
                     protocolFeatures: VhostUserProtocolFeatures = .defaultOffer,
-                    maxMemorySlots: Int = GuestMemoryTable.defaultMaxRegions, mtuRange: ClosedRange<Int> = 68...65535) {
+                    maxMemorySlots: Int = GuestMemoryTable.defaultMaxRegions, mtuRange: ClosedRange<Int> = 68...65535,
+                    maxGuestMemory: UInt64 = 1 << 40) {
             // 128 pairs: the vring index travels in 8 bits in SET_VRING_KICK/CALL/ERR (256 rings).
             self.queuePairs = min(max(queuePairs, 1), 128)
             self.features = features.union(.vhostUserProtocolFeatures)
             self.protocolFeatures = protocolFeatures
             self.maxMemorySlots = max(maxMemorySlots, VhostUserCodec.maxRegionsPerTable)
             self.mtuRange = mtuRange
+            self.maxGuestMemory = maxGuestMemory
         }
     }
 
@@ -58,6 +63,8 @@ public final class VhostUserDevice {
     public internal(set) var memory: GuestMemoryTable
     /// ADD_MEM_REG references per region (see `addRegion`).
     var regionReferences: [RegionKey: Int] = [:]
+    /// Memory tables and regions refused for exceeding `configuration.maxGuestMemory`.
+    public internal(set) var memoryLimitRefusals = 0
     var rings: [VhostUserRing]
 
     public init(name: String, configuration: Configuration = Configuration(),

@@ -19,4 +19,7 @@ public enum ChainError: UInt8, Error, Sendable {
     case tooManySegments
     /// More bytes than the queue's limit (TX) or than a used length can say (RX).
     case chainTooLong
+    /// More descriptors than `Limits.maxDescriptorsPerChain`, counting every one: zero-length
+    /// descriptors, the INDIRECT descriptor and each indirect table entry (docs/limits.md).
+    case tooManyDescriptors
 }

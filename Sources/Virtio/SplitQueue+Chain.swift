@@ -27,6 +27,7 @@ extension SplitQueue {
     @usableFromInline @inline(never)
     func walkChain(head: UInt16, slot: Int, deviceWrites: Bool, maxBytes: UInt64) -> DescriptorChain {
         var chain = DescriptorChain(head: head, firstSegment: slot * limits.maxSegmentsPerChain)
+        state.pointee.chainWalks &+= 1
         var total: UInt64 = 0
         var count = 0
         chain._error = walk(head: head, deviceWrites: deviceWrites, maxBytes: maxBytes,
@@ -39,7 +40,11 @@ extension SplitQueue {
 
     /// Each descriptor is loaded once into locals (the guest may rewrite it concurrently) and
     /// checked before use. A budget equal to the table size stops loops (spec: no chain is longer
-    /// than the queue); an indirect table gets its own budget of its entry count.
+    /// than the queue); an indirect table gets its own budget of its entry count. Every
+    /// descriptor, zero-length or not, direct, INDIRECT or table entry, also counts against
+    /// `limits.maxDescriptorsPerChain` (docs/limits.md): without it a chain of empty descriptors
+    /// costs a walk of the whole table (and an indirect one a copy of up to 512 KiB) and is
+    /// never refused.
     @usableFromInline
     func walk(head: UInt16, deviceWrites: Bool, maxBytes: UInt64, out: UnsafeMutablePointer<GuestSegment>,
               count: inout Int, total: inout UInt64) -> ChainError? {
@@ -49,10 +54,13 @@ extension SplitQueue {
         var budget = tableSize
         var inIndirect = false
         let capacity = limits.maxSegmentsPerChain
+        var allowed = limits.maxDescriptorsPerChain
         while true {
             guard index < tableSize else { return .nextOutOfRange }
             guard budget > 0 else { return .descriptorLoop }
+            guard allowed > 0 else { return .tooManyDescriptors }
             budget &-= 1
+            allowed &-= 1
             let d = table + index &* SplitRing.descriptorSize
             let address = UInt64(littleEndian: d.load(as: UInt64.self))
             let length = UInt32(littleEndian: d.load(fromByteOffset: 8, as: UInt32.self))
@@ -67,6 +75,8 @@ extension SplitQueue {
                 guard length > 0, Int(length) % SplitRing.descriptorSize == 0, entries <= Int(size) else {
                     return .invalidIndirectLength
                 }
+                // Refused before the copy: the entries would all count anyway.
+                guard entries <= allowed else { return .tooManyDescriptors }
                 guard copyIndirectTable(address: address, length: Int(length), into: copy) else {
                     return .unmappedAddress
                 }

@@ -40,15 +40,26 @@ extension SplitQueue {
         s.pointee.reservationOpen = false
         guard !s.pointee.broken else { return .broken }
         guard bytes > 0 else { return .tooLarge }
+        // The last walk from here found less room than this frame needs: unless the driver has
+        // made buffers available since, walking the same chains again finds the same (a burst
+        // of large frames to a full ring would otherwise walk it once per frame; docs/limits.md).
+        // A capacity found without MRG_RXBUF is one chain's: it says nothing about merging several.
+        if s.pointee.noRoomValid, s.pointee.noRoomCursor == s.pointee.lastAvail, bytes > s.pointee.noRoomCapacity,
+           !mergeable || s.pointee.noRoomMergeable {
+            guard refreshAvailIndex() else { return .broken }
+            if s.pointee.cachedAvail == s.pointee.noRoomAvail { return .noRoom }
+        }
+        s.pointee.noRoomValid = false
         // A used element's len is 32 bits: no chain may claim more.
         let maxBytes = UInt64(UInt32.max)
         var cursor = s.pointee.lastAvail
         var remaining = bytes
+        var capacity = 0
         var n = 0
         while remaining > 0 {
             if cursor == s.pointee.cachedAvail {
                 guard refreshAvailIndex() else { return .broken }
-                if cursor == s.pointee.cachedAvail { return .noRoom }
+                if cursor == s.pointee.cachedAvail { return rememberNoRoom(capacity: capacity, mergeable: mergeable) }
             }
             guard n < limits.maxChains else { return .tooLarge }
             let head = availRingEntry(cursor)
@@ -61,11 +72,12 @@ extension SplitQueue {
                 returnMalformed(head: head, at: cursor, chainsBefore: n)
                 return .malformed(error)
             }
-            if !mergeable && chain.length < bytes { return .noRoom }
+            if !mergeable && chain.length < bytes { return rememberNoRoom(capacity: chain.length, mergeable: false) }
             chain._usedLength = 0
             chainStorage[n] = chain
             n &+= 1
             cursor &+= 1
+            capacity &+= chain.length
             remaining &-= min(remaining, chain.length)
             if !mergeable { break }
         }
@@ -76,6 +88,18 @@ extension SplitQueue {
         s.pointee.writeSegment = 0
         s.pointee.writeOffset = 0
         return .reserved(chains: n)
+    }
+
+    /// Records what the walk that just failed found, for the check at the top of `reserveChains`.
+    @usableFromInline
+    func rememberNoRoom(capacity: Int, mergeable: Bool) -> ReceiveReservation {
+        let s = state
+        s.pointee.noRoomValid = true
+        s.pointee.noRoomMergeable = mergeable
+        s.pointee.noRoomCursor = s.pointee.lastAvail
+        s.pointee.noRoomAvail = s.pointee.cachedAvail
+        s.pointee.noRoomCapacity = capacity
+        return .noRoom
     }
 
     /// Writes the virtio-net header (num_buffers set to the reserved chain count when the header

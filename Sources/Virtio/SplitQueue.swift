@@ -22,12 +22,22 @@ public final class SplitQueue {
         /// Largest TX chain (header + frame): a 64 KiB GSO packet, an Ethernet header with one
         /// VLAN tag, and the 12-byte virtio-net header.
         public var maxTransmitBytes: Int
+        /// Descriptors one chain may have, every one counted (zero-length ones, the INDIRECT
+        /// descriptor and its table's entries): bounds the walk a guest can make us do per chain
+        /// (docs/limits.md, `max-chain-descriptors`).
+        public var maxDescriptorsPerChain: Int
 
-        public init(maxChains: Int = 64, maxSegmentsPerChain: Int = 64, maxTransmitBytes: Int = 12 + 18 + 65_535) {
+        public init(maxChains: Int = 64, maxSegmentsPerChain: Int = 64, maxTransmitBytes: Int = 12 + 18 + 65_535,
+                    maxDescriptorsPerChain: Int = Limits.defaultMaxDescriptorsPerChain) {
             self.maxChains = maxChains
             self.maxSegmentsPerChain = maxSegmentsPerChain
             self.maxTransmitBytes = maxTransmitBytes
+            self.maxDescriptorsPerChain = maxDescriptorsPerChain
         }
+
+        /// Linux sends at most MAX_SKB_FRAGS + 2 descriptors per frame (19 by default, 47 with
+        /// CONFIG_MAX_SKB_FRAGS=45), plus one INDIRECT descriptor; 64 leaves room (docs/limits.md).
+        public static let defaultMaxDescriptorsPerChain = 64
     }
 
     public let size: UInt16
@@ -60,7 +70,8 @@ public final class SplitQueue {
               Int(bitPattern: descriptors) % SplitRing.descriptorTableAlignment == 0,
               Int(bitPattern: avail) % SplitRing.availRingAlignment == 0,
               Int(bitPattern: used) % SplitRing.usedRingAlignment == 0,
-              limits.maxChains > 0, limits.maxSegmentsPerChain > 0, limits.maxTransmitBytes > 0
+              limits.maxChains > 0, limits.maxSegmentsPerChain > 0, limits.maxTransmitBytes > 0,
+              limits.maxDescriptorsPerChain > 0
         else { return nil }
         self.size = size
         mask = size &- 1
@@ -110,6 +121,9 @@ public final class SplitQueue {
     /// Chains the driver had made available, at the last read of avail.idx, that are not yet
     /// taken: a cheap sign of backlog (no new read of guest memory).
     @inlinable public var knownPending: Int { Int(state.pointee.cachedAvail &- state.pointee.lastAvail) }
+    /// General chain walks so far (`walkChain`; not the one-descriptor fast paths): lets tests
+    /// see that a remembered "no room" spares the walk (docs/limits.md).
+    public var chainWalkCount: Int { state.pointee.chainWalks }
 
     /// The chains from the last `popAvailable` or `reserve`, valid until the next of either.
     @inlinable
@@ -135,6 +149,8 @@ public final class SplitQueue {
         s.pointee.signalledUsedValid = false
         s.pointee.chainCount = 0
         s.pointee.reservationOpen = false
+        // A reset driver may have rewritten the chains behind the same indices.
+        s.pointee.noRoomValid = false
         guard s.pointee.lastAvail != usedIdx else { return false }
         s.pointee.lastAvail = usedIdx
         s.pointee.cachedAvail = usedIdx

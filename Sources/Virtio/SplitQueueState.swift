@@ -26,6 +26,16 @@ struct SplitQueueState {
     @usableFromInline var writeOffset: Int
     /// This queue's own last-hit region cache (queues may run on different threads).
     @usableFromInline var memoryHint: Int
+    /// RX "no room" memo (docs/limits.md): the last general reservation found only
+    /// `noRoomCapacity` bytes in the chains between `noRoomCursor` (lastAvail) and `noRoomAvail`
+    /// (avail.idx). Until either index moves, a frame needing more is refused without a walk.
+    @usableFromInline var noRoomValid: Bool
+    @usableFromInline var noRoomMergeable: Bool
+    @usableFromInline var noRoomCursor: UInt16
+    @usableFromInline var noRoomAvail: UInt16
+    @usableFromInline var noRoomCapacity: Int
+    /// `walkChain` calls (general path only), for tests and diagnostics.
+    @usableFromInline var chainWalks: Int
 
     @usableFromInline
     init(lastAvail: UInt16, used: UInt16) {
@@ -44,5 +54,11 @@ struct SplitQueueState {
         writeSegment = 0
         writeOffset = 0
         memoryHint = 0
+        noRoomValid = false
+        noRoomMergeable = false
+        noRoomCursor = 0
+        noRoomAvail = 0
+        noRoomCapacity = 0
+        chainWalks = 0
     }
 }

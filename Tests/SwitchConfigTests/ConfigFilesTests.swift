@@ -21,7 +21,8 @@ import Testing
             log: LogSettings(level: .info, format: .text),
             datapath: DatapathSettings(cpus: [1], idle: .sleep)))
         #expect(configuration.ports == [
-            vhostUser("vm1", "/run/switchyard/vm1.sock", vlan: .access(10), macLimit: 64),
+            vhostUser("vm1", "/run/switchyard/vm1.sock", vlan: .access(10), macLimit: 64,
+                      limits: LimitSettings(maxGuestMemory: 64 << 30)),
             vhostUser("vm2", "/tmp/vm2.sock", mode: .client,
                       vlan: .trunk(allowed: [1...1, 10...10, 20...20, 100...110], native: 1)),
             PortConfiguration(name: "uplink0", kind: .uplink(interface: "eth1"),

@@ -1,7 +1,7 @@
 import Yams
 
 extension ConfigurationDecoder {
-    static let portKeys = ["name", "type", "socket", "mode", "vlan", "mac-limit", "mtu", "queues", "interface"]
+    static let portKeys = ["name", "type", "socket", "mode", "vlan", "mac-limit", "mtu", "queues", "interface", "limits"]
     // The port name appears in control replies, metrics labels and log lines; keep it to a safe
     // alphabet and a length that fits a table column.
     static let portNameAlphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -69,6 +69,8 @@ extension ConfigurationDecoder {
         if let entry = fields["mtu"], let value = integer(entry.value, at: entry.path, in: Self.mtuRange, noun: "MTU") {
             mtu = value
         }
+
+        if let entry = fields["limits"] { draft.limits = decodeLimitOverrides(entry.value, at: entry.path) }
 
         if errors.count == errorsBefore, let name = draft.name?.value, let kind {
             draft.configuration = PortConfiguration(name: name, kind: kind, vlan: vlan, macLimit: macLimit, mtu: mtu)

@@ -28,6 +28,7 @@ struct ConfigurationDecoder {
             if let entry = fields["ports"] {
                 ports = decodePorts(entry.value, at: entry.path, socketDirectory: settings.socketDirectory)
             }
+            applyLimits(settings.limits, to: &ports)
         }
         checkUniqueness(of: ports, controlSocket: settings.controlSocket)
         guard errors.isEmpty else { return nil }

@@ -6,6 +6,8 @@ struct PortDraft {
     var name: (value: String, node: Node)?
     var socket: (value: String, node: Node)?
     var interface: (value: String, node: Node)?
+    /// The port's own `limits:`, applied over the switch-wide ones once those are known.
+    var limits = LimitOverrides()
     /// Set only when the port itself is valid.
     var configuration: PortConfiguration?
 }

@@ -9,6 +9,8 @@ public struct ConfigurationDiff: Equatable, Sendable {
             case vlan
             case macLimit
             case mtu
+            /// The port's effective `limits:` (its own, or the switch-wide ones it inherits).
+            case limits
         }
 
         public var old: PortConfiguration
@@ -25,6 +27,7 @@ public struct ConfigurationDiff: Equatable, Sendable {
             if old.vlan != new.vlan { fields.append(.vlan) }
             if old.macLimit != new.macLimit { fields.append(.macLimit) }
             if old.mtu != new.mtu { fields.append(.mtu) }
+            if old.limits != new.limits { fields.append(.limits) }
             return fields
         }
     }

@@ -16,14 +16,17 @@ public struct PortConfiguration: Equatable, Sendable {
     /// Maximum number of MACs learned on this port; nil means only the FDB capacity limits it.
     public var macLimit: Int?
     public var mtu: Int
+    /// Effective limits: the port's own `limits:` over the switch-wide ones (docs/limits.md).
+    public var limits: LimitSettings
 
     public init(name: String, kind: Kind, vlan: VLANMembership = .access(1),
-                macLimit: Int? = nil, mtu: Int = PortConfiguration.defaultMTU) {
+                macLimit: Int? = nil, mtu: Int = PortConfiguration.defaultMTU, limits: LimitSettings = LimitSettings()) {
         self.name = name
         self.kind = kind
         self.vlan = vlan
         self.macLimit = macLimit
         self.mtu = mtu
+        self.limits = limits
     }
 }
 

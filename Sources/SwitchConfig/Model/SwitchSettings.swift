@@ -10,17 +10,21 @@ public struct SwitchSettings: Equatable, Sendable {
     public var controlSocket: String
     public var log: LogSettings
     public var datapath: DatapathSettings
+    /// Switch-wide `limits:`; each port's own keys override them (docs/limits.md).
+    public var limits: LimitSettings
 
     public init(fdb: FDBSettings = FDBSettings(),
                 socketDirectory: String = SwitchSettings.defaultSocketDirectory,
                 controlSocket: String = SwitchSettings.defaultControlSocket,
                 log: LogSettings = LogSettings(),
-                datapath: DatapathSettings = DatapathSettings()) {
+                datapath: DatapathSettings = DatapathSettings(),
+                limits: LimitSettings = LimitSettings()) {
         self.fdb = fdb
         self.socketDirectory = socketDirectory
         self.controlSocket = controlSocket
         self.log = log
         self.datapath = datapath
+        self.limits = limits
     }
 }
 
