@@ -14,12 +14,16 @@ public struct PortSpecification: Equatable, Sendable {
     public var vlan: PortMode
     public var macLimit: Int?
     public var mtu: Int
+    /// Source allow-list, isolation, storm control (docs/port-security.md).
+    public var security: PortSecurity
 
-    public init(name: String, kind: Kind, vlan: PortMode, macLimit: Int?, mtu: Int) {
+    public init(name: String, kind: Kind, vlan: PortMode, macLimit: Int?, mtu: Int,
+                security: PortSecurity = .none) {
         self.name = name
         self.kind = kind
         self.vlan = vlan
         self.macLimit = macLimit
         self.mtu = mtu
+        self.security = security
     }
 }

@@ -19,6 +19,7 @@ extension ForwardingEngine {
         let state = states[p]
         let isTrunk = state.isTrunk
         let untaggedVLAN = state.untaggedVLAN
+        let guarded = state.isGuarded
         let members = membership + p * 64
         let fdb = self.fdb
         let row = counters.row(p)
@@ -33,9 +34,14 @@ extension ForwardingEngine {
         while n < count {
             let frame = frames[n]
             var repeatable = true
-            let decision = classify(frame, ingress: ingress, isTrunk: isTrunk, untaggedVLAN: untaggedVLAN,
-                                    members: members, fdb: fdb, now: now, sourceMemo: &sourceMemo,
-                                    destinationMemo: &destinationMemo, repeatable: &repeatable)
+            // Ports with port security take the guarded path; the rest pay this one flag test.
+            let decision = guarded
+                ? classifyGuarded(frame, ingress: ingress, isTrunk: isTrunk, untaggedVLAN: untaggedVLAN,
+                                  members: members, fdb: fdb, now: now, sourceMemo: &sourceMemo,
+                                  destinationMemo: &destinationMemo, repeatable: &repeatable)
+                : classify(frame, ingress: ingress, isTrunk: isTrunk, untaggedVLAN: untaggedVLAN,
+                           members: members, fdb: fdb, now: now, sourceMemo: &sourceMemo,
+                           destinationMemo: &destinationMemo, repeatable: &repeatable)
             decisions[n] = decision
             bytes &+= UInt64(frame.length)
             var end = n &+ 1
@@ -95,8 +101,11 @@ extension ForwardingEngine {
         if frame.destination.isLinkLocal { return .drop(.linkLocal, vlan: vlan, pcp: pcp) }
         let learned = fdb.learn(key: FDBSlot.key(vlan: vlan, mac: frame.source), port: ingress, now: now,
                                 memo: &sourceMemo)
-        if learned == .limitReached || learned == .tableFull { repeatable = false }
-        if learned == .limitReached { return .drop(.macLimit, vlan: vlan, pcp: pcp) }
+        if learned.isRefusalOrFull {
+            repeatable = false
+            if learned == .limitReached { return .drop(.macLimit, vlan: vlan, pcp: pcp) }
+            if learned == .securedElsewhere { return .drop(.sourceMACNotAllowed, vlan: vlan, pcp: pcp) }
+        }
         if frame.destination.isMulticast { return .flood(vlan: vlan, pcp: pcp) }
         let slot = fdb.findSlot(FDBSlot.key(vlan: vlan, mac: frame.destination), memo: &destinationMemo)
         if slot < 0 { return .flood(vlan: vlan, pcp: pcp) }

@@ -37,7 +37,8 @@ func singleDiagnostic(_ yaml: String, sourceLocation: SourceLocation = #_sourceL
 }
 
 func vhostUser(_ name: String, _ socket: String, mode: VhostUserMode = .server, queues: Int = 1,
-               vlan: VLANMembership = .access(1), macLimit: Int? = nil, mtu: Int = 1500) -> PortConfiguration {
+               vlan: VLANMembership = .access(1), macLimit: Int? = SwitchSettings.defaultGuestMACLimit,
+               mtu: Int = 1500) -> PortConfiguration {
     PortConfiguration(name: name, kind: .vhostUser(socketPath: socket, mode: mode, queues: queues),
                       vlan: vlan, macLimit: macLimit, mtu: mtu)
 }

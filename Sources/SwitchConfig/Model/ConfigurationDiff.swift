@@ -9,6 +9,8 @@ public struct ConfigurationDiff: Equatable, Sendable {
             case vlan
             case macLimit
             case mtu
+            /// Source allow-list, isolation or storm control.
+            case security
         }
 
         public var old: PortConfiguration
@@ -25,6 +27,7 @@ public struct ConfigurationDiff: Equatable, Sendable {
             if old.vlan != new.vlan { fields.append(.vlan) }
             if old.macLimit != new.macLimit { fields.append(.macLimit) }
             if old.mtu != new.mtu { fields.append(.mtu) }
+            if old.security != new.security { fields.append(.security) }
             return fields
         }
     }
