@@ -7,6 +7,9 @@ extension ForwardingEngine {
     /// (learning) → destination: flood for group addresses and unknown unicast, else the learned
     /// port unless it is the ingress (`same-port`) or down (`port-down`).
     /// A frame from an unknown or down port is dropped `port-down` (counted if the port exists).
+    /// Ports with port security (docs/port-security.md) add the source allow-list before these
+    /// checks (`source-mac-not-allowed`), isolation (`port-isolated`) and storm control
+    /// (`storm-control`) after them: `classifyGuarded`.
     public func decide(ingress: UInt16, frames: UnsafePointer<FrameHeader>, count: Int,
                        into decisions: UnsafeMutablePointer<ForwardingDecision>, now: UInt32) {
         guard count > 0 else { return }
