@@ -176,3 +176,29 @@ import Testing
         #expect(engine.security(port: 0) == .none)
     }
 }
+
+@Suite struct MACFlapDetectorTests {
+    @Test func reportsManyMovesPerSecondAtMostOncePerQuietPeriod() {
+        var d = MACFlapDetector()
+        // Positive control: a migration (a few moves) is not flapping.
+        #expect(d.check(totalMoves: 3, now: 1) == nil)
+        #expect(d.check(totalMoves: 15, now: 2) == 12)
+        #expect(d.check(totalMoves: 40, now: 3) == nil, "quiet for a minute after a report")
+        #expect(d.check(totalMoves: 41, now: 70) == nil, "one move is no flapping")
+        #expect(d.check(totalMoves: 60, now: 71) == 19)
+    }
+
+    @Test func movesIntoAPortAreCountedPerPort() throws {
+        let engine = makeEngine()
+        for p: UInt16 in 0...2 { try engine.addPort(p, name: "p\(p)", mode: .access(vlan: 1)) }
+        for n in 0..<12 { engine.send(frame(from: station(n), to: .broadcast), on: 0) }
+        for n in 0..<12 { engine.send(frame(from: station(n), to: .broadcast), on: 1) }
+        #expect(engine.fdb.moves(port: 1) == 12 && engine.fdb.moves(port: 0) == 0 && engine.fdb.moves(port: 2) == 0)
+        var d = MACFlapDetector()
+        #expect(d.check(totalMoves: engine.fdb.moves(port: 1), now: 1) == 12)
+        // Re-adding a port starts its count afresh.
+        engine.removePort(1)
+        try engine.addPort(1, name: "again", mode: .access(vlan: 1))
+        #expect(engine.fdb.moves(port: 1) == 0)
+    }
+}
