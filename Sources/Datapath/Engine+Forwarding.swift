@@ -92,6 +92,7 @@ extension Engine {
         case .flood:
             let targets = scratch.floodTargets
             let count = core.floodTargets(vlan: decision.vlan, excluding: source.index, into: targets)
+            core.recordFloodCopies(port: source.index, copies: count)
             for t in 0..<count {
                 deliver(segments, header: header, netHeader: netHeader, from: source, pair: pair, to: targets[t],
                         decision: decision)

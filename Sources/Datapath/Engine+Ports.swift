@@ -9,6 +9,12 @@ extension Engine {
         let index = UInt16(free)
         do {
             try core.addPort(index, name: spec.name, mode: spec.vlan, macLimit: spec.macLimit)
+            do {
+                try core.setSecurity(index, spec.security)
+            } catch {
+                _ = core.removePort(index)
+                throw error
+            }
         } catch {
             return .failure(.portSetup(spec.name, "\(error)"))
         }

@@ -1,4 +1,5 @@
 import GuestMemory
+import Logging
 import SwitchCore
 import Virtio
 
@@ -8,6 +9,15 @@ extension Engine {
     /// (notes §7.3; the frame DPDK's rte_net_make_rarp_packet builds).
     func injectRARP(from port: VhostPort, mac: [UInt8]) {
         guard mac.count == 6 else { return }
+        // A guest may not announce an address its allow-list forbids (docs/port-security.md): the
+        // RARP would move another port's entry here. Counted like any frame from that source.
+        let address = MACAddress(mac[0], mac[1], mac[2], mac[3], mac[4], mac[5])
+        guard core.allowsSource(port: port.index, address) else {
+            core.recordReceiveDrop(port: port.index, reason: .sourceMACNotAllowed, frames: 1, bytes: 60)
+            logger.warning("SEND_RARP refused: source MAC not allowed on this port",
+                           metadata: ["port": "\(port.spec.name)", "mac": "\(address)"])
+            return
+        }
         var frame = [UInt8](repeating: 0, count: port.headerLength + 60)
         let h = port.headerLength
         for i in 0..<6 { frame[h + i] = 0xFF; frame[h + 6 + i] = mac[i] }

@@ -8,6 +8,7 @@ final class EnginePort {
     var spec: PortSpecification
     var vhost: VhostPort?
     var uplink: UplinkPort?
+    var flaps = MACFlapDetector()
 
     init(index: UInt16, spec: PortSpecification) {
         self.index = index
@@ -24,6 +25,10 @@ final class EnginePort {
     func housekeeping(now: UInt32, engine: Engine) {
         vhost?.housekeeping(now: now, engine: engine)
         uplink?.housekeeping()
+        if let moves = flaps.check(totalMoves: engine.core.fdb.moves(port: index), now: now) {
+            engine.logger.warning("MAC flapping: port took addresses learned on other ports (loop or spoofing?)",
+                                  metadata: ["port": "\(spec.name)", "moves": "\(moves)"])
+        }
     }
 
     func close(engine: Engine) {

@@ -16,13 +16,17 @@ public struct PortSpecification: Equatable, Sendable {
     public var mtu: Int
     /// What this port's guest may make the daemon spend (docs/limits.md).
     public var limits: PortLimits
+    /// Source allow-list, isolation, storm control (docs/port-security.md).
+    public var security: PortSecurity
 
-    public init(name: String, kind: Kind, vlan: PortMode, macLimit: Int?, mtu: Int, limits: PortLimits = PortLimits()) {
+    public init(name: String, kind: Kind, vlan: PortMode, macLimit: Int?, mtu: Int, limits: PortLimits = PortLimits(),
+                security: PortSecurity = .none) {
         self.name = name
         self.kind = kind
         self.vlan = vlan
         self.macLimit = macLimit
         self.mtu = mtu
         self.limits = limits
+        self.security = security
     }
 }

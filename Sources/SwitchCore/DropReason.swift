@@ -44,9 +44,18 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     /// A GSO frame that would be cut into more than the sender's `max-segments` frames.
     case tooManySegments
 
+    // Port security (docs/port-security.md), decided by SwitchCore.
+    /// The source address is not on the ingress port's `source-macs` allow-list, or it belongs to
+    /// a port with an allow-list and this port may not take it (no FDB move).
+    case sourceMACNotAllowed
+    /// A broadcast, multicast or unknown-unicast frame over the ingress port's storm-control rate.
+    case stormControl
+    /// Unicast from an isolated port to another isolated port.
+    case portIsolated
+
     /// Read per frame to index counters, so a constant rather than `allCases.count` (a lazily
     /// initialised global). `dropReasonCountCoversEveryCase` keeps it honest.
-    @inlinable public static var count: Int { Int(DropReason.tooManySegments.rawValue) + 1 }
+    @inlinable public static var count: Int { Int(DropReason.portIsolated.rawValue) + 1 }
 
     /// Kebab-case name for CLI, logs and metrics labels.
     public var name: String {
@@ -69,6 +78,9 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .chainTooLong: return "chain-too-long"
         case .gsoTooSmall: return "gso-too-small"
         case .tooManySegments: return "too-many-segments"
+        case .sourceMACNotAllowed: return "source-mac-not-allowed"
+        case .stormControl: return "storm-control"
+        case .portIsolated: return "port-isolated"
         }
     }
 

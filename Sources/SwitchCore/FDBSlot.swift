@@ -8,6 +8,8 @@ struct FDBSlot {
     @usableFromInline var flags: UInt16
 
     @usableFromInline static let staticFlag: UInt16 = 1
+    /// Learned on a port with a source allow-list (docs/port-security.md).
+    @usableFromInline static let securedFlag: UInt16 = 2
 
     @inlinable var isEmpty: Bool { key == 0 }
     @inlinable var isStatic: Bool { flags & FDBSlot.staticFlag != 0 }

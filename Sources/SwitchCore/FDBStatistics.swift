@@ -14,6 +14,8 @@ public struct FDBStatistics: Sendable, Equatable {
     public var learnFailures: UInt64 = 0
     /// New addresses refused because their port had reached its MAC limit.
     public var limitRefusals: UInt64 = 0
+    /// Moves refused because the address belongs to a port with a source allow-list.
+    public var securityRefusals: UInt64 = 0
 
     public var totalEntries: Int = 0
     public var staticEntries: Int = 0

@@ -56,6 +56,12 @@ extension ForwardingDatabase {
         guard !slots[i].isStatic else { return .pinnedByStatic }
         guard Int(port) < maxPorts else { return .rejected }
         let p = Int(port)
+        // An address owned by a port with an allow-list moves only to another port whose
+        // allow-list admitted it (classifyGuarded checked before learning): docs/port-security.md.
+        if slots[i].flags & FDBSlot.securedFlag != 0 && securedPerPort[p] == 0 {
+            stats.securityRefusals &+= 1
+            return .securedElsewhere
+        }
         // A move adds an address to the new port, so the new port's limit applies.
         if limitPerPort[p] != 0 && dynamicPerPort[p] >= limitPerPort[p] {
             stats.limitRefusals &+= 1
@@ -65,7 +71,9 @@ extension ForwardingDatabase {
         dynamicPerPort[p] += 1
         slots[i].port = port
         slots[i].lastSeen = now
+        slots[i].flags = securedPerPort[p] != 0 ? FDBSlot.securedFlag : 0
         stats.moved &+= 1
+        movesPerPort[p] &+= 1
         return .moved
     }
 
@@ -88,7 +96,8 @@ extension ForwardingDatabase {
             // The backward shift may have filled the slot we found; probe again.
             slot = firstEmptySlot(from: homeSlot(key))
         }
-        slots[slot] = FDBSlot(key: key, lastSeen: now, port: port, flags: 0)
+        slots[slot] = FDBSlot(key: key, lastSeen: now, port: port,
+                              flags: securedPerPort[p] != 0 ? FDBSlot.securedFlag : 0)
         dynamicPerPort[p] += 1
         dynamicCount += 1
         stats.learned &+= 1

@@ -32,6 +32,10 @@ public final class ForwardingDatabase {
     @usableFromInline let staticPerPort: UnsafeMutablePointer<UInt32>
     /// MAC limit per port; 0 = unlimited.
     @usableFromInline let limitPerPort: UnsafeMutablePointer<UInt32>
+    /// Port security (ForwardingDatabase+Security.swift): 1 = the port has a source allow-list.
+    @usableFromInline let securedPerPort: UnsafeMutablePointer<UInt8>
+    /// Addresses each port took over from another port (moves in).
+    @usableFromInline let movesPerPort: UnsafeMutablePointer<UInt64>
 
     @usableFromInline var dynamicCount = 0
     @usableFromInline var staticCount = 0
@@ -70,6 +74,10 @@ public final class ForwardingDatabase {
         staticPerPort.initialize(repeating: 0, count: maxPorts)
         limitPerPort = .allocate(capacity: maxPorts)
         limitPerPort.initialize(repeating: 0, count: maxPorts)
+        securedPerPort = .allocate(capacity: maxPorts)
+        securedPerPort.initialize(repeating: 0, count: maxPorts)
+        movesPerPort = .allocate(capacity: maxPorts)
+        movesPerPort.initialize(repeating: 0, count: maxPorts)
         stats.capacity = capacity
     }
 
@@ -78,6 +86,8 @@ public final class ForwardingDatabase {
         dynamicPerPort.deallocate()
         staticPerPort.deallocate()
         limitPerPort.deallocate()
+        securedPerPort.deallocate()
+        movesPerPort.deallocate()
     }
 
     /// Number of slots (power of two, ≥ 2 × capacity).

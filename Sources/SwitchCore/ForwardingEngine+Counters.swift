@@ -8,6 +8,13 @@ extension ForwardingEngine {
         row[PortCounterTable.Field.transmittedBytes.rawValue] &+= bytes
     }
 
+    /// The datapath made `copies` copies of one frame `port` flooded (one per target).
+    @inlinable @inline(__always)
+    public func recordFloodCopies(port: UInt16, copies: Int) {
+        guard Int(port) < maxPorts else { return }
+        counters.row(Int(port))[PortCounterTable.Field.floodCopies.rawValue] &+= UInt64(copies)
+    }
+
     /// The datapath could not deliver `frames` copies out of `port` (e.g. `rx-ring-full`,
     /// `mtu-exceeded`, `tx-error`).
     @inlinable

@@ -7,6 +7,9 @@ extension ForwardingEngine {
     /// (learning) → destination: flood for group addresses and unknown unicast, else the learned
     /// port unless it is the ingress (`same-port`) or down (`port-down`).
     /// A frame from an unknown or down port is dropped `port-down` (counted if the port exists).
+    /// Ports with port security (docs/port-security.md) add the source allow-list before these
+    /// checks (`source-mac-not-allowed`), isolation (`port-isolated`) and storm control
+    /// (`storm-control`) after them: `classifyGuarded`.
     public func decide(ingress: UInt16, frames: UnsafePointer<FrameHeader>, count: Int,
                        into decisions: UnsafeMutablePointer<ForwardingDecision>, now: UInt32) {
         guard count > 0 else { return }
@@ -19,6 +22,7 @@ extension ForwardingEngine {
         let state = states[p]
         let isTrunk = state.isTrunk
         let untaggedVLAN = state.untaggedVLAN
+        let guarded = state.isGuarded
         let members = membership + p * 64
         let fdb = self.fdb
         let row = counters.row(p)
@@ -33,9 +37,14 @@ extension ForwardingEngine {
         while n < count {
             let frame = frames[n]
             var repeatable = true
-            let decision = classify(frame, ingress: ingress, isTrunk: isTrunk, untaggedVLAN: untaggedVLAN,
-                                    members: members, fdb: fdb, now: now, sourceMemo: &sourceMemo,
-                                    destinationMemo: &destinationMemo, repeatable: &repeatable)
+            // Ports with port security take the guarded path; the rest pay this one flag test.
+            let decision = guarded
+                ? classifyGuarded(frame, ingress: ingress, isTrunk: isTrunk, untaggedVLAN: untaggedVLAN,
+                                  members: members, fdb: fdb, now: now, sourceMemo: &sourceMemo,
+                                  destinationMemo: &destinationMemo, repeatable: &repeatable)
+                : classify(frame, ingress: ingress, isTrunk: isTrunk, untaggedVLAN: untaggedVLAN,
+                           members: members, fdb: fdb, now: now, sourceMemo: &sourceMemo,
+                           destinationMemo: &destinationMemo, repeatable: &repeatable)
             decisions[n] = decision
             bytes &+= UInt64(frame.length)
             var end = n &+ 1
@@ -95,8 +104,11 @@ extension ForwardingEngine {
         if frame.destination.isLinkLocal { return .drop(.linkLocal, vlan: vlan, pcp: pcp) }
         let learned = fdb.learn(key: FDBSlot.key(vlan: vlan, mac: frame.source), port: ingress, now: now,
                                 memo: &sourceMemo)
-        if learned == .limitReached || learned == .tableFull { repeatable = false }
-        if learned == .limitReached { return .drop(.macLimit, vlan: vlan, pcp: pcp) }
+        if learned.isRefusalOrFull {
+            repeatable = false
+            if learned == .limitReached { return .drop(.macLimit, vlan: vlan, pcp: pcp) }
+            if learned == .securedElsewhere { return .drop(.sourceMACNotAllowed, vlan: vlan, pcp: pcp) }
+        }
         if frame.destination.isMulticast { return .flood(vlan: vlan, pcp: pcp) }
         let slot = fdb.findSlot(FDBSlot.key(vlan: vlan, mac: frame.destination), memo: &destinationMemo)
         if slot < 0 { return .flood(vlan: vlan, pcp: pcp) }

@@ -8,10 +8,15 @@ extension ForwardingEngine {
         let bit: UInt64 = 1 &<< UInt64(vlan & 63)
         let limit = targets.count
         var written = 0
+        // From an isolated port, isolated ports are no targets (docs/port-security.md): one mask
+        // per flood, the same single compare per port.
+        let wanted = PortState.exists | PortState.up
+        let mask = wanted | (Int(excluding) < maxPorts ? states[Int(excluding)].flags & PortState.isolated : 0)
         for n in 0..<presentCount {
             let port = presentPorts[n]
             let i = Int(port)
-            guard port != excluding, states[i].isActive, membership[i &* 64 &+ word] & bit != 0 else { continue }
+            guard port != excluding, states[i].flags & mask == wanted,
+                  membership[i &* 64 &+ word] & bit != 0 else { continue }
             guard written < limit else { break }
             base[written] = port
             written += 1

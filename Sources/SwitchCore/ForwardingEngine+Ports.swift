@@ -6,6 +6,7 @@ extension ForwardingEngine {
         guard !states[Int(index)].isPresent else { throw .portExists(index) }
         let i = Int(index)
         counters.reset(port: i)
+        fdb.resetMoves(port: index)
         // Static entries configured ahead of the port stay if the port carries their VLAN.
         fdb.flush(port: index, exceptVLANs: mode.memberVLANs)
         apply(index: index, name: name, mode: mode, macLimit: macLimit)
@@ -32,6 +33,7 @@ extension ForwardingEngine {
         let i = Int(index)
         fdb.flush(port: index, includeStatic: true)
         fdb.setMACLimit(port: index, limit: nil)
+        clearSecurity(i)
         states[i] = .absent
         (membership + i * 64).update(repeating: 0, count: 64)
         names[i] = ""

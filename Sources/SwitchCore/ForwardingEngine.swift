@@ -21,6 +21,8 @@ public final class ForwardingEngine {
     @usableFromInline let presentPorts: UnsafeMutablePointer<UInt16>
     @usableFromInline var presentCount = 0
     @usableFromInline let counters: PortCounterTable
+    /// Port security storage (ForwardingEngine+Security.swift).
+    @usableFromInline let guards: PortGuardTable
 
     var names: [String]
     var modes: [PortMode?]
@@ -35,6 +37,7 @@ public final class ForwardingEngine {
         presentPorts = .allocate(capacity: maxPorts)
         presentPorts.initialize(repeating: 0, count: maxPorts)
         counters = PortCounterTable(rows: maxPorts)
+        guards = PortGuardTable(rows: maxPorts)
         names = Array(repeating: "", count: maxPorts)
         modes = Array(repeating: nil, count: maxPorts)
     }

@@ -14,4 +14,14 @@ public enum LearnOutcome: UInt8, Sendable {
     case tableFull
     /// VLAN outside 1...4094, port outside the table, or a multicast address.
     case rejected
+    /// Learned on a port with a `source-macs` allow-list that admits it; a port without an
+    /// allow-list may not take it (docs/port-security.md). Nothing changed; drop the frame.
+    case securedElsewhere
+
+    /// `limitReached`, `tableFull` or `securedElsewhere`: one shift and test on the hot path.
+    @inlinable @inline(__always)
+    var isRefusalOrFull: Bool {
+        (UInt8(1) << LearnOutcome.limitReached.rawValue | UInt8(1) << LearnOutcome.tableFull.rawValue
+            | UInt8(1) << LearnOutcome.securedElsewhere.rawValue) >> rawValue & 1 != 0
+    }
 }

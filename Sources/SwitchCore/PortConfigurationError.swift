@@ -7,4 +7,6 @@ public enum PortConfigurationError: Error, Equatable, Sendable {
     /// An access or native VLAN outside 1...4094.
     case invalidVLAN(UInt16)
     case invalidMACLimit(Int)
+    /// An allow-list entry that is a group address or 00:00:00:00:00:00.
+    case invalidSourceMAC(MACAddress)
 }

@@ -5,9 +5,10 @@
 final class PortCounterTable {
     @usableFromInline enum Field: Int {
         case receivedFrames, receivedBytes, forwarded, flooded, transmittedFrames, transmittedBytes
+        case floodCopies
     }
     // Computed constants: stored `static let`s are lazily initialised globals, checked per access.
-    @inlinable static var fieldCount: Int { 6 }
+    @inlinable static var fieldCount: Int { 7 }
     @inlinable static var receiveDropsBase: Int { fieldCount }
     @inlinable static var transmitDropsBase: Int { fieldCount + DropReason.count }
     @inlinable static var stride: Int { fieldCount + 2 * DropReason.count }
@@ -41,6 +42,7 @@ final class PortCounterTable {
         c.flooded = r[Field.flooded.rawValue]
         c.transmittedFrames = r[Field.transmittedFrames.rawValue]
         c.transmittedBytes = r[Field.transmittedBytes.rawValue]
+        c.floodCopies = r[Field.floodCopies.rawValue]
         for i in 0..<DropReason.count {
             c.receiveDrops[i] = r[PortCounterTable.receiveDropsBase + i]
             c.transmitDrops[i] = r[PortCounterTable.transmitDropsBase + i]

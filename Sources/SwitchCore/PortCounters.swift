@@ -15,6 +15,9 @@ public struct PortCounters: Sendable, Equatable {
     public var flooded: UInt64 = 0
     public var transmittedFrames: UInt64 = 0
     public var transmittedBytes: UInt64 = 0
+    /// Copies the datapath made of the frames this port flooded (one per target port): with
+    /// `forwarded`, what the egress side must account for (`Tests/DatapathTests/Accounting.swift`).
+    public var floodCopies: UInt64 = 0
     /// Indexed by `DropReason.rawValue`.
     public var receiveDrops: [UInt64] = Array(repeating: 0, count: DropReason.count)
     /// Indexed by `DropReason.rawValue`.

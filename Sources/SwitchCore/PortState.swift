@@ -10,6 +10,9 @@ struct PortState {
     @usableFromInline static let exists: UInt8 = 1
     @usableFromInline static let up: UInt8 = 2
     @usableFromInline static let trunk: UInt8 = 4
+    /// Has an allow-list, storm control or isolation: `decide` takes the guarded path.
+    @usableFromInline static let guarded: UInt8 = 8
+    @usableFromInline static let isolated: UInt8 = 16
 
     @usableFromInline static let absent = PortState(flags: 0, untaggedVLAN: 0)
 
@@ -17,4 +20,5 @@ struct PortState {
     /// Present and up: may receive and send.
     @inlinable var isActive: Bool { flags & (PortState.exists | PortState.up) == PortState.exists | PortState.up }
     @inlinable var isTrunk: Bool { flags & PortState.trunk != 0 }
+    @inlinable var isGuarded: Bool { flags & PortState.guarded != 0 }
 }

@@ -23,7 +23,18 @@ extension PortConfiguration {
             kind = .uplink(interface: interface)
         }
         return PortSpecification(name: name, kind: kind, vlan: vlan.portMode, macLimit: macLimit, mtu: mtu,
-                                 limits: limits.portLimits)
+                                 limits: limits.portLimits, security: security.portSecurity)
+    }
+}
+
+extension PortSecuritySettings {
+    var portSecurity: PortSecurity {
+        func rate(_ r: Int?) -> UInt32? { r.map { UInt32(clamping: $0) } }
+        return PortSecurity(
+            allowedSources: sourceMACs.map { $0.map { MACAddress(rawValue: $0) } },
+            isolated: isolated,
+            stormControl: StormControl(broadcast: rate(stormControl.broadcast), multicast: rate(stormControl.multicast),
+                                       unknownUnicast: rate(stormControl.unknownUnicast)))
     }
 }
 

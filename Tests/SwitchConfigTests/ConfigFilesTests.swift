@@ -21,8 +21,11 @@ import Testing
             log: LogSettings(level: .info, format: .text),
             datapath: DatapathSettings(cpus: [1], idle: .sleep)))
         #expect(configuration.ports == [
-            vhostUser("vm1", "/run/switchyard/vm1.sock", vlan: .access(10), macLimit: 64,
-                      limits: LimitSettings(maxGuestMemory: 64 << 30)),
+            PortConfiguration(name: "vm1", kind: .vhostUser(socketPath: "/run/switchyard/vm1.sock", mode: .server, queues: 1),
+                              vlan: .access(10), macLimit: 64, limits: LimitSettings(maxGuestMemory: 64 << 30),
+                              security: PortSecuritySettings(sourceMACs: [0x5254_0000_0001], isolated: true,
+                                                             stormControl: StormControlSettings(
+                                                                 broadcast: 1000, multicast: 1000, unknownUnicast: 1000))),
             vhostUser("vm2", "/tmp/vm2.sock", mode: .client,
                       vlan: .trunk(allowed: [1...1, 10...10, 20...20, 100...110], native: 1)),
             PortConfiguration(name: "uplink0", kind: .uplink(interface: "eth1"),

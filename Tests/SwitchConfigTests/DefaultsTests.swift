@@ -27,7 +27,7 @@ import Testing
                 socket: vm1.sock
             """)
         #expect(configuration.ports == [vhostUser("vm1", "/run/switchyard/vm1.sock")])
-        #expect(configuration.ports.first?.macLimit == nil)
+        #expect(configuration.ports.first?.macLimit == 256)
     }
 
     @Test func minimalUplinkNeedsOnlyAnInterface() throws {
@@ -41,7 +41,7 @@ import Testing
             ports:
               - {name: vm1, type: vhost-user, socket: a.sock, mac-limit: ~, mtu: null}
             """)
-        #expect(configuration.ports.first?.macLimit == nil)
+        #expect(configuration.ports.first?.macLimit == 256)
         #expect(configuration.ports.first?.mtu == 1500)
     }
 

@@ -37,7 +37,7 @@ func singleDiagnostic(_ yaml: String, sourceLocation: SourceLocation = #_sourceL
 }
 
 func vhostUser(_ name: String, _ socket: String, mode: VhostUserMode = .server, queues: Int = 1,
-               vlan: VLANMembership = .access(1), macLimit: Int? = nil, mtu: Int = 1500,
+               vlan: VLANMembership = .access(1), macLimit: Int? = SwitchSettings.defaultGuestMACLimit, mtu: Int = 1500,
                limits: LimitSettings = LimitSettings()) -> PortConfiguration {
     PortConfiguration(name: name, kind: .vhostUser(socketPath: socket, mode: mode, queues: queues),
                       vlan: vlan, macLimit: macLimit, mtu: mtu, limits: limits)

@@ -2,6 +2,7 @@ import Yams
 
 extension ConfigurationDecoder {
     static let portKeys = ["name", "type", "socket", "mode", "vlan", "mac-limit", "mtu", "queues", "interface", "limits"]
+        + securityPortKeys
     // The port name appears in control replies, metrics labels and log lines; keep it to a safe
     // alphabet and a length that fits a table column.
     static let portNameAlphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -61,10 +62,8 @@ extension ConfigurationDecoder {
 
         var vlan = VLANMembership.access(1)
         if let entry = fields["vlan"], let decoded = decodeVLAN(entry.value, at: entry.path) { vlan = decoded }
-        var macLimit: Int?
-        if let entry = fields["mac-limit"] {
-            macLimit = integer(entry.value, at: entry.path, in: Self.macLimitRange, noun: "MAC limit")
-        }
+        let macLimit = decodeMACLimit(fields, isGuest: type == .vhostUser)
+        let security = decodeSecurity(fields)
         var mtu = PortConfiguration.defaultMTU
         if let entry = fields["mtu"], let value = integer(entry.value, at: entry.path, in: Self.mtuRange, noun: "MTU") {
             mtu = value
@@ -73,7 +72,8 @@ extension ConfigurationDecoder {
         if let entry = fields["limits"] { draft.limits = decodeLimitOverrides(entry.value, at: entry.path) }
 
         if errors.count == errorsBefore, let name = draft.name?.value, let kind {
-            draft.configuration = PortConfiguration(name: name, kind: kind, vlan: vlan, macLimit: macLimit, mtu: mtu)
+            draft.configuration = PortConfiguration(name: name, kind: kind, vlan: vlan, macLimit: macLimit, mtu: mtu,
+                                                    security: security)
         }
         return draft
     }

@@ -12,7 +12,8 @@ extension ConfigurationDecoder {
     mutating func decodeSwitch(_ node: Node, at path: ConfigPath) -> SwitchSettings {
         var settings = SwitchSettings()
         guard let fields = fields(of: node, at: path,
-                                  allowing: ["fdb", "socket-directory", "control-socket", "log", "datapath", "limits"])
+                                  allowing: ["fdb", "socket-directory", "control-socket", "log", "datapath", "limits",
+                                             "mac-limit"])
         else { return settings }
 
         if let entry = fields["fdb"] { settings.fdb = decodeFDB(entry.value, at: entry.path) }
@@ -34,6 +35,7 @@ extension ConfigurationDecoder {
         if let entry = fields["log"] { settings.log = decodeLog(entry.value, at: entry.path) }
         if let entry = fields["datapath"] { settings.datapath = decodeDatapath(entry.value, at: entry.path) }
         if let entry = fields["limits"] { settings.limits = decodeSwitchLimits(entry.value, at: entry.path) }
+        if let entry = fields["mac-limit"] { settings.guestMACLimit = macLimitValue(entry.value, at: entry.path) }
         return settings
     }
 

@@ -5,6 +5,8 @@ import Yams
 struct ConfigurationDecoder {
     let file: String
     private(set) var errors: [ConfigurationError] = []
+    /// `switch.mac-limit`, the default for vhost-user ports (ConfigurationDecoder+Security.swift).
+    var guestMACLimit: Int? = SwitchSettings.defaultGuestMACLimit
 
     init(file: String) {
         self.file = file
@@ -25,6 +27,7 @@ struct ConfigurationDecoder {
         var ports: [PortDraft] = []
         if let root, let fields = fields(of: root, at: .root, allowing: ["switch", "ports"], extensions: true) {
             if let entry = fields["switch"] { settings = decodeSwitch(entry.value, at: entry.path) }
+            guestMACLimit = settings.guestMACLimit
             if let entry = fields["ports"] {
                 ports = decodePorts(entry.value, at: entry.path, socketDirectory: settings.socketDirectory)
             }

@@ -11,6 +11,8 @@ public struct ConfigurationDiff: Equatable, Sendable {
             case mtu
             /// The port's effective `limits:` (its own, or the switch-wide ones it inherits).
             case limits
+            /// Source allow-list, isolation or storm control.
+            case security
         }
 
         public var old: PortConfiguration
@@ -28,6 +30,7 @@ public struct ConfigurationDiff: Equatable, Sendable {
             if old.macLimit != new.macLimit { fields.append(.macLimit) }
             if old.mtu != new.mtu { fields.append(.mtu) }
             if old.limits != new.limits { fields.append(.limits) }
+            if old.security != new.security { fields.append(.security) }
             return fields
         }
     }

@@ -14,19 +14,24 @@ public struct PortConfiguration: Equatable, Sendable {
     public var kind: Kind
     public var vlan: VLANMembership
     /// Maximum number of MACs learned on this port; nil means only the FDB capacity limits it.
+    /// Decoded files fill in `switch.mac-limit` for vhost-user ports that set none.
     public var macLimit: Int?
     public var mtu: Int
     /// Effective limits: the port's own `limits:` over the switch-wide ones (docs/limits.md).
     public var limits: LimitSettings
+    /// `source-macs`, `isolated`, `storm-control` (docs/port-security.md).
+    public var security: PortSecuritySettings
 
     public init(name: String, kind: Kind, vlan: VLANMembership = .access(1),
-                macLimit: Int? = nil, mtu: Int = PortConfiguration.defaultMTU, limits: LimitSettings = LimitSettings()) {
+                macLimit: Int? = nil, mtu: Int = PortConfiguration.defaultMTU, limits: LimitSettings = LimitSettings(),
+                security: PortSecuritySettings = PortSecuritySettings()) {
         self.name = name
         self.kind = kind
         self.vlan = vlan
         self.macLimit = macLimit
         self.mtu = mtu
         self.limits = limits
+        self.security = security
     }
 }
 

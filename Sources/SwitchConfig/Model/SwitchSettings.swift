@@ -12,19 +12,27 @@ public struct SwitchSettings: Equatable, Sendable {
     public var datapath: DatapathSettings
     /// Switch-wide `limits:`; each port's own keys override them (docs/limits.md).
     public var limits: LimitSettings
+    /// `mac-limit`: the MAC limit of every vhost-user port that sets none; nil = unlimited.
+    /// 256 (docs/port-security.md): a guest has one MAC, or a few dozen with containers or a nested
+    /// bridge; at 256, 32 guests flooding random sources together are needed to fill the default
+    /// 8192-entry FDB, and none can take more than 1/32 of it.
+    public var guestMACLimit: Int?
+    public static let defaultGuestMACLimit: Int? = 256
 
     public init(fdb: FDBSettings = FDBSettings(),
                 socketDirectory: String = SwitchSettings.defaultSocketDirectory,
                 controlSocket: String = SwitchSettings.defaultControlSocket,
                 log: LogSettings = LogSettings(),
                 datapath: DatapathSettings = DatapathSettings(),
-                limits: LimitSettings = LimitSettings()) {
+                limits: LimitSettings = LimitSettings(),
+                guestMACLimit: Int? = SwitchSettings.defaultGuestMACLimit) {
         self.fdb = fdb
         self.socketDirectory = socketDirectory
         self.controlSocket = controlSocket
         self.log = log
         self.datapath = datapath
         self.limits = limits
+        self.guestMACLimit = guestMACLimit
     }
 }
 
