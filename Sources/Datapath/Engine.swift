@@ -37,6 +37,10 @@ public final class Engine {
     /// Read through `perform` (on the engine thread).
     public var loopCounters: LoopCounters { loop.pointee }
     private var thread: PinnedThread?
+    /// Interrupts a call notification or kick drain a front-end made sleep (docs/never-blocking.md).
+    let watchdog = SyscallWatchdog()
+    /// Ports failed during the current turn, disconnected after it (engine thread).
+    var faultedPorts: [UInt16] = []
     private let stopRequested = Atomic<Bool>(false)
     let clock = EngineClock()
 
@@ -109,7 +113,9 @@ public final class Engine {
     public func runOnce(timeoutMilliseconds: Int32 = 0) -> Int {
         guard thread == nil else { return 0 }
         dispatch(epoll.wait(timeoutMilliseconds: timeoutMilliseconds))
-        return countedTurn()
+        let work = countedTurn()
+        if !faultedPorts.isEmpty { applyPortFaults() }
+        return work
     }
 
     @inline(__always)
@@ -132,9 +138,14 @@ public final class Engine {
         let sleeps = configuration.idle != .poll
         var lastHousekeeping = clock.now
         var turnsSinceMessageCheck = 0
+        do { try watchdog.attach() } catch {
+            logger.critical("cannot start the engine watchdog: \(error); a front-end could block notifications")
+        }
+        defer { watchdog.detach() }
         while !stopRequested.load(ordering: .acquiring) {
             if mailbox.hasWork { mailbox.drain() }
             let work = countedTurn()
+            if !faultedPorts.isEmpty { applyPortFaults() }
             let now = clock.now
             if now != lastHousekeeping {
                 lastHousekeeping = now

@@ -27,6 +27,10 @@ final class VhostPort {
     /// Per ring index.
     private var kicks: [EventFD?]
     private var calls: [EventFD?]
+    /// Guards call writes and kick drains on the engine thread (docs/never-blocking.md).
+    private let watchdog: SyscallWatchdog
+    /// Set by `fail`; the port is disconnected after the turn.
+    var fault: PortFault?
 
     /// Decided at negotiation time, never per frame.
     private(set) var headerLength = VirtioNetHeader.length
@@ -45,6 +49,7 @@ final class VhostPort {
         self.index = index
         self.spec = spec
         self.engine = engine
+        watchdog = engine.watchdog
         maximumFrameLength = spec.mtu + 14
         var logger = engine.logger
         logger[metadataKey: "port"] = "\(spec.name)"
@@ -98,8 +103,14 @@ final class VhostPort {
         runningReceiveCount = n
     }
 
+    /// Once per burst per ring. The front-end shares the call fd's file description and can make
+    /// a write sleep; the watchdog interrupts it and the port fails (docs/never-blocking.md).
     @inline(__always)
-    func notify(ring: Int) { calls[ring]?.signal() }
+    func notify(ring: Int) {
+        guard let call = calls[ring], fault == nil else { return }
+        let outcome = call.signal(guardedBy: watchdog, tag: UInt32(truncatingIfNeeded: Int(index) &<< 8 | ring))
+        if outcome != .done { fail(.notificationBlocked) }
+    }
 
     // MARK: Events
 
@@ -110,8 +121,14 @@ final class VhostPort {
         case .kick:
             // Kicks only wake the engine; the rings are polled regardless. Drain so the
             // level-triggered epoll does not spin.
+            // RWF_NOWAIT: never sleeps, even if the front-end drained the fd first and made it
+            // blocking; a kick fd found blocking fails the port (docs/never-blocking.md).
             let ring = Int(event.detail)
-            if ring < kicks.count { kicks[ring]?.drain() }
+            guard ring < kicks.count, let kick = kicks[ring], fault == nil else { return }
+            switch kick.drainWithoutBlocking(guardedBy: watchdog) {
+            case .done, .wouldBlock: break
+            case .blocked, .failed: fail(.kickBlocked)
+            }
         default:
             break
         }
@@ -178,7 +195,7 @@ extension VhostPort {
         }
         // A ring that (re)starts may already hold work: tell the guest once, as libvhost-user does
         // after a reconnect, so a driver waiting for an interrupt does not hang.
-        c.call?.signal()
+        notify(ring: ring)
         updateLinkState()
     }
 

@@ -1,0 +1,35 @@
+// Stand-in (helper "noblock"): the real `fail` comes from helper "faults" at merge. This one
+// records the fault and disconnects the front-end after the turn, which is what the tests of
+// docs/never-blocking.md rely on.
+
+extension VhostPort {
+    /// Fails the port: counted once, logged once, disconnected between turns (never inside a
+    /// burst, whose rings are still in use).
+    func fail(_ fault: PortFault) {
+        guard self.fault == nil else { return }
+        self.fault = fault
+        engine.faultedPorts.append(index)
+    }
+
+    /// Between turns: drop the front-end of a failed port.
+    func disconnectAfterFault() {
+        guard let fault else { return }
+        engine.logger.error("port failed: \(fault); disconnecting its front-end", metadata: ["port": "\(spec.name)"])
+        endpoint.disconnect(reason: "port failed: \(fault)")
+    }
+}
+
+extension Engine {
+    /// Engine thread, between turns.
+    func applyPortFaults() {
+        let failed = faultedPorts
+        faultedPorts = []
+        for index in failed where Int(index) < ports.count { ports[Int(index)]?.vhost?.disconnectAfterFault() }
+    }
+
+    /// The fault recorded on a port, if any (engine thread; tests and `yardctl`).
+    public func portFault(named name: String) -> PortFault? {
+        guard let index = portIndex(named: name) else { return nil }
+        return ports[Int(index)]?.vhost?.fault
+    }
+}

@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Datapath
+import Foundation
+import LinuxIO
+import SwitchCore
+import Testing
+import VhostTestFrontEnd
+
+/// A front-end that turns its shared eventfds into traps (docs/never-blocking.md) breaks only its
+/// own port: the engine thread keeps switching, answering and stopping.
+@Suite(.serialized)
+struct BlockingPeerTests {
+    static let eventIndexBit: UInt64 = 1 << 29
+
+    /// Three ports on one VLAN; the attacker `x` asks for an interrupt on every used buffer (no
+    /// EVENT_IDX), so every delivery to it writes its call fd.
+    func harness() throws -> (SwitchHarness, attacker: TestFrontEnd) {
+        let h = try SwitchHarness(ports: [("a", .access(vlan: 10)), ("b", .access(vlan: 10)), ("x", .access(vlan: 10))])
+        try h.connect("a")
+        try h.connect("b")
+        var options = TestFrontEnd.Options()
+        options.driverFeatures &= ~Self.eventIndexBit
+        let x = try h.connect("x", options: options)
+        return (h, x)
+    }
+
+    /// a → b and b → a both arrive (learning both MACs first).
+    func switchesBetweenAAndB(_ h: SwitchHarness, tag: UInt8) throws {
+        let ab = Frames.make(to: Frames.mac(2), from: Frames.mac(1), length: 60 + Int(tag))
+        let ba = Frames.make(to: Frames.mac(1), from: Frames.mac(2), length: 61 + Int(tag))
+        try h.frontEnd("a").send(frame: ab)
+        #expect(try receives(h, "b", ab))
+        try h.frontEnd("b").send(frame: ba)
+        #expect(try receives(h, "a", ba))
+    }
+
+    /// True when `frame` arrives at `port` within 2 s (other frames are skipped).
+    func receives(_ h: SwitchHarness, _ port: String, _ frame: [UInt8]) throws -> Bool {
+        let deadline = Date().addingTimeInterval(2)
+        while Date() < deadline {
+            if try h.receive(port, expected: 1, timeout: 0.05).contains(frame) { return true }
+        }
+        return false
+    }
+
+    /// Seconds `body` took.
+    func timed(_ body: () throws -> Void) rethrows -> Double {
+        let start = MonotonicClock.nanoseconds()
+        try body()
+        return Double(MonotonicClock.nanoseconds() - start) / 1e9
+    }
+
+    func fault(_ h: SwitchHarness, _ port: String) throws -> PortFault? {
+        try h.engine.perform { $0.portFault(named: port) }.get()
+    }
+
+    /// The front-end's own copy of a call or kick fd: same open file description as the engine's.
+    func makeBlocking(_ fd: EventFD) {
+        let flags = fcntl(fd.rawValue, F_GETFL)
+        _ = fcntl(fd.rawValue, F_SETFL, flags & ~O_NONBLOCK)
+    }
+
+    @Test func callFdMadeBlockingAndFullFailsOnlyItsPort() throws {
+        let (h, x) = try harness()
+        // Positive control: x receives a broadcast and the others switch.
+        try switchesBetweenAAndB(h, tag: 0)
+        let hello = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 70)
+        try h.frontEnd("a").send(frame: hello)
+        #expect(try receives(h, "x", hello))
+        #expect(try fault(h, "x") == nil)
+
+        // The trap: a blocking call fd whose counter cannot take one more.
+        let call = x.rings[0].call
+        _ = call.drain()
+        makeBlocking(call)
+        var full: UInt64 = 0xFFFF_FFFF_FFFF_FFFE
+        #expect(write(call.rawValue, &full, 8) == 8)
+
+        let flood = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 72)
+        try h.frontEnd("a").send(frame: flood)
+        // b still gets the flood; the write to x's call fd was interrupted and x failed.
+        #expect(try receives(h, "b", flood))
+        let deadline = Date().addingTimeInterval(2)
+        while try fault(h, "x") == nil, Date() < deadline { usleep(5_000) }
+        #expect(try fault(h, "x") == .notificationBlocked)
+        #expect(x.waitForClose())
+
+        // The engine still switches, answers and stops.
+        try switchesBetweenAAndB(h, tag: 1)
+        let answer = try timed { _ = try h.engine.perform(timeoutSeconds: 1) { _ in 0 }.get() }
+        #expect(answer < 1)
+        let stop = timed { h.engine.stop() }
+        #expect(stop < 1)
+    }
+
+    @Test func kickFdDrainedByTheFrontEndNeverBlocksTheEngine() throws {
+        let (h, x) = try harness()
+        try switchesBetweenAAndB(h, tag: 0)
+        let kick = x.rings[1].kick
+        makeBlocking(kick)
+        // The race, hammered: the front-end kicks and drains its own kick fd as fast as it can
+        // while the engine polls it (level-triggered epoll wakes it for each kick).
+        let hammering = Atomic(true)
+        let attacker = Thread {
+            var v: UInt64 = 1
+            while hammering.load() {
+                _ = write(kick.rawValue, &v, 8)
+                _ = read(kick.rawValue, &v, 8)
+                v = 1
+            }
+        }
+        attacker.start()
+        for round in 0..<5 {
+            try switchesBetweenAAndB(h, tag: UInt8(2 + round))
+            let answer = try timed { _ = try h.engine.perform(timeoutSeconds: 1) { _ in 0 }.get() }
+            #expect(answer < 1)
+        }
+        hammering.store(false)
+        usleep(20_000)
+
+        // Deterministic: epoll reported the kick ready, then the front-end drained it first.
+        let xIndex = try #require(try h.engine.perform { $0.portIndex(named: "x") }.get())
+        let outcome = try h.engine.perform(timeoutSeconds: 1) { engine -> PortFault? in
+            var one: UInt64 = 1
+            _ = write(kick.rawValue, &one, 8)
+            _ = read(kick.rawValue, &one, 8)
+            engine.ports[Int(xIndex)]?.vhost?.handle(event: EventToken(.kick, port: xIndex, detail: 1), ready: .readable,
+                                                     engine: engine)
+            return engine.portFault(named: "x")
+        }.get()
+        #expect(outcome == .kickBlocked)
+        #expect(x.waitForClose())
+        try switchesBetweenAAndB(h, tag: 9)
+        let stop = timed { h.engine.stop() }
+        #expect(stop < 1)
+    }
+
+    @Test func pipeAsCallFdIsRefused() throws {
+        let h = try SwitchHarness(ports: [("p", .access(vlan: 10))])
+        let fe = try TestFrontEnd(connectingTo: h.socketPath("p"))
+        try fe.negotiate()
+        // Positive control: an eventfd is accepted.
+        let good = try EventFD()
+        try fe.request(.setVringCall, FrontEndWire.u64(0), fds: [good.rawValue])
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }
+        #expect(throws: TestFrontEndError.nack(FrontEndRequest.setVringCall.rawValue)) {
+            try fe.request(.setVringCall, FrontEndWire.u64(0), fds: [ends[1]])
+        }
+        #expect(throws: TestFrontEndError.nack(FrontEndRequest.setVringKick.rawValue)) {
+            try fe.request(.setVringKick, FrontEndWire.u64(1), fds: [ends[0]])
+        }
+        fe.disconnect()
+    }
+}
+
+/// A minimal atomic flag for the attacker thread.
+private final class Atomic: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Bool
+    init(_ value: Bool) { self.value = value }
+    func load() -> Bool { lock.withLock { value } }
+    func store(_ v: Bool) { lock.withLock { value = v } }
+}
