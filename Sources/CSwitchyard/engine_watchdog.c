@@ -10,6 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/uio.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
+
+// The guarded thread's sleep state: the watchdog parks on it while the thread sleeps in
+// epoll_wait (it makes no guarded call there), so an idle engine costs no watchdog ticks.
+enum { AWAKE = 0, SLEEPING = 1, PARKED = 2 };
 
 struct csy_watchdog {
     // Written by the guarded thread: 0 when outside a guarded call, else (sequence << 16 | tag).
@@ -21,6 +27,7 @@ struct csy_watchdog {
     // this equals the caller's own marker; a late signal aimed at an earlier call just retries.
     _Alignas(64) uint64_t interrupted;
     uint64_t interrupts;
+    _Alignas(64) uint32_t state;
     uint32_t tick_us, stuck_ticks;
     pthread_t target, thread;
     int running;
@@ -59,6 +66,15 @@ static void *watch(void *arg) {
     struct timespec tick = { .tv_sec = w->tick_us / 1000000, .tv_nsec = (long)(w->tick_us % 1000000) * 1000 };
     while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
         nanosleep(&tick, NULL);
+        uint32_t sleeping = SLEEPING;
+        if (__atomic_compare_exchange_n(&w->state, &sleeping, PARKED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            while (__atomic_load_n(&w->state, __ATOMIC_ACQUIRE) == PARKED && !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+                syscall(SYS_futex, &w->state, FUTEX_WAIT_PRIVATE, PARKED, NULL, NULL, 0);
+            }
+            last = 0;
+            same = 0;
+            continue;
+        }
         uint64_t m = __atomic_load_n(&w->marker, __ATOMIC_ACQUIRE);
         if (m == 0 || m != last) {
             last = m;
@@ -96,9 +112,18 @@ int csy_watchdog_attach(csy_watchdog *w) {
     return 0;
 }
 
+void csy_watchdog_sleeping(csy_watchdog *w) { __atomic_store_n(&w->state, SLEEPING, __ATOMIC_RELEASE); }
+
+void csy_watchdog_awake(csy_watchdog *w) {
+    if (__atomic_exchange_n(&w->state, AWAKE, __ATOMIC_ACQ_REL) == PARKED) {
+        syscall(SYS_futex, &w->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
+}
+
 void csy_watchdog_detach(csy_watchdog *w) {
     if (!w || !w->running) return;
     __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+    csy_watchdog_awake(w);
     pthread_join(w->thread, NULL);
     w->running = 0;
 }

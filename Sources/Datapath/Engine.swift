@@ -183,7 +183,10 @@ public final class Engine {
             // Going to sleep: ask guests to kick again, then re-check so no kick is lost.
             if armNotifications() || uplinksHavePendingFrames { continue }
             loop.pointee.sleeps &+= 1
-            dispatch(epoll.wait(timeoutMilliseconds: 1000))
+            watchdog.sleeping()
+            let woken = epoll.wait(timeoutMilliseconds: 1000)
+            watchdog.awake()
+            dispatch(woken)
             disarmNotifications()
         }
     }

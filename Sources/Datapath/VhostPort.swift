@@ -107,9 +107,17 @@ final class VhostPort {
     /// a write sleep; the watchdog interrupts it and the port fails (docs/never-blocking.md).
     @inline(__always)
     func notify(ring: Int) {
-        guard let call = calls[ring], fault == nil else { return }
+        guard let call = calls[ring] else { return }
         let outcome = call.signal(guardedBy: watchdog, tag: UInt32(truncatingIfNeeded: Int(index) &<< 8 | ring))
-        if outcome != .done { fail(.notificationBlocked) }
+        if outcome != .done { notificationFailed() }
+    }
+
+    /// Out of line: no further write to this port's call fds in this turn (each could cost the
+    /// watchdog's delay again), and the port fails after the turn.
+    @inline(never)
+    private func notificationFailed() {
+        for ring in calls.indices { calls[ring] = nil }
+        fail(.notificationBlocked)
     }
 
     // MARK: Events

@@ -30,6 +30,10 @@ public final class SyscallWatchdog: @unchecked Sendable {
     /// Stops the watchdog thread (any thread).
     public func detach() { csy_watchdog_detach(raw) }
 
+    /// Around a sleep of the guarded thread (it makes no guarded call there): the watchdog parks.
+    @inline(__always) public func sleeping() { csy_watchdog_sleeping(raw) }
+    @inline(__always) public func awake() { csy_watchdog_awake(raw) }
+
     /// Interrupts sent so far.
     public var interrupts: UInt64 { csy_watchdog_interrupts(raw) }
 }

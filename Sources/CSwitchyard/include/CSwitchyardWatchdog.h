@@ -37,6 +37,11 @@ csy_watchdog *csy_watchdog_create(uint32_t tick_us, uint32_t stuck_ticks);
 /// Called on the thread to guard: records it, unblocks the interrupt signal in it, installs the
 /// handler (once per process) and starts the watchdog thread. 0 or an errno value.
 int csy_watchdog_attach(csy_watchdog *w);
+/// The guarded thread is about to sleep (in epoll_wait) and makes no guarded call until
+/// `csy_watchdog_awake`: the watchdog stops ticking meanwhile. Awake costs a futex wake only when
+/// the watchdog had parked.
+void csy_watchdog_sleeping(csy_watchdog *w);
+void csy_watchdog_awake(csy_watchdog *w);
 /// Stops and joins the watchdog thread (any thread; idempotent).
 void csy_watchdog_detach(csy_watchdog *w);
 void csy_watchdog_destroy(csy_watchdog *w);
