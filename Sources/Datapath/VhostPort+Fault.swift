@@ -6,14 +6,16 @@ extension VhostPort {
     /// Fails the port: counted once, logged once, disconnected between turns (never inside a
     /// burst, whose rings are still in use).
     func fail(_ fault: PortFault) {
-        guard self.fault == nil else { return }
         self.fault = fault
+        guard !faultPending else { return }
+        faultPending = true
         engine.faultedPorts.append(index)
     }
 
     /// Between turns: drop the front-end of a failed port.
     func disconnectAfterFault() {
-        guard let fault else { return }
+        guard faultPending, let fault else { return }
+        faultPending = false
         engine.logger.error("port failed: \(fault); disconnecting its front-end", metadata: ["port": "\(spec.name)"])
         endpoint.disconnect(reason: "port failed: \(fault)")
     }

@@ -29,8 +29,9 @@ final class VhostPort {
     private var calls: [EventFD?]
     /// Guards call writes and kick drains on the engine thread (docs/never-blocking.md).
     private let watchdog: SyscallWatchdog
-    /// Set by `fail`; the port is disconnected after the turn.
+    /// The last fault `fail` recorded; `faultPending` until the port is disconnected after the turn.
     var fault: PortFault?
+    var faultPending = false
 
     /// Decided at negotiation time, never per frame.
     private(set) var headerLength = VirtioNetHeader.length
@@ -132,7 +133,7 @@ final class VhostPort {
             // RWF_NOWAIT: never sleeps, even if the front-end drained the fd first and made it
             // blocking; a kick fd found blocking fails the port (docs/never-blocking.md).
             let ring = Int(event.detail)
-            guard ring < kicks.count, let kick = kicks[ring], fault == nil else { return }
+            guard ring < kicks.count, let kick = kicks[ring] else { return }
             switch kick.drainWithoutBlocking(guardedBy: watchdog) {
             case .done, .wouldBlock: break
             case .blocked, .failed: fail(.kickBlocked)

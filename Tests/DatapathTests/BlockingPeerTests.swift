@@ -103,6 +103,38 @@ struct BlockingPeerTests {
         #expect(stop < 1)
     }
 
+    /// Clears O_NONBLOCK on `fe`'s RX call fd and fills its counter.
+    func trapCallFd(_ fe: TestFrontEnd) {
+        let call = fe.rings[0].call
+        _ = call.drain()
+        makeBlocking(call)
+        var full: UInt64 = 0xFFFF_FFFF_FFFF_FFFE
+        #expect(write(call.rawValue, &full, 8) == 8)
+    }
+
+    @Test func aFailedPortsFrontEndThatReconnectsAndTrapsAgainIsDroppedAgain() throws {
+        let (h, first) = try harness()
+        try switchesBetweenAAndB(h, tag: 0)
+        var options = TestFrontEnd.Options()
+        options.driverFeatures &= ~Self.eventIndexBit
+        var attacker = first
+        for round in 0..<3 {
+            trapCallFd(attacker)
+            try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 80 + round))
+            #expect(attacker.waitForClose(), "round \(round): the trapped front-end was not dropped")
+            #expect(try fault(h, "x") == .notificationBlocked)
+            try switchesBetweenAAndB(h, tag: UInt8(10 + round))
+            attacker.disconnect()
+            // Positive control each round: the port takes a front-end again and delivers to it.
+            attacker = try h.connect("x", options: options)
+            let hello = Frames.make(to: Frames.broadcast, from: Frames.mac(2), length: 90 + round)
+            try h.frontEnd("b").send(frame: hello)
+            #expect(try receives(h, "x", hello))
+        }
+        let stop = timed { h.engine.stop() }
+        #expect(stop < 1)
+    }
+
     @Test func kickFdDrainedByTheFrontEndNeverBlocksTheEngine() throws {
         let (h, x) = try harness()
         try switchesBetweenAAndB(h, tag: 0)
