@@ -236,3 +236,11 @@ ssize_t csy_recv_with_all_fds(int sock, void *buf, size_t len, int *fds, int cap
     }
     return n;
 }
+
+#include <sys/vfs.h>
+
+int64_t csy_fs_type(int fd) {
+    struct statfs s;
+    if (fstatfs(fd, &s) != 0) return -1;
+    return (int64_t)(uint32_t)s.f_type;
+}

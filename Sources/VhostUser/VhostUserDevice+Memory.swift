@@ -11,6 +11,11 @@ extension VhostUserDevice {
         var failure: String?
         for (region, fd) in zip(regions, fds) {
             if failure != nil { fd.close(); continue }
+            if let why = Self.unmappableGuestMemory(fd.rawValue) {
+                fd.close()
+                failure = "region \(region): \(why)"
+                continue
+            }
             do { try table.add(region, descriptor: fd) } catch { failure = "region \(region): \(error)" }
         }
         changeMemory {
@@ -38,6 +43,10 @@ extension VhostUserDevice {
             fd.close()
             regionReferences[key] = n + 1
             return .done
+        }
+        if let why = Self.unmappableGuestMemory(fd.rawValue) {
+            fd.close()
+            return .refused(why)
         }
         var failure: String?
         changeMemory {

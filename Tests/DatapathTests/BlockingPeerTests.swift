@@ -205,3 +205,30 @@ private final class Atomic: @unchecked Sendable {
     func load() -> Bool { lock.withLock { value } }
     func store(_ v: Bool) { lock.withLock { value = v } }
 }
+
+/// Guest RAM on a file system whose page faults can wait on someone else is refused.
+struct GuestMemoryFileSystemTests {
+    @Test func memoryTableOnADiskFileIsRefusedAndOnAMemfdAccepted() throws {
+        let h = try SwitchHarness(ports: [("m", .access(vlan: 10))])
+        let fe = try TestFrontEnd(connectingTo: h.socketPath("m"))
+        _ = try fe.negotiate()
+        let regions = fe.ram.regions
+        // A regular file on a disk file system, as large as the memfd.
+        let path = NSTemporaryDirectory() + "noblock-mem-\(UUID().uuidString.prefix(8))"
+        let disk = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        #expect(disk >= 0)
+        defer { close(disk); unlink(path) }
+        var st = stat()
+        #expect(fstat(fe.ram.file.rawValue, &st) == 0)
+        #expect(ftruncate(disk, st.st_size) == 0)
+        let type = try fileSystemType(of: disk).get()
+        try #require(type != 0x0102_1994, "the temporary directory is on tmpfs here")
+        #expect(throws: TestFrontEndError.nack(FrontEndRequest.setMemTable.rawValue)) {
+            try fe.request(.setMemTable, FrontEndWire.memoryTable(regions), fds: regions.map { _ in disk }, ack: true)
+        }
+        // Positive control: the same table on the memfd is taken.
+        try fe.request(.setMemTable, FrontEndWire.memoryTable(regions), fds: regions.map { _ in fe.ram.file.rawValue },
+                       ack: true)
+        fe.disconnect()
+    }
+}

@@ -62,6 +62,10 @@ int csy_watchdog_eventfd_drain(csy_watchdog *w, int fd, uint64_t *value);
 /// when it cannot be told.
 int csy_fd_is_eventfd(int fd);
 
+/// fstatfs(fd).f_type (the file system's magic number), or -1/errno. <sys/vfs.h> is not in the
+/// Glibc module map.
+int64_t csy_fs_type(int fd);
+
 /// The kernel's SCM_MAX_FD: no message carries more descriptors than this.
 #define CSY_SCM_MAX_FD 253
 
