@@ -41,6 +41,13 @@ public final class Engine {
     let watchdog = SyscallWatchdog()
     /// Ports failed during the current turn, disconnected after it (engine thread).
     var faultedPorts: [UInt16] = []
+    /// Whether `faultedPorts` has entries, checked once per turn: behind a pointer so the check
+    /// is a plain load, not a dynamically checked access to a class property.
+    let faultsPending: UnsafeMutablePointer<Bool> = {
+        let p = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+        p.initialize(to: false)
+        return p
+    }()
     private let stopRequested = Atomic<Bool>(false)
     let clock = EngineClock()
 
@@ -65,6 +72,7 @@ public final class Engine {
         vhostPorts.deallocate()
         uplinkPorts.deallocate()
         loop.deallocate()
+        faultsPending.deallocate()
     }
 
     // MARK: Thread
@@ -114,7 +122,7 @@ public final class Engine {
         guard thread == nil else { return 0 }
         dispatch(epoll.wait(timeoutMilliseconds: timeoutMilliseconds))
         let work = countedTurn()
-        if !faultedPorts.isEmpty { applyPortFaults() }
+        if faultsPending.pointee { applyPortFaults() }
         return work
     }
 
@@ -145,7 +153,7 @@ public final class Engine {
         while !stopRequested.load(ordering: .acquiring) {
             if mailbox.hasWork { mailbox.drain() }
             let work = countedTurn()
-            if !faultedPorts.isEmpty { applyPortFaults() }
+            if faultsPending.pointee { applyPortFaults() }
             let now = clock.now
             if now != lastHousekeeping {
                 lastHousekeeping = now

@@ -10,6 +10,7 @@ extension VhostPort {
         guard !faultPending else { return }
         faultPending = true
         engine.faultedPorts.append(index)
+        engine.faultsPending.pointee = true
     }
 
     /// Between turns: drop the front-end of a failed port.
@@ -18,20 +19,5 @@ extension VhostPort {
         faultPending = false
         engine.logger.error("port failed: \(fault); disconnecting its front-end", metadata: ["port": "\(spec.name)"])
         endpoint.disconnect(reason: "port failed: \(fault)")
-    }
-}
-
-extension Engine {
-    /// Engine thread, between turns.
-    func applyPortFaults() {
-        let failed = faultedPorts
-        faultedPorts = []
-        for index in failed where Int(index) < ports.count { ports[Int(index)]?.vhost?.disconnectAfterFault() }
-    }
-
-    /// The fault recorded on a port, if any (engine thread; tests and `yardctl`).
-    public func portFault(named name: String) -> PortFault? {
-        guard let index = portIndex(named: name) else { return nil }
-        return ports[Int(index)]?.vhost?.fault
     }
 }
