@@ -105,6 +105,24 @@ struct ControlNeverBlocksTests {
         #expect(try d.stop().status == 0)
     }
 
+    @Test func anOversizeRequestIsCutOffAtItsLimit() throws {
+        let d = try DaemonProcess(yaml: twoPorts)
+        let big = try UnixSocket.connect(to: d.controlSocket).get()
+        // 64 KiB and more without a newline: closed as soon as the limit is passed, not at 2 s.
+        let (_, seconds) = try timed { () throws -> Void in
+            #expect(sent(big.send([UInt8](repeating: UInt8(ascii: "x"), count: 80 * 1024))))
+            var byte: UInt8 = 0
+            var tv = timeval(tv_sec: 3, tv_usec: 0)
+            setsockopt(big.rawValue, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            let n = recv(big.rawValue, &byte, 1, 0)
+            #expect(n == 0 || (n < 0 && errno == ECONNRESET))
+        }
+        #expect(seconds < 1, "the oversize request was cut off after \(seconds) s")
+        // Positive control: a request of ordinary size is answered.
+        #expect(try portsAnswer(d))
+        #expect(try d.stop().status == 0)
+    }
+
     @Test func sigtermWithTwoHundredIdleClientsStopsWithinASecond() throws {
         let d = try DaemonProcess(yaml: twoPorts)
         #expect(try portsAnswer(d))
