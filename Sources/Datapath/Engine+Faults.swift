@@ -9,4 +9,11 @@ extension Engine {
         faultsSeen.pointee = csy_fault_generation()
         for case let port? in ports { port.vhost?.applyPendingFault() }
     }
+
+    /// The fault recorded on a port (pending, or the latest acted on, kept across reconnects).
+    public func portFault(named name: String) -> PortFault? {
+        guard let index = portIndex(named: name) else { return nil }
+        guard let port = ports[Int(index)]?.vhost else { return nil }
+        return port.faults.pending ?? port.faults.last
+    }
 }

@@ -39,6 +39,8 @@ public final class Engine {
     /// The `csy_fault_generation` this engine last acted on (Engine+Faults.swift).
     let faultsSeen: UnsafeMutablePointer<UInt64>
     private var thread: PinnedThread?
+    /// Interrupts a call notification or kick drain a front-end made sleep (docs/never-blocking.md).
+    let watchdog = SyscallWatchdog()
     private let stopRequested = Atomic<Bool>(false)
     let clock = EngineClock()
 
@@ -114,7 +116,8 @@ public final class Engine {
     public func runOnce(timeoutMilliseconds: Int32 = 0) -> Int {
         guard thread == nil else { return 0 }
         dispatch(epoll.wait(timeoutMilliseconds: timeoutMilliseconds))
-        return countedTurn()
+        let work = countedTurn()
+        return work
     }
 
     @inline(__always)
@@ -140,10 +143,14 @@ public final class Engine {
         let sleeps = configuration.idle != .poll
         var lastHousekeeping = clock.now
         var turnsSinceMessageCheck = 0
+        do { try watchdog.attach() } catch {
+            logger.critical("cannot start the engine watchdog: \(error); a front-end could block notifications")
+        }
+        defer { watchdog.detach() }
         while !stopRequested.load(ordering: .acquiring) {
             if mailbox.hasWork { mailbox.drain() }
             let work = countedTurn()
-            let now = clock.now
+                let now = clock.now
             if now != lastHousekeeping {
                 lastHousekeeping = now
                 housekeeping(now: now)
@@ -180,7 +187,10 @@ public final class Engine {
             // Going to sleep: ask guests to kick again, then re-check so no kick is lost.
             if armNotifications() || uplinksHavePendingFrames { continue }
             loop.pointee.sleeps &+= 1
-            dispatch(epoll.wait(timeoutMilliseconds: 1000))
+            watchdog.sleeping()
+            let woken = epoll.wait(timeoutMilliseconds: 1000)
+            watchdog.awake()
+            dispatch(woken)
             disarmNotifications()
         }
     }

@@ -12,6 +12,17 @@ struct PortFaultRecord {
     var broken: PortFault?
     /// Faults acted on since the port was added.
     var count: UInt64 = 0
+    /// The latest fault acted on; kept after a reconnect (tests, logs).
+    var last: PortFault?
+    /// A front-end that traps an eventfd stalls the whole engine for the watchdog's 20-30 ms each
+    /// time; were it let back at once, resetting its rings (or reconnecting) in a loop would stall
+    /// every port most of the time. So after such a fault the port's rings are not served until
+    /// this engine-clock second, across reconnects; the wait doubles with each trap, 1 s to 64 s
+    /// (docs/never-blocking.md).
+    var penaltySeconds: UInt32 = 0
+    var penaltyUntil: UInt32 = 0
+    /// The front-end started a ring during the penalty: recover once it ends (housekeeping).
+    var resetDuringPenalty = false
 }
 
 /// Owner ids for the SIGBUS guard: unique in the process (several engines may run, as in tests),
@@ -41,9 +52,14 @@ extension VhostPort {
         guard let fault = faults.pending else { return }
         faults.pending = nil
         faults.count += 1
+        faults.last = fault
         // Already broken: its rings are stopped; nothing more to do or to log.
         guard faults.broken == nil else { return }
         faults.broken = fault
+        if fault == .notificationBlocked || fault == .kickBlocked {
+            faults.penaltySeconds = min(max(1, faults.penaltySeconds &* 2), 64)
+            faults.penaltyUntil = engine.nowSeconds &+ faults.penaltySeconds
+        }
         // Stopping the rings takes them out of the engine's TX list and RX targets and marks the
         // port down in the core, so frames to it count as port-down.
         device.stopRingsAfterFault()
@@ -73,7 +89,24 @@ extension VhostPort {
     /// table still holds a region the guard replaced with zero pages (serving it would only move
     /// zeros; the front-end recovers by sending fresh memory or reconnecting).
     func canRecover(with memory: GuestMemoryTable) -> Bool {
-        faults.broken != .guestMemoryFault || memory.faultedRegionCount == 0
+        if faults.broken == .guestMemoryFault { return memory.faultedRegionCount == 0 }
+        if engine.nowSeconds < faults.penaltyUntil {
+            // Reconnected or reset during an eventfd penalty: still broken, served when it ends.
+            faults.broken = faults.broken ?? faults.last
+            faults.resetDuringPenalty = true
+            return false
+        }
+        return true
+    }
+
+    /// Once a second: a front-end that reset its rings during a penalty is served when it ends.
+    func endPenaltyIfDue(now: UInt32) {
+        guard faults.resetDuringPenalty, now >= faults.penaltyUntil else { return }
+        faults.resetDuringPenalty = false
+        // The device counts the rings refused during the penalty as started: stop them so that
+        // recovering starts every runnable ring afresh.
+        device.stopRingsAfterFault()
+        recoverIfBroken()
     }
 }
 

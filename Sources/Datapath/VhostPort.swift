@@ -27,6 +27,8 @@ final class VhostPort {
     /// Per ring index.
     private var kicks: [EventFD?]
     private var calls: [EventFD?]
+    /// Guards call writes and kick drains on the engine thread (docs/never-blocking.md).
+    private let watchdog: SyscallWatchdog
 
     /// Decided at negotiation time, never per frame.
     private(set) var headerLength = VirtioNetHeader.length
@@ -49,6 +51,7 @@ final class VhostPort {
         self.index = index
         self.spec = spec
         self.engine = engine
+        watchdog = engine.watchdog
         maximumFrameLength = spec.mtu + 14
         var logger = engine.logger
         logger[metadataKey: "port"] = "\(spec.name)"
@@ -106,8 +109,22 @@ final class VhostPort {
         runningReceiveCount = n
     }
 
+    /// Once per burst per ring. The front-end shares the call fd's file description and can make
+    /// a write sleep; the watchdog interrupts it and the port fails (docs/never-blocking.md).
     @inline(__always)
-    func notify(ring: Int) { calls[ring]?.signal() }
+    func notify(ring: Int) {
+        guard let call = calls[ring] else { return }
+        let outcome = call.signal(guardedBy: watchdog, tag: UInt32(truncatingIfNeeded: Int(index) &<< 8 | ring))
+        if outcome != .done { notificationFailed() }
+    }
+
+    /// Out of line: no further write to this port's call fds in this turn (each could cost the
+    /// watchdog's delay again), and the port fails after the turn.
+    @inline(never)
+    private func notificationFailed() {
+        for ring in calls.indices { calls[ring] = nil }
+        fail(.notificationBlocked)
+    }
 
     // MARK: Events
 
@@ -118,14 +135,23 @@ final class VhostPort {
         case .kick:
             // Kicks only wake the engine; the rings are polled regardless. Drain so the
             // level-triggered epoll does not spin.
+            // RWF_NOWAIT: never sleeps, even if the front-end drained the fd first and made it
+            // blocking; a kick fd found blocking fails the port (docs/never-blocking.md).
             let ring = Int(event.detail)
-            if ring < kicks.count { kicks[ring]?.drain() }
+            guard ring < kicks.count, let kick = kicks[ring] else { return }
+            switch kick.drainWithoutBlocking(guardedBy: watchdog) {
+            case .done, .wouldBlock: break
+            case .blocked, .failed: fail(.kickBlocked)
+            }
         default:
             break
         }
     }
 
-    func housekeeping(now: UInt32, engine: Engine) { endpoint.handleTimers() }
+    func housekeeping(now: UInt32, engine: Engine) {
+        endpoint.handleTimers()
+        endPenaltyIfDue(now: now)
+    }
 
     func close(engine: Engine) {
         endpoint.stop()
@@ -154,7 +180,8 @@ private final class DeviceEvents: VhostUserDeviceDelegate {
 
 extension VhostPort {
     func ringStarted(device: VhostUserDevice, index ring: Int, configuration c: RingConfiguration) {
-        // A port broken by a memory fault stays broken until its memory is replaced.
+        // A port broken by a memory fault stays broken until its memory is replaced, one that
+        // trapped an eventfd until its penalty ends (VhostPort+Fault.swift).
         guard canRecover(with: c.memory) else { return }
         let pair = c.queuePair
         guard pair < receiveQueues.count,
@@ -189,7 +216,7 @@ extension VhostPort {
         }
         // A ring that (re)starts may already hold work: tell the guest once, as libvhost-user does
         // after a reconnect, so a driver waiting for an interrupt does not hang.
-        c.call?.signal()
+        notify(ring: ring)
         updateLinkState()
         recoverIfBroken()
     }

@@ -10,11 +10,19 @@ public final class OwnedFileDescriptor {
 
     public init(adopting rawValue: Int32) { self.rawValue = rawValue }
 
+    /// Set on descriptors a peer sent us: their close(2) may sleep as long as the peer likes
+    /// (SO_LINGER, a FUSE flush), so it happens on `DescriptorCloser`'s thread.
+    public var closesOffThread = false
+
     public var isOpen: Bool { rawValue >= 0 }
 
     public func close() {
         guard rawValue >= 0 else { return }
-        _ = Glibc.close(rawValue)
+        if closesOffThread {
+            DescriptorCloser.shared.close(rawValue)
+        } else {
+            _ = Glibc.close(rawValue)
+        }
         rawValue = -1
     }
 

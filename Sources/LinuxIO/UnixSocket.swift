@@ -87,13 +87,24 @@ public final class UnixSocket {
     public func receive(into buffer: UnsafeMutableRawBufferPointer, maxDescriptors: Int = 32)
         -> IOResult<(count: Int, descriptors: [OwnedFileDescriptor])> {
         let limit = max(0, min(maxDescriptors, 32))
-        var raw = [Int32](repeating: -1, count: max(limit, 1))
+        // Room for all a message can carry: what the kernel would drop for lack of room it closes
+        // on this thread (docs/never-blocking.md). Every descriptor closes through the closer.
+        var raw = [Int32](repeating: -1, count: Int(CSY_SCM_MAX_FD))
         var nfds: Int32 = 0
+        var truncated: Int32 = 0
         let n = raw.withUnsafeMutableBufferPointer { r in
-            csy_recv_with_fds(rawValue, buffer.baseAddress, buffer.count, r.baseAddress, Int32(limit), &nfds)
+            csy_recv_with_all_fds(rawValue, buffer.baseAddress, buffer.count, r.baseAddress, Int32(r.count), &nfds, &truncated)
         }
         if n < 0 { return ioFailure() }
-        let owned = raw.prefix(Int(nfds)).map { OwnedFileDescriptor(adopting: $0) }
+        let owned = raw.prefix(Int(nfds)).map { fd in
+            let d = OwnedFileDescriptor(adopting: fd)
+            d.closesOffThread = true
+            return d
+        }
+        if truncated != 0 || owned.count > limit {
+            owned.forEach { $0.close() }
+            return .error(Errno(EMSGSIZE))
+        }
         if n == 0 && buffer.count > 0 { return .closed }
         return .ok((n, owned))
     }

@@ -46,7 +46,7 @@ public final class Daemon {
         }
     }
 
-    private enum Token: UInt64 { case control = 1, signals = 2 }
+    private enum Token: UInt64 { case control = 1, signals = 2, controlClients = 3 }
 
     private func serve(signals: SignalFD) -> Int32 {
         let settings = configuration.settings
@@ -83,35 +83,44 @@ public final class Daemon {
             epoll = try Epoll(capacity: 8)
             try epoll.add(control.rawValue, token: Token.control.rawValue)
             try epoll.add(signals.rawValue, token: Token.signals.rawValue)
+            try epoll.add(control.clientsDescriptor, token: Token.controlClients.rawValue)
         } catch {
             logger.critical("epoll: \(error)")
             return 1
         }
+        // Nothing in this loop waits on a client (docs/never-blocking.md): signals are read every
+        // turn whatever else is ready, and the only sleep is epoll_wait up to the next deadline.
         while true {
-            for event in epoll.wait(timeoutMilliseconds: -1) {
+            let ready = epoll.wait(timeoutMilliseconds: control.millisecondsToNextDeadline())
+            if let exitCode = handleSignals(signals) { return exitCode }
+            for event in ready {
                 switch Token(rawValue: event.token) {
-                case .control:
-                    control.serveReady { self.handle($0) }
-                case .signals:
-                    while let signal = signals.next() {
-                        switch signal {
-                        case .hangup:
-                            logger.info("SIGHUP: reloading \(configPath)")
-                            switch reload() {
-                            case .success(let summary): logger.info("\(summary)")
-                            case .failure(let why): logger.error("reload refused, still running the previous config:\n\(why)")
-                            }
-                        case .interrupt, .terminate:
-                            logger.info("stopping on \(signal == .terminate ? "SIGTERM" : "SIGINT")")
-                            engine.stop()
-                            return 0
-                        }
-                    }
-                case nil:
-                    break
+                case .control: control.acceptReady()
+                case .controlClients: control.serviceReady { self.handle($0) }
+                case .signals, nil: break
                 }
             }
+            control.expire()
         }
+    }
+
+    /// Every pending signal; the exit code once SIGTERM or SIGINT came.
+    private func handleSignals(_ signals: SignalFD) -> Int32? {
+        while let signal = signals.next() {
+            switch signal {
+            case .hangup:
+                logger.info("SIGHUP: reloading \(configPath)")
+                switch reload() {
+                case .success(let summary): logger.info("\(summary)")
+                case .failure(let why): logger.error("reload refused, still running the previous config:\n\(why)")
+                }
+            case .interrupt, .terminate:
+                logger.info("stopping on \(signal == .terminate ? "SIGTERM" : "SIGINT")")
+                engine.stop()
+                return 0
+            }
+        }
+        return nil
     }
 
     private func makeDirectory(_ path: String) throws {

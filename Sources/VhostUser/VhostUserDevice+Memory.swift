@@ -21,6 +21,11 @@ extension VhostUserDevice {
         var failure: String?
         for (region, fd) in zip(regions, fds) {
             if failure != nil { fd.close(); continue }
+            if let why = Self.unmappableGuestMemory(fd.rawValue) {
+                fd.close()
+                failure = "region \(region): \(why)"
+                continue
+            }
             do { try table.add(region, descriptor: fd) } catch { failure = "region \(region): \(error)" }
         }
         changeMemory {
@@ -48,6 +53,10 @@ extension VhostUserDevice {
             fd.close()
             regionReferences[key] = n + 1
             return .done
+        }
+        if let why = Self.unmappableGuestMemory(fd.rawValue) {
+            fd.close()
+            return .refused(why)
         }
         let mapped = memory.regions.reduce(UInt64(0)) { $0 &+ $1.size }
         if let refusal = exceedsMemoryLimit([region], adding: mapped) {

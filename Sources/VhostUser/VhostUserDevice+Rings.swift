@@ -54,6 +54,12 @@ extension VhostUserDevice {
             fd?.close()
             return .refused("ring \(word.index) does not exist")
         }
+        // The datapath writes call fds and reads kick fds on the engine thread: anything but an
+        // eventfd (a pipe, a socket, a FIFO) could block it or mean something else entirely.
+        if let fd, EventFD.isEventFD(fd.rawValue) != true {
+            fd.close()
+            return .refused("\(request) for ring \(word.index): the descriptor is not an eventfd")
+        }
         let event = fd.map { EventFD(adopting: $0) }
         switch request {
         case .setVringKick:

@@ -97,7 +97,9 @@ public final class VhostUserEndpoint {
                 case .none:
                     continue
                 case .reply(let bytes):
-                    if case .ok = socket.send(bytes) { continue }
+                    // Never wait for a front-end to read: a reply that does not fit in the
+                    // socket buffer now means it stopped reading (docs/never-blocking.md).
+                    if case .ok = bytes.withUnsafeBytes({ socket.send($0, fds: [], stallTimeoutMs: 0) }) { continue }
                     drop(reason: "reply could not be sent", now: now)
                     return
                 case .close(let reason):
@@ -116,6 +118,11 @@ public final class VhostUserEndpoint {
                 return
             }
         }
+    }
+
+    /// Drops the connected front-end (a failed port); a server keeps listening, a client retries.
+    public func disconnect(reason: String, now: ContinuousClock.Instant = .now) {
+        drop(reason: reason, now: now)
     }
 
     public func handleTimers(now: ContinuousClock.Instant = .now) {

@@ -13,8 +13,8 @@ import VhostTestFrontEnd
         return try #require(s)
     }
 
-    private func waitForState(_ h: SwitchHarness, _ port: String, _ wanted: String) throws -> String {
-        let deadline = Date().addingTimeInterval(2)
+    private func waitForState(_ h: SwitchHarness, _ port: String, _ wanted: String, seconds: Double = 2) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
         var last = ""
         while Date() < deadline {
             last = try state(h, port)
@@ -52,10 +52,12 @@ import VhostTestFrontEnd
         #expect(try h.receivesNothing("x"))
 
         // The front-end resets a ring (a new call fd, as QEMU does when it unmasks a vector):
-        // the port is served again, both rings.
+        // not at once (a trapped eventfd earns a 1 s penalty), then the port is served again,
+        // both rings.
         let call = try EventFD()
         try x.request(.setVringCall, FrontEndWire.u64(0), fds: [call.rawValue])
-        #expect(try waitForState(h, "x", "running") == "running")
+        #expect(try state(h, "x") == "broken (notification-blocked)", "still in its penalty")
+        #expect(try waitForState(h, "x", "running", seconds: 4) == "running")
         try h.frontEnd("a").send(frame: flood)
         #expect(try h.receive("x", expected: 1) == [flood])
         let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 64)

@@ -94,7 +94,10 @@ import Testing
         let result = buffer.withUnsafeMutableBytes { b.receive(into: $0, maxDescriptors: 2) }
         #expect(result.errorCode == EMSGSIZE)
         pipe.writeEnd.close()
-        // If the receiver had kept any of the three copies, the pipe would not be at EOF.
+        // If the receiver had kept any of the three copies, the pipe would not be at EOF. Received
+        // descriptors close on the DescriptorCloser thread (docs/never-blocking.md): allow it a moment.
+        var waited = 0
+        while !pipe.writersAreGone && waited < 100 { usleep(10_000); waited += 1 }
         #expect(pipe.writersAreGone)
     }
 

@@ -82,5 +82,6 @@ static inline void csy_fetch_or_u8(void *p, uint8_t bits) {
 #endif
 #include "CSwitchyardPacket.h"
 #include "CSwitchyardMemoryGuard.h"
+#include "CSwitchyardWatchdog.h"
 
 #endif
