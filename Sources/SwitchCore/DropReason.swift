@@ -37,9 +37,15 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     /// The frame asks for an offload (segmentation, checksum) the egress cannot perform.
     case unsupportedOffload
 
+    // Decided by SwitchCore (added after the datapath reasons: raw values are stable).
+    /// The frame's tag stack does not fit any port: an 802.1ad/QinQ outer tag (0x88A8, 0x9100)
+    /// or a second tag behind the 802.1Q one, e.g. the double-tagging attack's priority tag with
+    /// another VLAN's tag inside (docs/vlan-safety.md).
+    case vlanStack
+
     /// Read per frame to index counters, so a constant rather than `allCases.count` (a lazily
     /// initialised global). `dropReasonCountCoversEveryCase` keeps it honest.
-    @inlinable public static var count: Int { Int(DropReason.unsupportedOffload.rawValue) + 1 }
+    @inlinable public static var count: Int { Int(DropReason.vlanStack.rawValue) + 1 }
 
     /// Kebab-case name for CLI, logs and metrics labels.
     public var name: String {
@@ -59,6 +65,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .txError: return "tx-error"
         case .oversize: return "oversize"
         case .unsupportedOffload: return "unsupported-offload"
+        case .vlanStack: return "vlan-stack"
         }
     }
 
