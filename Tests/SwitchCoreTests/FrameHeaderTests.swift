@@ -41,6 +41,11 @@ import SwitchCore
         #expect(header.isTagged && header.vid == 0 && header.hasTagStack && !header.isRunt)
     }
 
+    @Test func staysA24ByteValue() {
+        // The tag-stack flag fits the padding: a burst of headers stays one small array.
+        #expect(MemoryLayout<FrameHeader>.stride == 24)
+    }
+
     @Test func aSingleTagOrNoneIsNoTagStack() {
         let tagged = parse(Self.dst + Self.src + [0x81, 0x00, 0xA0, 0x00, 0x86, 0xDD] + [UInt8](repeating: 0, count: 40))
         #expect(tagged.isTagged && tagged.pcp == 5 && tagged.vid == 0 && !tagged.hasTagStack && tagged.l2Length == 18)
