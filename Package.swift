@@ -92,7 +92,7 @@ let package = Package(
             "Datapath", "VhostTestFrontEnd", "SwitchCore", "VhostUser", "LinuxIO", "Virtio", "Offload", "SwitchConfig",
         ], swiftSettings: systemsMode),
         .testTarget(name: "UplinkTests", dependencies: [
-            "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard", "TestSupport",
+            "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard", "TestSupport", "SwitchCore",
         ], swiftSettings: systemsMode),
         .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO"],
                     swiftSettings: systemsMode),

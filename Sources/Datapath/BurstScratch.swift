@@ -18,9 +18,12 @@ final class BurstScratch {
     /// Which chain of the popped burst each parsed header belongs to (malformed chains are skipped).
     let chainIndex: UnsafeMutablePointer<Int>
     let floodTargets: UnsafeMutableBufferPointer<UInt16>
-    /// The first bytes of a frame whose header the guest split across descriptors.
-    let headerBytes: UnsafeMutableRawPointer
-    /// Destination MACs + (new) 802.1Q tag written ahead of the rest of a re-tagged frame.
+    /// Each parsed frame's first 18 bytes, copied out of guest memory once: the core decides on
+    /// them and every copy of the frame gets its L2 header from here, never from guest memory
+    /// again (docs/vlan-safety.md, "Time of check, time of use"). Slot n at `headerCopyStride * n`.
+    let headerCopies: UnsafeMutableRawPointer
+    static let headerCopyStride = 32
+    /// MACs + (new) 802.1Q tag + EtherType written ahead of the rest of a re-tagged frame.
     let prefix: UnsafeMutableRawPointer
     /// RX queues written during this turn, published and notified once at its end.
     let dirty: UnsafeMutablePointer<DirtyRing>
@@ -36,7 +39,7 @@ final class BurstScratch {
         decisions = .allocate(capacity: BurstScratch.burstSize)
         chainIndex = .allocate(capacity: BurstScratch.burstSize)
         floodTargets = .allocate(capacity: maxPorts)
-        headerBytes = .allocate(byteCount: 32, alignment: 8)
+        headerCopies = .allocate(byteCount: BurstScratch.headerCopyStride * BurstScratch.burstSize, alignment: 16)
         prefix = .allocate(byteCount: 32, alignment: 8)
         // Enough for every port's first queue; more in one turn just flushes early.
         dirtyCapacity = maxPorts
@@ -51,7 +54,7 @@ final class BurstScratch {
         decisions.deallocate()
         chainIndex.deallocate()
         floodTargets.deallocate()
-        headerBytes.deallocate()
+        headerCopies.deallocate()
         prefix.deallocate()
         dirty.deallocate()
     }

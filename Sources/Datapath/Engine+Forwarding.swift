@@ -50,12 +50,17 @@ extension Engine {
             let segments = tx.segments(of: chain)
             let frameLength = chain.length &- headerLength
             let first = segments[0]
-            let wanted = min(frameLength, 18)
-            if first.length >= headerLength &+ wanted {
-                s.headers[valid] = FrameHeader.parse(UnsafeRawPointer(first.base + headerLength), length: frameLength)
+            // Parsed from a private copy, never in place: the guest may rewrite its buffer until
+            // we return the descriptor (docs/vlan-safety.md).
+            let copy = s.headerCopies + valid &* BurstScratch.headerCopyStride
+            if first.length >= headerLength &+ 18 {
+                // Then frameLength >= 18 too (the first segment is part of the chain).
+                Engine.copyHeader(from: UnsafeRawPointer(first.base + headerLength), to: copy)
+                s.headers[valid] = FrameHeader.parse(complete: UnsafeRawPointer(copy),
+                                                     length: UInt32(truncatingIfNeeded: frameLength))
             } else {
-                let got = GuestSegment.gather(segments, offset: headerLength, count: wanted, into: s.headerBytes)
-                var h = FrameHeader.parse(UnsafeRawPointer(s.headerBytes), length: got)
+                let got = GuestSegment.gather(segments, offset: headerLength, count: min(frameLength, 18), into: copy)
+                var h = FrameHeader.parse(UnsafeRawPointer(copy), length: got)
                 h.length = UInt32(truncatingIfNeeded: frameLength)
                 s.headers[valid] = h
             }
@@ -70,8 +75,8 @@ extension Engine {
         let from = FrameSource(index: source.index, skip: headerLength, features: source.features)
         for n in 0..<valid {
             let segments = tx.segments(of: chains[s.chainIndex[n]])
-            forward(segments, header: s.headers[n], netHeader: s.netHeaders[n], from: from, pair: pair,
-                    decision: s.decisions[n])
+            forward(segments, header: s.headers[n], l2: UnsafeRawPointer(s.headerCopies + n &* BurstScratch.headerCopyStride),
+                    netHeader: s.netHeaders[n], from: from, pair: pair, decision: s.decisions[n])
         }
         for i in 0..<popped { tx.pushUsed(head: chains[i].head, length: 0) }
         tx.publishUsed()
@@ -80,33 +85,37 @@ extension Engine {
     }
 
     /// Acts on one decision: nothing for a drop, one copy for unicast, a copy per port for a flood.
+    /// `l2` holds the first `header.l2Length` bytes `header` was parsed from, in memory the sender
+    /// cannot write: every copy takes its L2 header from there and only the bytes after it from
+    /// `segments` (docs/vlan-safety.md).
     @inline(__always)
-    func forward(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
-                 from source: FrameSource, pair: Int, decision: ForwardingDecision) {
+    func forward(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
+                 netHeader: VirtioNetHeader, from source: FrameSource, pair: Int, decision: ForwardingDecision) {
         switch decision.kind {
         case .drop:
             break
         case .unicast:
-            deliver(segments, header: header, netHeader: netHeader, from: source, pair: pair, to: decision.port,
-                    decision: decision)
+            deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
+                    to: decision.port, decision: decision)
         case .flood:
             let targets = scratch.floodTargets
             let count = core.floodTargets(vlan: decision.vlan, excluding: source.index, into: targets)
             core.recordFloodCopies(port: source.index, copies: count)
             for t in 0..<count {
-                deliver(segments, header: header, netHeader: netHeader, from: source, pair: pair, to: targets[t],
-                        decision: decision)
+                deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
+                        to: targets[t], decision: decision)
             }
         }
     }
 
     /// Copies one frame out of `destination`: into a guest's RX ring, or onto the uplink.
     @inline(__always)
-    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
-                         from source: FrameSource, pair: Int, to destination: UInt16, decision: ForwardingDecision) {
+    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
+                         netHeader: VirtioNetHeader, from source: FrameSource, pair: Int, to destination: UInt16,
+                         decision: ForwardingDecision) {
         guard let entry = vhostPorts[Int(destination)] else {
             if let uplink = uplinkPorts[Int(destination)] {
-                deliverToUplink(segments, header: header, netHeader: netHeader, from: source,
+                deliverToUplink(segments, header: header, l2: l2, netHeader: netHeader, from: source,
                                 to: uplink.takeUnretainedValue(), decision: decision)
             } else {
                 core.recordTransmitDrop(port: destination, reason: .portDown)
@@ -123,23 +132,23 @@ extension Engine {
                 return
             }
             slot.queue._withUnsafeGuaranteedRef { rx in
-                deliver(segments, header: header, netHeader: netHeader, from: source, to: target, rx: rx,
+                deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
                         ring: slot.ring, decision: decision)
             }
         }
     }
 
     @inline(__always)
-    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
-                         from source: FrameSource, to target: VhostPort, rx: SplitQueue, ring: Int,
-                         decision: ForwardingDecision) {
+    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
+                         netHeader: VirtioNetHeader, from source: FrameSource, to target: VhostPort, rx: SplitQueue,
+                         ring: Int, decision: ForwardingDecision) {
         let destination = target.index
         let egress = core.egressTag(port: destination, vlan: decision.vlan)
         let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
         let frameLength = Int(header.length)
         if netHeader.flags != 0 || netHeader.gsoType != 0 {
-            deliverOffloaded(segments, header: header, netHeader: netHeader, from: source, to: target, rx: rx,
-                             ring: ring, edit: edit)
+            deliverOffloaded(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target,
+                             rx: rx, ring: ring, edit: edit)
             return
         }
         let outLength = frameLength &+ edit.lengthChange
@@ -149,13 +158,17 @@ extension Engine {
         }
         if edit.changesFrame {
             guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
-            copyFrame(segments, skipping: source.skip, header: header, edit: edit,
+            copyFrame(segments, skipping: source.skip, header: header, l2: l2, edit: edit,
                       netHeader: VirtioNetHeader(), into: rx, headerLength: target.headerLength)
             rx.commitReservation()
         } else {
-            // The common case, one call: reserve, header, copy and used element together.
-            let result = rx.receiveFrame(header: VirtioNetHeader(), headerLength: target.headerLength, from: segments,
-                                         skipping: source.skip, mergeable: target.mergeable)
+            // The common case, one call: reserve, header, copy and used element together. The L2
+            // header comes from the private copy the core decided on; no edit means untagged in
+            // and out, so it is the 14-byte one (a constant: the copy is two 8-byte moves).
+            let l2Length = FrameHeader.untaggedHeaderLength
+            let result = rx.receiveFrame(header: VirtioNetHeader(), headerLength: target.headerLength,
+                                         prefix: l2, prefixLength: l2Length, from: segments,
+                                         skipping: source.skip &+ l2Length, mergeable: target.mergeable)
             guard counted(result, for: target) else { return }
         }
         core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
@@ -187,39 +200,54 @@ extension Engine {
     }
 
     /// Writes `netHeader` and the frame into a reservation, adding, removing or keeping the
-    /// 802.1Q tag on the way (the only bytes of a frame the switch ever changes).
+    /// 802.1Q tag on the way (the only bytes of a frame the switch ever changes). The L2 header
+    /// comes from `l2`, the private copy; only the bytes after it from `segments`.
     @inline(__always)
     func copyFrame(_ segments: UnsafeBufferPointer<GuestSegment>, skipping skip: Int, header: FrameHeader,
-                   edit: TagEdit, netHeader: VirtioNetHeader, into rx: SplitQueue, headerLength: Int) {
-        if !edit.changesFrame {
-            rx.writeFrame(header: netHeader, headerLength: headerLength, from: segments, skipping: skip)
-            return
+                   l2: UnsafeRawPointer, edit: TagEdit, netHeader: VirtioNetHeader, into rx: SplitQueue,
+                   headerLength: Int) {
+        let prefix: UnsafeRawPointer
+        let prefixLength: Int
+        if edit.changesFrame {
+            prefixLength = Engine.writePrefix(header, l2: l2, edit: edit, to: scratch.prefix)
+            prefix = UnsafeRawPointer(scratch.prefix)
+        } else {
+            prefixLength = header.l2Length
+            prefix = l2
         }
-        let p = scratch.prefix
-        let prefixLength = writePrefix(header, edit: edit, to: p)
         rx.writeFrame(header: netHeader, headerLength: headerLength,
-                      frame: UnsafeRawBufferPointer(start: p, count: prefixLength))
-        rx.writeReserved(from: segments, skipping: skip &+ 12 &+ edit.sourceTagBytes)
+                      frame: UnsafeRawBufferPointer(start: prefix, count: prefixLength))
+        rx.writeReserved(from: segments, skipping: skip &+ header.l2Length)
     }
 
-    /// MACs, then the egress tag (if any): what goes in front of the rest of a re-tagged frame.
+    /// The L2 header of a re-tagged frame, from the private copy `l2`: MACs, the egress tag (if
+    /// any), the EtherType that followed the ingress tag. The rest of the frame follows it from
+    /// `header.l2Length` bytes into the source. Returns 14 or 18.
     @inline(__always)
-    func writePrefix(_ h: FrameHeader, edit: TagEdit, to p: UnsafeMutableRawPointer) -> Int {
-        writeMACs(h, to: p)
-        guard edit.egressTagged else { return 12 }
-        p.storeBytes(of: UInt16(0x8100).bigEndian, toByteOffset: 12, as: UInt16.self)
+    static func writePrefix(_ h: FrameHeader, l2: UnsafeRawPointer, edit: TagEdit, to p: UnsafeMutableRawPointer) -> Int {
+        p.storeBytes(of: l2.loadUnaligned(as: UInt64.self), as: UInt64.self)
+        p.storeBytes(of: l2.loadUnaligned(fromByteOffset: 8, as: UInt32.self), toByteOffset: 8, as: UInt32.self)
+        let etherType = l2.loadUnaligned(fromByteOffset: h.l2Length &- 2, as: UInt16.self)
+        guard edit.egressTagged else {
+            p.storeBytes(of: etherType, toByteOffset: 12, as: UInt16.self)
+            return FrameHeader.untaggedHeaderLength
+        }
+        p.storeBytes(of: FrameHeader.vlanTPID.bigEndian, toByteOffset: 12, as: UInt16.self)
         p.storeBytes(of: edit.tci.bigEndian, toByteOffset: 14, as: UInt16.self)
-        return 16
+        p.storeBytes(of: etherType, toByteOffset: 16, as: UInt16.self)
+        return FrameHeader.taggedHeaderLength
     }
 
+    /// The first 18 bytes of a frame into its private copy, as three fixed-size loads (a memcpy
+    /// call would cost more than the parse). The copy is what the core decides on.
     @inline(__always)
-    private func writeMACs(_ h: FrameHeader, to p: UnsafeMutableRawPointer) {
-        let d = h.destination.rawValue
-        let s = h.source.rawValue
-        p.storeBytes(of: UInt16(truncatingIfNeeded: d >> 32).bigEndian, toByteOffset: 0, as: UInt16.self)
-        p.storeBytes(of: UInt32(truncatingIfNeeded: d).bigEndian, toByteOffset: 2, as: UInt32.self)
-        p.storeBytes(of: UInt16(truncatingIfNeeded: s >> 32).bigEndian, toByteOffset: 6, as: UInt16.self)
-        p.storeBytes(of: UInt32(truncatingIfNeeded: s).bigEndian, toByteOffset: 8, as: UInt32.self)
+    static func copyHeader(from bytes: UnsafeRawPointer, to copy: UnsafeMutableRawPointer) {
+        let a = bytes.loadUnaligned(as: UInt64.self)
+        let b = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let c = bytes.loadUnaligned(fromByteOffset: 16, as: UInt16.self)
+        copy.storeBytes(of: a, as: UInt64.self)
+        copy.storeBytes(of: b, toByteOffset: 8, as: UInt64.self)
+        copy.storeBytes(of: c, toByteOffset: 16, as: UInt16.self)
     }
 
     @inline(__always)
@@ -285,7 +313,6 @@ struct TagEdit {
     let egressTagged: Bool
     let tci: UInt16
 
-    @inline(__always) var sourceTagBytes: Int { sourceTagged ? 4 : 0 }
     /// Re-tagging always rewrites the tag (the egress VID or PCP may differ from the ingress tag).
     @inline(__always) var changesFrame: Bool { sourceTagged || egressTagged }
     @inline(__always) var lengthChange: Int { (egressTagged ? 4 : 0) &- (sourceTagged ? 4 : 0) }

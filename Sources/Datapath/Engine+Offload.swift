@@ -8,8 +8,9 @@ import Virtio
 /// so a receiver never gets a frame it cannot take (notes §6.6).
 extension Engine {
     @inline(never)
-    func deliverOffloaded(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
-                          from source: FrameSource, to target: VhostPort, rx: SplitQueue, ring: Int, edit: TagEdit) {
+    func deliverOffloaded(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
+                          netHeader: VirtioNetHeader, from source: FrameSource, to target: VhostPort, rx: SplitQueue,
+                          ring: Int, edit: TagEdit) {
         let destination = target.index
         let frameLength = Int(header.length)
         let policy = OffloadPolicy(sender: source.features, receiver: target.features)
@@ -24,13 +25,13 @@ extension Engine {
                 }
             }
             guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
-            copyFrame(segments, skipping: source.skip, header: header, edit: edit, netHeader: h,
+            copyFrame(segments, skipping: source.skip, header: header, l2: l2, edit: edit, netHeader: h,
                       into: rx, headerLength: target.headerLength)
             rx.commitReservation()
             core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
             markDirty(rx, ring: ring, owner: target)
         case .completeChecksum(let start, let offset):
-            guard let frame = gather(segments, skipping: source.skip, header: header, edit: edit) else {
+            guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
                 core.recordTransmitDrop(port: destination, reason: .oversize)
                 return
             }
@@ -49,7 +50,7 @@ extension Engine {
                 core.recordTransmitDrop(port: destination, reason: .gsoTooSmall)
                 return
             }
-            guard let frame = gather(segments, skipping: source.skip, header: header, edit: edit) else {
+            guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
                 core.recordTransmitDrop(port: destination, reason: .oversize)
                 return
             }
@@ -79,20 +80,24 @@ extension Engine {
         }
     }
 
-    /// The whole frame, re-tagged, in the engine's contiguous offload scratch.
+    /// The whole frame, re-tagged, in the engine's contiguous offload scratch; its L2 header from
+    /// the private copy `l2` (docs/vlan-safety.md).
     private func gather(_ segments: UnsafeBufferPointer<GuestSegment>, skipping skip: Int, header: FrameHeader,
-                        edit: TagEdit) -> UnsafeMutableRawBufferPointer? {
+                        l2: UnsafeRawPointer, edit: TagEdit) -> UnsafeMutableRawBufferPointer? {
         let buffer = scratch.offloadFrame
         guard let base = buffer.baseAddress else { return nil }
         let outLength = Int(header.length) &+ edit.lengthChange
         guard outLength <= buffer.count else { return nil }
-        var offset = skip
-        var written = 0
+        var written: Int
         if edit.changesFrame {
-            written = writePrefix(header, edit: edit, to: base)
-            offset &+= 12 &+ edit.sourceTagBytes
+            written = Engine.writePrefix(header, l2: l2, edit: edit, to: base)
+        } else {
+            written = header.l2Length
+            base.copyMemory(from: l2, byteCount: written)
         }
-        written &+= GuestSegment.gather(segments, offset: offset, count: outLength &- written, into: base + written)
+        guard outLength >= written else { return nil }
+        written &+= GuestSegment.gather(segments, offset: skip &+ header.l2Length, count: outLength &- written,
+                                        into: base + written)
         guard written == outLength else { return nil }
         return UnsafeMutableRawBufferPointer(start: base, count: outLength)
     }

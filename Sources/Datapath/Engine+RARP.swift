@@ -32,7 +32,8 @@ extension Engine {
                 let header = FrameHeader.parse(UnsafeRawPointer(base + h), length: 60)
                 let decision = core.decide(ingress: port.index, frame: header, now: clock.now)
                 let source = FrameSource(index: port.index, skip: h, features: port.features)
-                forward(segments, header: header, netHeader: VirtioNetHeader(), from: source, pair: 0, decision: decision)
+                forward(segments, header: header, l2: UnsafeRawPointer(base + h), netHeader: VirtioNetHeader(),
+                        from: source, pair: 0, decision: decision)
             }
         }
         flushReceiveRings()

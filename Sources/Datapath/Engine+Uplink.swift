@@ -25,7 +25,10 @@ extension Engine {
         for i in 0..<n {
             let frame = socket.frame(i)
             // The first segment holds at least the Ethernet header (with a restored tag, all 18
-            // bytes of it), so it parses in place.
+            // bytes of it), so it parses in place: the ring block is ours until `releaseBurst` and
+            // nothing else writes it, so it serves as the private copy of the L2 header
+            // (docs/vlan-safety.md). A tag the kernel took out is back in it (with its TPID), and
+            // the EtherType behind it is the frame's own, so a second tag shows as `hasTagStack`.
             let first = frame.segments[0]
             var h = FrameHeader.parse(UnsafeRawPointer(first.base), length: min(first.length, frame.length))
             h.length = UInt32(truncatingIfNeeded: frame.length)
@@ -35,8 +38,9 @@ extension Engine {
         core.decide(ingress: port.index, frames: s.headers, count: n, into: s.decisions, now: now)
         let from = FrameSource(index: port.index, skip: 0, features: UplinkPort.senderFeatures)
         for i in 0..<n {
-            forward(socket.frame(i).segments, header: s.headers[i], netHeader: s.netHeaders[i], from: from, pair: 0,
-                    decision: s.decisions[i])
+            let segments = socket.frame(i).segments
+            forward(segments, header: s.headers[i], l2: UnsafeRawPointer(segments[0].base), netHeader: s.netHeaders[i],
+                    from: from, pair: 0, decision: s.decisions[i])
         }
         socket.releaseBurst()
         return n
@@ -45,8 +49,9 @@ extension Engine {
     /// Stages one frame for the uplink (sent by `flushUplinks` at the end of the turn). The
     /// virtio-net header goes with it: the kernel segments GSO frames and finishes checksums.
     @inline(__always)
-    func deliverToUplink(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, netHeader: VirtioNetHeader,
-                         from source: FrameSource, to uplink: UplinkPort, decision: ForwardingDecision) {
+    func deliverToUplink(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
+                         netHeader: VirtioNetHeader, from source: FrameSource, to uplink: UplinkPort,
+                         decision: ForwardingDecision) {
         let destination = uplink.index
         guard let socket = uplink.socket else {
             core.recordTransmitDrop(port: destination, reason: .portDown)
@@ -63,15 +68,16 @@ extension Engine {
             }
             vnet = h.movingOffsets(by: edit.lengthChange)
         }
-        let result: UplinkTransmitResult
+        // The L2 header from the private copy, the rest from the sender (docs/vlan-safety.md).
+        let prefix: UnsafeRawBufferPointer
         if edit.changesFrame {
             let p = scratch.prefix
-            let prefixLength = writePrefix(header, edit: edit, to: p)
-            result = socket.transmit(prefix: UnsafeRawBufferPointer(start: p, count: prefixLength), segments: segments,
-                                     skipping: source.skip &+ 12 &+ edit.sourceTagBytes, vnetHeader: vnet)
+            prefix = UnsafeRawBufferPointer(start: p, count: Engine.writePrefix(header, l2: l2, edit: edit, to: p))
         } else {
-            result = socket.transmit(segments: segments, skipping: source.skip, vnetHeader: vnet)
+            prefix = UnsafeRawBufferPointer(start: l2, count: header.l2Length)
         }
+        let result = socket.transmit(prefix: prefix, segments: segments, skipping: source.skip &+ header.l2Length,
+                                     vnetHeader: vnet)
         switch result {
         case .queued:
             core.recordTransmit(port: destination, frames: 1,

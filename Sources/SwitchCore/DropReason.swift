@@ -53,9 +53,15 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     /// Unicast from an isolated port to another isolated port.
     case portIsolated
 
+    // Decided by SwitchCore (appended: raw values index counter storage).
+    /// The frame's tag stack does not fit any port: an 802.1ad/QinQ outer tag (0x88A8, 0x9100)
+    /// or a second tag behind the 802.1Q one, e.g. the double-tagging attack's priority tag with
+    /// another VLAN's tag inside (docs/vlan-safety.md).
+    case vlanStack
+
     /// Read per frame to index counters, so a constant rather than `allCases.count` (a lazily
     /// initialised global). `dropReasonCountCoversEveryCase` keeps it honest.
-    @inlinable public static var count: Int { Int(DropReason.portIsolated.rawValue) + 1 }
+    @inlinable public static var count: Int { Int(DropReason.vlanStack.rawValue) + 1 }
 
     /// Kebab-case name for CLI, logs and metrics labels.
     public var name: String {
@@ -81,6 +87,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .sourceMACNotAllowed: return "source-mac-not-allowed"
         case .stormControl: return "storm-control"
         case .portIsolated: return "port-isolated"
+        case .vlanStack: return "vlan-stack"
         }
     }
 

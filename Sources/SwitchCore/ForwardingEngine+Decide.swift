@@ -2,7 +2,8 @@ extension ForwardingEngine {
     /// Decides a burst of frames received on `ingress`, writing one decision per frame to `into`,
     /// learning their sources and counting them on the ingress port. Allocates nothing.
     ///
-    /// Order of checks, each a drop reason: runt → multicast source → VLAN classification
+    /// Order of checks, each a drop reason: runt → tag stack (`vlan-stack`, docs/vlan-safety.md)
+    /// → multicast source → VLAN classification
     /// (tagged-on-access, untagged-on-trunk, not-allowed) → link-local destination → MAC limit
     /// (learning) → destination: flood for group addresses and unknown unicast, else the learned
     /// port unless it is the ingress (`same-port`) or down (`port-down`).
@@ -86,6 +87,8 @@ extension ForwardingEngine {
                   members: UnsafeMutablePointer<UInt64>, fdb: ForwardingDatabase, now: UInt32,
                   sourceMemo: inout Int, destinationMemo: inout Int, repeatable: inout Bool) -> ForwardingDecision {
         if frame.isRunt { return .drop(.runt) }
+        // Before the VID is read: a tag behind the one classified would ride out unchecked.
+        if frame.hasTagStack { return .drop(.vlanStack) }
         if frame.source.isMulticast { return .drop(.multicastSource) }
         let vid = frame.vid
         let pcp = frame.pcp
@@ -134,6 +137,6 @@ extension FrameHeader {
     @inline(__always)
     func decidesLike(_ other: FrameHeader) -> Bool {
         destination == other.destination && source == other.source && tci == other.tci
-            && isTagged == other.isTagged && isRunt == other.isRunt
+            && isTagged == other.isTagged && isRunt == other.isRunt && hasTagStack == other.hasTagStack
     }
 }

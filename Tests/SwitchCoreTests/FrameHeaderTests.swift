@@ -28,9 +28,29 @@ import SwitchCore
         #expect(!header.isRunt && header.length == 18)
     }
 
-    @Test func treatsQinQOuterTypeAsUntagged() {
-        let header = parse(Self.dst + Self.src + [0x88, 0xA8, 0x00, 0x10, 0x81, 0x00])
-        #expect(!header.isTagged)
+    @Test(arguments: [[UInt8](arrayLiteral: 0x88, 0xA8), [0x91, 0x00]])
+    func marksAQinQOuterTagAsATagStackNotAsUntagged(tpid: [UInt8]) {
+        let header = parse(Self.dst + Self.src + tpid + [0x00, 0x10, 0x08, 0x00])
+        #expect(!header.isTagged && header.hasTagStack && header.l2Length == 14)
+    }
+
+    @Test(arguments: [[UInt8](arrayLiteral: 0x81, 0x00), [0x88, 0xA8], [0x91, 0x00]])
+    func marksATagBehindThe8021QTagAsATagStack(inner: [UInt8]) {
+        // Priority tag (VID 0), then another tag: the double-tagging attack.
+        let header = parse(Self.dst + Self.src + [0x81, 0x00, 0x00, 0x00] + inner + [0x00, 0x14, 0x08, 0x00], offset: 5)
+        #expect(header.isTagged && header.vid == 0 && header.hasTagStack && !header.isRunt)
+    }
+
+    @Test func staysA24ByteValue() {
+        // The tag-stack flag fits the padding: a burst of headers stays one small array.
+        #expect(MemoryLayout<FrameHeader>.stride == 24)
+    }
+
+    @Test func aSingleTagOrNoneIsNoTagStack() {
+        let tagged = parse(Self.dst + Self.src + [0x81, 0x00, 0xA0, 0x00, 0x86, 0xDD] + [UInt8](repeating: 0, count: 40))
+        #expect(tagged.isTagged && tagged.pcp == 5 && tagged.vid == 0 && !tagged.hasTagStack && tagged.l2Length == 18)
+        let untagged = parse(Self.dst + Self.src + [0x08, 0x06] + [UInt8](repeating: 0, count: 46))
+        #expect(!untagged.isTagged && !untagged.hasTagStack && untagged.l2Length == 14)
     }
 
     @Test(arguments: [0, 1, 6, 13])
