@@ -20,6 +20,10 @@
 #   guest_wait_ready NAME [TIMEOUT=120]   waits for the ready marker and a working serial shell
 #   guest_run NAME "COMMAND" [TIMEOUT=30] runs COMMAND (sh -c) in the guest; prints its stdout+stderr,
 #                                          returns its exit status (124 if the host-side wait timed out)
+#   guest_ping_unanswered NAME "PING ARGS"
+#                                         succeeds only if busybox ping ran, transmitted and got no
+#                                         reply ("N packets transmitted, 0 packets received", exit 1);
+#                                         a ping that could not run, failed to send or timed out fails
 #   guest_monitor NAME "HMP COMMAND"      e.g. "set_link n0 off", "info network"
 #   guest_stop NAME                       kills the guest and its helpers
 #   guest_console NAME                    prints the console log (for failure diagnostics)
@@ -196,4 +200,19 @@ guest_stop() {
         rm -f "$dir/$name.$f"
     done
     rm -f "$dir/$name.shell.sock" "$dir/$name.mon.sock" "$dir/$name.in"
+}
+
+# A negative ping check must not pass because the probe broke: exit 1 with a clean statistics line
+# is "sent and unanswered"; anything else (124 = timed out, a sendto error, no statistics) is not.
+guest_ping_unanswered() {
+    local name=$1 args=$2 out status
+    out=$(guest_run "$name" "ping $args" 40)
+    status=$?
+    printf '%s\n' "$out"
+    if [ "$status" != 1 ]; then
+        echo "guest_ping_unanswered: ping $args exited $status (1 = no reply; anything else means the probe itself failed)"
+        return 1
+    fi
+    printf '%s\n' "$out" | grep -Eq '^[1-9][0-9]* packets transmitted, 0 packets received' || {
+        echo "guest_ping_unanswered: no clean 'N packets transmitted, 0 packets received' line"; return 1; }
 }
