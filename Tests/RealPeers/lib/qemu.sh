@@ -10,7 +10,8 @@
 #       KERNEL_ARGS: e.g. "sy.ip=10.0.0.1/24 sy.vlan=10:10.0.10.1/24 sy.mtu=9000" (see guest-image.sh).
 #       DEVICE_OPTS: appended to -device virtio-net-pci, e.g. "mrg_rxbuf=off,packed=on".
 #       SOCKET = tap:IFNAME instead attaches the NIC to an existing tap device (create it first:
-#                         ip tuntap add IFNAME mode tap) with -netdev tap,script=no,downscript=no,vhost=off;
+#                         ip tuntap add IFNAME mode tap) with -netdev tap,script=no,downscript=no,vhost=off
+#                         (SY_GUEST_TAP_VHOST=on: vhost=on, the kernel's vhost-net moves the frames);
 #                         the role is ignored. Everything else (shared memory backend, device options,
 #                         vectors=0 under TCG) stays as for vhost-user, so the two compare like for like.
 #       Environment: SY_GUEST_QUEUES=N (queue pairs; adds queues=N, mq=on), SY_GUEST_SMP (vCPUs,
@@ -66,7 +67,7 @@ guest_boot() {
 
     local chardev="socket,id=c0,path=$sock" netdev="vhost-user,id=n0,chardev=c0" backend=()
     case "$sock" in
-        tap:?*) netdev="tap,id=n0,ifname=${sock#tap:},script=no,downscript=no,vhost=off" ;;
+        tap:?*) netdev="tap,id=n0,ifname=${sock#tap:},script=no,downscript=no,vhost=${SY_GUEST_TAP_VHOST:-off}" ;;
         *)  case "$role" in
                 server) chardev+=",server=on,wait=off"; rm -f "$sock"; sy_track_socket "$sock" ;;
                 client) [ "${SY_GUEST_RECONNECT:-1}" != 0 ] && chardev+=",reconnect=${SY_GUEST_RECONNECT:-1}" ;;
