@@ -32,8 +32,9 @@ swift test 2>&1 | tee "$tmp/swift-test.log"
 status=${PIPESTATUS[0]}
 # Swift Testing ends every test with one line: "✔ Test name() passed after …" or
 # "✘ Test name() failed after … with K issues" (parameterized: "… with N test cases passed/failed").
-# "✘ Test name() recorded an issue" lines are expectations, not tests, and are not counted.
-tests() { grep -E "^$1 Test .* $2 after" "$tmp/swift-test.log" | grep -Ev "^$1 Test run with "; }
+# "✘ Test name() recorded an issue" lines are expectations and "Test case …" lines arguments of a
+# parameterized test: neither is a test, neither is counted.
+tests() { grep -E "^$1 Test .* $2 after" "$tmp/swift-test.log" | grep -Ev "^$1 Test (run with|case) "; }
 n_pass=$(tests ✔ passed | wc -l)
 n_fail=$(tests ✘ failed | wc -l)
 count_pass "$n_pass"
