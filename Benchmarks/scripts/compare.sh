@@ -21,8 +21,20 @@
 #     --nice N            run the generator's and back-ends' threads at niceness N (e.g. -20) so that
 #                         other work on the machine barely preempts them; default: unchanged
 #     --keep-logs         keep the run directory (testpmd, Switchyard, OVS logs, measurements.log)
+#     --dirty             measure even though the work tree has uncommitted changes; the results
+#                         file then says so in its title and provenance (without it: refused)
+#
+# Method (Benchmarks/README.md, docs/test-and-benchmark-method.md): runs are the outer loop, so run r
+# of every back-end is taken minutes apart at most; every ratio is computed per paired run and shown
+# with min / median / max; a target holds only if the median and the worst paired run meet it.
+# Like conditions: one generator (testpmd, two virtio-user ports) on hugepages listening (server=1)
+# on both sockets for every back-end; every back-end connects as the client (Switchyard `mode:
+# client`, testpmd net_vhost client=1, OVS dpdkvhostuserclient) and runs its DPDK memory, if any, on
+# hugepages. The results file records the commit, whether the tree was clean, the exact command,
+# the machine and how busy it was before the run.
 
 set -u
+COMMAND_LINE="$0${*:+ $*}"
 
 BENCH_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_SCRIPTS/../.." && pwd)
@@ -34,7 +46,7 @@ REPO=$(cd "$BENCH_SCRIPTS/../.." && pwd)
 . "$BENCH_SCRIPTS/lib/report.sh"
 . "$BENCH_SCRIPTS/lib/cpushare.sh"
 
-NICE="" RETRIES=3 RETRY_WAIT=5 MIN_SHARE=90 QUIET_MAX=10 QUIET_TIMEOUT=120 RUNS=3 SECONDS_MEASURED=10 WARMUP=3 IDLE_SECONDS=10 QUICK=0 BUILD=1 OUTPUT=""
+DIRTY_OK=0 NICE="" RETRIES=3 RETRY_WAIT=5 MIN_SHARE=90 QUIET_MAX=10 QUIET_TIMEOUT=120 RUNS=3 SECONDS_MEASURED=10 WARMUP=3 IDLE_SECONDS=10 QUICK=0 BUILD=1 OUTPUT=""
 SIZES=64,1518 BACKENDS=switchyard,testpmd,ovs CASES=learned,flood
 BENCH_BACKEND_CPU=1
 
@@ -58,6 +70,7 @@ while [ $# -gt 0 ]; do
         --retries) RETRIES=$2; shift ;;
         --quiet-wait) QUIET_TIMEOUT=$2; shift ;;
         --keep-logs) export SY_KEEP_LOGS=1 ;;
+        --dirty) DIRTY_OK=1 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option $1" ;;
     esac
@@ -77,6 +90,21 @@ for c in "${CASE_LIST[@]}"; do
     case $c in learned|flood|bcast) ;; *) die "unknown case $c" ;; esac
 done
 [ "$(id -u)" = 0 ] || die "must run as root (hugepages, DPDK)"
+
+# --- provenance: what is measured, from which tree ---------------------------------------------------
+COMMIT=$(git -C "$REPO" rev-parse HEAD 2>/dev/null) || die "not a git checkout: results need a commit"
+TREE_STATUS=$(git -C "$REPO" status --porcelain 2>/dev/null)
+if [ -n "$TREE_STATUS" ]; then
+    [ "$DIRTY_OK" = 1 ] || die "the work tree has uncommitted changes (git status --porcelain):
+$TREE_STATUS
+commit them, or pass --dirty to measure anyway (the results are then marked DIRTY)"
+    TREE_CLEAN="no — DIRTY, $(wc -l <<<"$TREE_STATUS") uncommitted path(s): $(awk '{print $2}' <<<"$TREE_STATUS" | head -10 | tr '\n' ' ')"
+else
+    TREE_CLEAN=yes
+fi
+MACHINE="$(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
+# The busiest other processes before the run: a figure taken next to them measures them too.
+BUSY_PROCESSES=$(ps -eo pcpu=,pid=,comm= --sort=-pcpu | awk '$1 >= 5 { printf "%s%s (pid %s) %s %%", sep, $3, $2, $1; sep = ", " }' | head -c 600)
 [ "$(nproc)" -ge 2 ] || die "needs at least 2 CPUs (generator on CPU 0, back-end on CPU 1)"
 has() { case ",$BACKENDS," in *",$1,"*) return 0 ;; esac; return 1; }
 
@@ -119,7 +147,8 @@ trap 'bench_exit; trap - TERM; kill -TERM $$' TERM
 # The generator's mbuf pool (~170 pages) plus OVS's fixed 512 MiB; only ever grow the pool.
 [ "$(cat /proc/sys/vm/nr_hugepages)" -lt 1024 ] && echo 1024 >/proc/sys/vm/nr_hugepages
 want_free=256
-has ovs && want_free=$((want_free + BENCH_OVS_SOCKET_MEM / 2))
+# OVS (socket-mem) and the testpmd back-end (-m 1024) each take 1 GiB of hugepages, one at a time.
+{ has ovs || has testpmd; } && want_free=$((want_free + BENCH_OVS_SOCKET_MEM / 2))
 testpmd_hugepages_ensure "$want_free" || die "not enough hugepages"
 
 # Percent of all CPUs busy over SECONDS, from /proc/stat (the load average would still count the
@@ -156,7 +185,8 @@ prioritize() {
     done
 }
 
-gen_mode_for() { [ "$1" = ovs ] && echo server || echo client; }
+# Every back-end connects to the generator (OVS's dpdkvhostuserclient can only be a client).
+gen_mode_for() { echo server; }
 
 destinations_for() {
     case $1 in
@@ -234,13 +264,13 @@ measure() {
         sleep "$RETRY_WAIT"
     done
     if stalled "$pps"; then
-        bench_record "$backend" "$case" "$size" "$pps" "$bps" "†"
+        bench_record "$backend" "$case" "$size" "$run" "$pps" "$bps" "†"
         NOTES+=("† run $run, $(bench_backend_label "$backend"), $(bench_case_label "$case"), $size B: no frames circulated in all $try attempts (the frames put in flight were lost before the back-end forwarded them)")
     elif disturbed "$share"; then
-        bench_record "$backend" "$case" "$size" "$pps" "$bps" "†"
+        bench_record "$backend" "$case" "$size" "$run" "$pps" "$bps" "†"
         NOTES+=("† run $run, $(bench_backend_label "$backend"), $(bench_case_label "$case"), $size B: disturbed in all $try attempts; the polling threads ran ${share// //} % (generator / back-end) of the last window")
     else
-        bench_record "$backend" "$case" "$size" "$pps" "$bps"
+        bench_record "$backend" "$case" "$size" "$run" "$pps" "$bps"
     fi
     if [ "$try" -gt 1 ] && ! disturbed "$share"; then
         NOTES+=("run $run, $(bench_backend_label "$backend"), $(bench_case_label "$case"), $size B: attempt $try counted, earlier ones were disturbed")
@@ -275,7 +305,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 if has switchyard && [ "$IDLE_SECONDS" != 0 ]; then
     say "Switchyard idle cost: idle: sleep, generator connected but stopped, ${IDLE_SECONDS} s"
     if bench_switchyard_start sleep &&
-        bench_gen_start client "$BENCH_SOCK0" "$BENCH_SOCK1" "$BENCH_MAC1" "$BENCH_MAC0"; then
+        bench_gen_start server "$BENCH_SOCK0" "$BENCH_SOCK1" "$BENCH_MAC1" "$BENCH_MAC0"; then
         sleep 2
         bench_yardctl ports >>"$SY_RUN_DIR/measurements.log" 2>&1
         t0=$(cpu_ticks "$BENCH_SY_PID"); n0=$(date +%s.%N)
@@ -293,7 +323,21 @@ fi
 # --- report ----------------------------------------------------------------------------------------
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 body() {
+    echo "Rates (each run's figure is the generator's RX rate over the window; † = see the notes):"
+    echo
     bench_table
+    echo
+    echo "Ratios, per paired run (run r of Switchyard ÷ run r of the other back-end):"
+    echo
+    bench_ratio_table
+    echo
+    echo "Targets (issue #14): a target holds only if the median AND the worst paired run meet it."
+    echo
+    bench_targets
+    echo
+    echo "Per frame, testpmd (vhost io) and OVS-DPDK copy each frame twice (guest TX buffer → mbuf →"
+    echo "guest RX buffer); Switchyard copies it once (guest TX buffer → guest RX buffer). testpmd does"
+    echo "no switching (port to port); OVS and Switchyard learn MACs and look each frame up."
     [ -n "$IDLE_LINE" ] && { echo; echo "$IDLE_LINE"; }
     if [ ${#NOTES[@]} -gt 0 ]; then
         echo
@@ -314,17 +358,23 @@ if [ -z "$OUTPUT" ]; then
 fi
 mkdir -p "$(dirname "$OUTPUT")"
 {
-    echo "# Switchyard vs testpmd vs OVS-DPDK — $(date '+%F %H:%M %Z'), $(hostname -s)"
+    echo "# Switchyard vs testpmd vs OVS-DPDK — $(date '+%F %H:%M %Z'), $(hostname -s)${TREE_STATUS:+ — DIRTY TREE}"
     echo
-    echo "* Host: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r)"
-    echo "* Switchyard $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' (dirty)')," \
-        "DPDK $(dpkg-query -W -f='${Version}' dpdk-dev 2>/dev/null)," \
-        "OVS $(dpkg-query -W -f='${Version}' openvswitch-switch-dpdk 2>/dev/null || echo 'not installed')"
-    echo "* Method: Benchmarks/README.md (\"Back-end comparison\"); $RUNS run(s), median;" \
-        "${SECONDS_MEASURED} s window after ${WARMUP} s warm-up"
-    echo "* Before the run: CPUs ${BUSY_BEFORE} % busy (3 s), load average $LOAD_BEFORE; after: load average $LOAD_AFTER${NICE:+; generator and back-ends at nice $NICE}"
-    echo "* Generator on CPU 0, every back-end's forwarding thread on CPU 1. Frame sizes include the FCS;"
-    echo "  Gbit/s counts the bytes the back-end moved (frame without FCS: size − 4)."
+    echo "Provenance:"
+    echo
+    echo "* Commit: $COMMIT; tree clean: $TREE_CLEAN"
+    echo "* Command: \`$COMMAND_LINE\`"
+    echo "* Machine: $MACHINE"
+    echo "* Software: DPDK $(dpkg-query -W -f='${Version}' dpdk-dev 2>/dev/null)," \
+        "OVS $(dpkg-query -W -f='${Version}' openvswitch-switch-dpdk 2>/dev/null || echo 'not installed'), $(swift --version 2>/dev/null | head -1)"
+    echo "* Quiet-machine check before the run: CPUs ${BUSY_BEFORE} % busy over 3 s (> 10 % = not quiet), load average $LOAD_BEFORE;" \
+        "processes over 5 % CPU: ${BUSY_PROCESSES:-none}. After the run: load average $LOAD_AFTER.${NICE:+ Generator and back-ends at nice $NICE.}"
+    [ "$BUSY_BEFORE" -gt 10 ] && echo "* **Not a quiet machine**: other work used ${BUSY_BEFORE} % of the CPUs before the run; treat the figures as noisy."
+    [ "$QUICK" = 1 ] && echo "* **Quick run** (one short run): not for any README figure."
+    echo "* Method: Benchmarks/README.md (\"Back-end comparison\"); $RUNS run(s), back-ends interleaved within each run;" \
+        "${SECONDS_MEASURED} s window after ${WARMUP} s warm-up; ratios per paired run."
+    echo "* Generator (testpmd, two virtio-user ports, hugepages, server=1) on CPU 0; every back-end connects as the client;"
+    echo "  its forwarding thread on CPU 1. Frame sizes include the FCS; Gbit/s counts the bytes moved (size − 4)."
     echo
     echo "$BODY"
 } >"$OUTPUT"

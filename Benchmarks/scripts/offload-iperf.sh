@@ -3,7 +3,9 @@
 # offloads) and between the same two guests on a Linux bridge with tap devices (-netdev tap), in one
 # run: the issue's acceptance test, "Switchyard must be at least as fast".
 #
-#   Benchmarks/scripts/offload-iperf.sh        (root, Debian 12; from anywhere in the repository)
+#   Benchmarks/scripts/offload-iperf.sh [--dirty]   (root, Debian 12; from anywhere in the repository)
+#     --dirty   measure although the work tree has uncommitted changes (refused otherwise); the
+#               results file then says DIRTY
 #
 # Environment: OFFLOAD_IPERF_RUNS (rounds, default 3; the median counts), OFFLOAD_IPERF_TIME
 # (seconds per run, default 10), OFFLOAD_IPERF_PARALLEL=N (also N streams, iperf3 -P N),
@@ -11,7 +13,8 @@
 # OFFLOAD_IPERF_RESULTS (the Markdown file; default Benchmarks/results/offload-iperf-DATE.md),
 # OFFLOAD_IPERF_TAP_MSIX=0 (skip the reference pair below). SY_KEEP_LOGS=1 keeps guest and daemon
 # logs. Exit status 1 when a back-end could not be measured or Switchyard is slower than the bridge
-# with the same QEMU settings.
+# with the same QEMU settings in the median or the worst round (ratios per paired round, as in
+# compare.sh: round r of each pair ran minutes apart at most).
 #
 # Fairness: every pair is the same image and the same QEMU command line (lib/qemu.sh: q35, shared
 # memfd memory, 1 vCPU, 256 MiB, virtio-net-pci, vectors=0 under TCG) — only -netdev differs.
@@ -25,11 +28,27 @@
 # Under TCG the like-for-like NIC has vectors=0 (INTx: QEMU 7.2 segfaults with vhost-user + MSI-X
 # there), so a third pair, bridge + tap with QEMU's default MSI-X vectors, is measured for reference:
 # settings Switchyard cannot have on such a host.
+# The bridge people deploy runs the tap through vhost-net (QEMU -netdev tap,vhost=on: the kernel
+# moves the frames, not QEMU's main loop). Where /dev/vhost-net can be opened, a fourth pair "Linux
+# bridge + tap, vhost=on" is measured next to vhost=off; where it cannot, the results say so.
 # Average frame size = bytes / frames the back-end received from the sending guest (Switchyard port
 # rx, tap rx) and delivered to the receiver: far above 1514 means 64 KB TSO segments crossed whole.
 set -uo pipefail
+COMMAND_LINE="$0${*:+ $*}"
 cd "$(dirname "$0")/../.." || exit 1
 REPO=$PWD
+DIRTY_OK=0
+for a in "$@"; do
+    case $a in --dirty) DIRTY_OK=1 ;; *) echo "usage: $0 [--dirty]" >&2; exit 2 ;; esac
+done
+COMMIT=$(git -C "$REPO" rev-parse HEAD 2>/dev/null) || { echo "not a git checkout" >&2; exit 1; }
+TREE_STATUS=$(git -C "$REPO" status --porcelain 2>/dev/null)
+if [ -n "$TREE_STATUS" ] && [ "$DIRTY_OK" != 1 ]; then
+    echo "offload-iperf.sh: the work tree has uncommitted changes; commit them or pass --dirty:" >&2
+    echo "$TREE_STATUS" >&2; exit 1
+fi
+BUSY_PROCESSES=$(ps -eo pcpu=,pid=,comm= --sort=-pcpu | awk '$1 >= 5 { printf "%s%s (pid %s) %s %%", sep, $3, $2, $1; sep = ", " }' | head -c 600)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 . Tests/RealPeers/lib/checks.sh
 require_root
 . Tests/RealPeers/lib/qemu.sh
@@ -64,7 +83,7 @@ bench_cleanup() {
     sy_cleanup
     if [ -e "/run/netns/$NETNS" ]; then
         local l
-        for l in sytap0 sytap1 sytap2 sytap3 sybr0 sybr1; do ip -n "$NETNS" link del "$l" 2>/dev/null; done
+        for l in sytap0 sytap1 sytap2 sytap3 sytap4 sytap5 sybr0 sybr1 sybr2; do ip -n "$NETNS" link del "$l" 2>/dev/null; done
         ip netns del "$NETNS"
     fi
 }
@@ -81,7 +100,21 @@ avg_frame() { awk -v b="$1" -v f="$2" 'BEGIN {if (f>0) printf "%.0f\n", b/f; els
 load_now() { uptime | sed 's/.*load average: //'; }
 
 # Prints the offloads that matter from ethtool -k in the guest; fails if TSO or a checksum offload is off.
-guest_offloads() {
+guest_off# "r1×, r2×, … | min× | median× | max×" for Switchyard ÷ pair Q over the rounds both measured.
+paired_ratios() {
+    local q=$1 r v list="" values=""
+    for r in $(seq "$RUNS"); do
+        local a=${ROUND[sy,$r]:-} b=${ROUND[$q,$r]:-}
+        if [ -n "$a" ] && [ -n "$b" ]; then
+            v=$(ratio "$a" "$b"); list+="$v×, "; [ "$v" != "?" ] && values+=" $v"
+        else
+            list+="—, "
+        fi
+    done
+    [ -n "$values" ] || { echo "${list%, } | — | — | —"; return; }
+    echo "${list%, } | $(tr ' ' '\n' <<<"$values" | grep . | sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.2f× | %.2f× | %.2f×", v[1], m, v[NR]}')"
+}
+loads() {
     local g=$1 k tso tx rx tso6 gro
     k=$(guest_run "$g" "ethtool -k eth0" 20) || { echo "ethtool failed"; return 1; }
     printf '%s\n' "$k" >"$SY_RUN_DIR/$g.ethtool-k"
@@ -94,7 +127,7 @@ guest_offloads() {
 
 # Per pair P (sy, br, bx): guests P1 (iperf3 client, IP1) and P2 (server, IP2); counters_P prints
 # "FROM_BYTES FROM_FRAMES TO_BYTES TO_FRAMES" as the back-end saw the traffic from P1 and to P2.
-declare -A LABEL OK OFFL LOAD GBPS PGBPS FB FF TB TF
+declare -A LABEL OK OFFL LOAD GBPS PGBPS FB FF TB TF ROUND
 PAIRS=()
 
 counters_sy() {
@@ -107,6 +140,7 @@ tap_counters() {  # FROM_TAP TO_TAP
 }
 counters_br() { tap_counters sytap0 sytap1; }
 counters_bx() { tap_counters sytap2 sytap3; }
+counters_bv() { tap_counters sytap4 sytap5; }
 
 pause_pair() { guest_monitor "${1}1" stop >/dev/null; guest_monitor "${1}2" stop >/dev/null; }
 resume_pair() { guest_monitor "${1}1" cont >/dev/null; guest_monitor "${1}2" cont >/dev/null; }
@@ -151,6 +185,7 @@ run_pair() {
     read -r fb1 ff1 tb1 tf1 < <("counters_$p")
     log "  round $round ${LABEL[$p]}: ${g:-failed} Gbit/s, $((ff1 - ff0)) frames from ${p}1, avg $(avg_frame $((fb1 - fb0)) $((ff1 - ff0))) B"
     [ -n "$g" ] && GBPS[$p]+="$g "
+    ROUND[$p,$round]=$g
     FB[$p]=$((FB[$p] + fb1 - fb0)) FF[$p]=$((FF[$p] + ff1 - ff0)) TB[$p]=$((TB[$p] + tb1 - tb0)) TF[$p]=$((TF[$p] + tf1 - tf0))
     if [ -n "$PARALLEL" ]; then
         g=$(iperf_once "$p" "$PARALLEL")
@@ -220,6 +255,23 @@ if [ "$(guest_accel)" = tcg ] && [ "${OFFLOAD_IPERF_TAP_MSIX:-1}" = 1 ]; then
     ready_pair bx
 fi
 
+# vhost-net: the kernel's vhost worker moves the tap's frames (what a libvirt bridge uses by default).
+VHOST_NET_NOTE=""
+[ -e /dev/vhost-net ] || modprobe vhost_net 2>/dev/null
+if [ -c /dev/vhost-net ] && { exec 7<>/dev/vhost-net; } 2>/dev/null; then
+    exec 7>&-
+    LABEL[bv]="Linux bridge + tap, vhost=on (vhost-net)"
+    log "booting the bridge pair with vhost-net (sybr2: sytap4, sytap5)"
+    make_bridge sybr2 sytap4 sytap5 || die "bridge set-up failed"
+    SY_GUEST_TAP_VHOST=on SY_GUEST_NETNS=$NETNS guest_boot bv1 $MAC1 tap:sytap4 client "sy.ip=$IP1/24"
+    SY_GUEST_TAP_VHOST=on SY_GUEST_NETNS=$NETNS guest_boot bv2 $MAC2 tap:sytap5 client "sy.ip=$IP2/24"
+    ready_pair bv
+    [ "${OK[bv]:-0}" = 1 ] || VHOST_NET_NOTE="the vhost=on pair did not come up (see bv1.qemu.log): not measured"
+else
+    VHOST_NET_NOTE="not measured: /dev/vhost-net cannot be opened on this host ($( [ -e /dev/vhost-net ] && echo "it exists but open failed" || echo "no such device; modprobe vhost_net failed or is not allowed"))"
+    log "vhost-net baseline $VHOST_NET_NOTE"
+fi
+
 # --- interleaved rounds -------------------------------------------------------------------------
 
 n=${#PAIRS[@]}
@@ -236,14 +288,14 @@ if [ "${OK[sy]}" = 1 ]; then
     SY_DROPS=$(yardctl ports --json | jq -r '.[] | "\(.name): \(.counters.drops | to_entries | map("\(.key)=\(.value)") | join(", ") | if . == "" then "none" else . end)"' | paste -sd ';' -)
     yardctl ports >"$SY_RUN_DIR/yardctl-ports.txt" 2>&1
 fi
-BR_DROPS=$(for t in sytap0 sytap1 sybr0 sytap2 sytap3 sybr1; do ip -n "$NETNS" -j -s link show $t 2>/dev/null | jq -r '.[0] | "\(.ifname): rx \(.stats64.rx.dropped) tx \(.stats64.tx.dropped)"'; done | paste -sd ';' -)
-for p in sy br bx; do [ "${OK[$p]:-0}" = 1 ] && pause_pair "$p"; done
+BR_DROPS=$(for t in sytap0 sytap1 sybr0 sytap2 sytap3 sybr1 sytap4 sytap5 sybr2; do ip -n "$NETNS" -j -s link show $t 2>/dev/null | jq -r '.[0] | "\(.ifname): rx \(.stats64.rx.dropped) tx \(.stats64.tx.dropped)"'; done | paste -sd ';' -)
+for p in sy br bx bv; do [ "${OK[$p]:-0}" = 1 ] && pause_pair "$p"; done
 
 # --- report -------------------------------------------------------------------------------------
 
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 declare -A MED PMED
-for p in sy br bx; do MED[$p]=$(med "${GBPS[$p]:-}"); PMED[$p]=$(med "${PGBPS[$p]:-}"); done
+for p in sy br bx bv; do MED[$p]=$(med "${GBPS[$p]:-}"); PMED[$p]=$(med "${PGBPS[$p]:-}"); done
 
 what="median of $RUNS runs of $TIME s"
 [ "$RUNS" = 1 ] && what="1 run of $TIME s"
@@ -251,41 +303,65 @@ table() {
     echo "| back-end | streams | Gbit/s ($what) | runs (Gbit/s) | avg frame from g1 (B) | avg frame to g2 (B) |"
     echo "|---|---|---|---|---|---|"
     local p
-    for p in sy br bx; do
+    for p in sy br bx bv; do
         [ -n "${LABEL[$p]:-}" ] || continue
         echo "| ${LABEL[$p]} | 1 | ${MED[$p]:-failed} | ${GBPS[$p]% } | $(avg_frame "${FB[$p]:-0}" "${FF[$p]:-0}") | $(avg_frame "${TB[$p]:-0}" "${TF[$p]:-0}") |"
     done
     if [ -n "$PARALLEL" ]; then
-        for p in sy br bx; do
+        for p in sy br bx bv; do
             [ -n "${LABEL[$p]:-}" ] || continue
             echo "| ${LABEL[$p]} | $PARALLEL | ${PMED[$p]:-failed} | ${PGBPS[$p]% } | | |"
         done
     fi
     echo
-    echo "Switchyard / bridge (same QEMU settings): **$(ratio "${MED[sy]}" "${MED[br]}")**$([ -n "$PARALLEL" ] && echo " (1 stream), $(ratio "${PMED[sy]}" "${PMED[br]}") ($PARALLEL streams)")"
-    [ -n "${LABEL[bx]:-}" ] && { echo; echo "Switchyard (INTx) / bridge with MSI-X: $(ratio "${MED[sy]}" "${MED[bx]}")$([ -n "$PARALLEL" ] && echo " (1 stream), $(ratio "${PMED[sy]}" "${PMED[bx]}") ($PARALLEL streams)")"; }
+    echo "Switchyard ÷ each bridge per paired round (round r of one pair over round r of the other; 1 stream):"
+    echo
+    echo "| Switchyard ÷ | per round (1, 2, …) | min | median | max |"
+    echo "|---|---|---:|---:|---:|"
+    local q
+    for q in br bv bx; do
+        [ -n "${LABEL[$q]:-}" ] && [ "${OK[$q]:-0}" = 1 ] || continue
+        echo "| ${LABEL[$q]} | $(paired_ratios "$q") |"
+    done
     return 0
+}
+# "r1×, r2×, … | min× | median× | max×" for Switchyard ÷ pair Q over the rounds both measured.
+paired_ratios() {
+    local q=$1 r v list="" values=""
+    for r in $(seq "$RUNS"); do
+        local a=${ROUND[sy,$r]:-} b=${ROUND[$q,$r]:-}
+        if [ -n "$a" ] && [ -n "$b" ]; then
+            v=$(ratio "$a" "$b"); list+="$v×, "; [ "$v" != "?" ] && values+=" $v"
+        else
+            list+="—, "
+        fi
+    done
+    [ -n "$values" ] || { echo "${list%, } | — | — | —"; return; }
+    echo "${list%, } | $(tr ' ' '\n' <<<"$values" | grep . | sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.2f× | %.2f× | %.2f×", v[1], m, v[NR]}')"
 }
 loads() { local r; for r in $(seq "$RUNS"); do printf '%s%s: %s' "$([ "$r" = 1 ] || echo '; ')" "$r" "${LOAD[$r]:-?}"; done; echo; }
 
-commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)
-git -C "$REPO" diff --quiet HEAD -- Sources 2>/dev/null || commit+=" (+ uncommitted Sources changes)"
+commit=$COMMIT
+[ -n "$TREE_STATUS" ] && commit+=" — DIRTY TREE ($(wc -l <<<"$TREE_STATUS") uncommitted paths)"
 mkdir -p "$(dirname "$RESULTS")"
 {
     echo "# iperf3 through Switchyard vs Linux bridge + tap — $(date '+%F %H:%M %Z')"
     echo
-    echo "\`Benchmarks/scripts/offload-iperf.sh\`, commit $commit. Host: $(nproc) CPUs, kernel $(uname -r),"
+    echo "Command \`$COMMAND_LINE\`, commit $commit; tree clean: $([ -n "$TREE_STATUS" ] && echo no || echo yes)."
+    echo "Machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)."
+    echo "Before the run: load average $LOAD_BEFORE; processes over 5 % CPU: ${BUSY_PROCESSES:-none}."
+    echo "Host: $(nproc) CPUs, kernel $(uname -r),"
     echo "$(qemu-system-x86_64 --version | head -1). Guests: $(guest_accel), 1 vCPU, ${SY_GUEST_MEM:-256} MiB,"
     echo "guest kernel $(awk '/^kernel=/ {print $2}' "$(dirname "$SY_GUEST_KERNEL")/inputs" 2>/dev/null), virtio-net-pci$([ "$(guest_accel)" = tcg ] && echo " (vectors=0 unless noted)");"
     echo "iperf3 -c g1 → g2, TCP, receiver rate. Rounds interleave the pairs (the others paused)."
-    echo "Bridge: own network namespace, bridge-nf-call-* = 0, tap vhost=off (no /dev/vhost-net)."
+    echo "Bridge: own network namespace, bridge-nf-call-* = 0, tap vhost=off; vhost-net pair (tap vhost=on): ${VHOST_NET_NOTE:-measured, see the table}."
     echo
     table
     echo
     echo "Load average (1/5/15 min) at the start of each round: $(loads)"
     echo
     echo "Guest offloads (ethtool -k eth0):"
-    for p in sy br bx; do [ -n "${LABEL[$p]:-}" ] && echo "- ${LABEL[$p]}: ${OFFL[$p]:-?}"; done
+    for p in sy br bx bv; do [ -n "${LABEL[$p]:-}" ] && echo "- ${LABEL[$p]}: ${OFFL[$p]:-?}"; done
     echo
     echo "Switchyard g1 negotiated: ${SY_FEATURES:-?}"
     echo
@@ -300,4 +376,7 @@ echo "Switchyard drops: ${SY_DROPS:-?}"
 echo "written to ${RESULTS#$REPO/}"
 
 [ "${OK[sy]:-0}" = 1 ] && [ "${OK[br]:-0}" = 1 ] && [ -n "${MED[sy]}" ] && [ -n "${MED[br]}" ] || exit 1
-awk -v a="${MED[sy]}" -v b="${MED[br]}" 'BEGIN {exit !(a >= b)}' || { log "Switchyard is slower than the bridge"; exit 1; }
+# Like compare.sh's targets: "at least as fast" must hold in the median and the worst paired round.
+pr=$(paired_ratios br)
+awk -v s="$pr" 'BEGIN { n = split(s, f, "|"); mn = f[n-2] + 0; md = f[n-1] + 0; exit !(mn >= 1 && md >= 1) }' ||
+    { log "Switchyard is not at least as fast as the bridge in the median and the worst paired round: $pr"; exit 1; }

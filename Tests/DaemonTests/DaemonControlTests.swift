@@ -56,8 +56,11 @@ ports:
 
     @Test func staticEntriesCanBeAddedShownFilteredAndDeleted() throws {
         let d = try DaemonProcess(yaml: twoPorts)
-        #expect(try d.request(.fdbAdd(port: "vm1", vlan: 10, mac: "52:54:00:aa:bb:01")) != .failure(""))
-        _ = try d.request(.fdbAdd(port: "vm2", vlan: 20, mac: "52:54:00:aa:bb:02"))
+        // Each add must answer `.done`: a failure of any text fails the test.
+        let first = try d.request(.fdbAdd(port: "vm1", vlan: 10, mac: "52:54:00:aa:bb:01"))
+        guard case .done = first else { throw DaemonTestError("adding to vm1 failed: \(first)") }
+        let second = try d.request(.fdbAdd(port: "vm2", vlan: 20, mac: "52:54:00:aa:bb:02"))
+        guard case .done = second else { throw DaemonTestError("adding to vm2 failed: \(second)") }
         guard case .fdb(let all) = try d.request(.fdbShow(vlan: nil, port: nil)) else { throw DaemonTestError("no fdb") }
         #expect(all.entries.map(\.mac) == ["52:54:00:aa:bb:01", "52:54:00:aa:bb:02"])
         #expect(all.entries.allSatisfy(\.isStatic) && all.staticCount == 2)
@@ -77,7 +80,8 @@ ports:
 
     @Test func reloadAddsRemovesAndChangesPortsLeavingOthersAlone() throws {
         let d = try DaemonProcess(yaml: twoPorts)
-        _ = try d.request(.fdbAdd(port: "vm1", vlan: 10, mac: "52:54:00:aa:bb:01"))
+        let added = try d.request(.fdbAdd(port: "vm1", vlan: 10, mac: "52:54:00:aa:bb:01"))
+        guard case .done = added else { throw DaemonTestError("static entry on vm1 not added: \(added)") }
         try d.write(yaml: """
         switch:
           socket-directory: SOCKDIR
@@ -107,18 +111,30 @@ ports:
         try d.stop()
     }
 
-    @Test func sighupWithABrokenFileKeepsThePreviousConfig() throws {
+    /// The positive control first: a SIGHUP with a good file must change the ports (so the signal
+    /// is handled at all); only then does "a broken file changes nothing" mean anything.
+    @Test func sighupReloadsAGoodFileAndKeepsThePreviousConfigOnABrokenOne() throws {
         let d = try DaemonProcess(yaml: twoPorts)
+        try d.write(yaml: twoPorts + "\n  - name: vm3\n    type: vhost-user\n    socket: vm3.sock\n")
+        d.signal(SIGHUP)
+        func portNames() throws -> [String] {
+            guard case .ports(let ports) = try d.request(.ports) else { throw DaemonTestError("no ports") }
+            return ports.map(\.name)
+        }
+        try waitFor("vm3 added by SIGHUP", timeout: 10) { (try? portNames()) == ["vm1", "vm2", "vm3"] }
         try d.write(yaml: "ports:\n  - name: vm1\n    type: vhost-user\n    socket: a.sock\n    vlan: { access: 5000 }\n")
         d.signal(SIGHUP)
         usleep(300_000)
-        guard case .ports(let ports) = try d.request(.ports) else { throw DaemonTestError("no ports") }
-        #expect(ports.map(\.name) == ["vm1", "vm2"])
+        #expect(try portNames() == ["vm1", "vm2", "vm3"])
         guard case .failure(let why) = try d.request(.reload) else { throw DaemonTestError("reload must fail") }
         #expect(why.contains("switchyard.yaml:5:") && why.contains("5000"))
+        #expect(try portNames() == ["vm1", "vm2", "vm3"])
         let (status, log) = try d.stop()
         #expect(status == 0)
-        #expect(log.contains("reload refused"))
+        // Both signals were taken: two SIGHUP reloads in the log, and the second refused (the
+        // SIGHUP path's own wording, not the control reply's).
+        #expect(log.components(separatedBy: "SIGHUP: reloading").count - 1 == 2, "log: \(log)")
+        #expect(log.contains("reload refused, still running the previous config"))
     }
 
     @Test func sigtermRemovesEverySocketAndExitsZero() throws {

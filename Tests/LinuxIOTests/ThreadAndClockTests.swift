@@ -49,8 +49,10 @@ private final class Observed: @unchecked Sendable {
         #expect(t1 - t0 < 5_000_000_000)
         #expect(MonotonicClock.seconds() >= s0)
         let coarse = MonotonicClock.coarseNanoseconds()
-        // Coarse lags by at most a few ticks.
+        // Coarse lags by a few ticks, but on a loaded two-core machine this thread can be preempted
+        // between the two reads for longer than that: 1 s still tells a coarse clock from a stale
+        // or wrong one (docs/test-and-benchmark-method.md).
         #expect(coarse <= MonotonicClock.nanoseconds())
-        #expect(MonotonicClock.nanoseconds() - coarse < 100_000_000)
+        #expect(MonotonicClock.nanoseconds() - coarse < 1_000_000_000)
     }
 }

@@ -46,8 +46,19 @@ check "g1 pings g2 (server-mode port to client-mode port)" pings g1 10.0.10.2
 check "g2 pings g1" pings g2 10.0.10.1
 check "trunk guest g4 reaches access guest g1 through its VLAN 10 sub-interface" pings g4 10.0.10.1
 check "trunk guest g4 reaches access guest g3 through its VLAN 20 sub-interface" pings g4 10.0.20.3
-check "a VLAN 20 guest cannot reach a VLAN 10 guest on the same subnet" \
-    guest_run g3 "ip addr add 10.0.10.3/24 dev eth0; ! ping -c 3 -W 1 10.0.10.1"
+# Isolation: first the positive control (the same source g3, the same ping, answered where it
+# should be: g4's VLAN 20 address), then g3 with an address in 10.0.10.0/24 must send to g1 and get
+# no reply; a ping that could not run or timed out fails the check (guest_ping_unanswered).
+check "g3 (VLAN 20) pings g4's VLAN 20 address: the probe works from this source" \
+    guest_run g3 "ping -c 3 -W 2 10.0.20.4 || ping -c 3 -W 2 10.0.20.4" 30
+vlan_isolated() {
+    guest_run g3 "ip addr add 10.0.10.3/24 dev eth0" 10 || { echo "could not add 10.0.10.3 to g3"; return 1; }
+    guest_ping_unanswered g3 "-c 3 -W 1 10.0.10.1"
+    local s=$?
+    guest_run g3 "ip addr del 10.0.10.3/24 dev eth0" 10
+    return $s
+}
+check "a VLAN 20 guest cannot reach a VLAN 10 guest on the same subnet (sent, 0 received)" vlan_isolated
 
 # Multiqueue: the guest turns on its second queue pair (ctrl-vq MQ_VQ_PAIRS_SET → QEMU sends
 # SET_VRING_ENABLE for rings 2 and 3); both pairs must run and carry traffic.
@@ -82,8 +93,21 @@ check "g1 negotiated mergeable RX buffers, g4 (mrg_rxbuf=off) did not" features_
 check "yardctl ports counts frames both ways on g1" port_field g1 "p['counters']['rxFrames'] > 0 and p['counters']['txFrames'] > 0"
 check "a two-queue guest enables its second queue pair on a queues: 2 port" two_queues_running
 check "the two-queue guest still reaches the trunk guest on VLAN 20" pings g3 10.0.20.4
-mq_tx=$(guest_run g3 "ethtool -S eth0 | grep -E 'tx_queue_[01]_packets'" 10 | tr -s ' \n' ' ')
-note "g3 per-queue TX counters: ${mq_tx:-?}"
+# Both queue pairs must carry traffic: virtio_net maps vCPU N to TX queue N (XPS), so a ping from
+# each vCPU goes out on its own TX ring, and each must be answered and counted on its queue.
+queue_packets() { guest_run g3 "ethtool -S eth0" 10 | awk -v q="$1" '$1 == q":" {print $2}'; }
+both_tx_queues_carry() {
+    local q0 q1 n0 n1
+    q0=$(queue_packets tx_queue_0_packets) q1=$(queue_packets tx_queue_1_packets)
+    [ -n "$q0" ] && [ -n "$q1" ] || { echo "no per-queue counters from ethtool -S"; return 1; }
+    guest_run g3 "taskset -c 0 ping -c 3 -W 2 10.0.20.4 && taskset -c 1 ping -c 3 -W 2 10.0.20.4" 30 || return 1
+    n0=$(queue_packets tx_queue_0_packets) n1=$(queue_packets tx_queue_1_packets)
+    echo "g3 tx_queue_0_packets $q0 -> $n0, tx_queue_1_packets $q1 -> $n1"
+    [ "${n0:-0}" -gt "$q0" ] && [ "${n1:-0}" -gt "$q1" ]
+}
+check "pings from each of g3's two vCPUs are answered and both TX queues carried them" both_tx_queues_carry
+mq_rx=$(guest_run g3 "ethtool -S eth0 | grep -E 'rx_queue_[01]_packets'" 10 | tr -s ' \n' ' ')
+note "g3 per-queue RX counters (the switch picks the RX queue): ${mq_rx:-?}"
 
 guest_run g2 "iperf3 -s -D >/tmp/iperf.log 2>&1" 10
 sleep 1
@@ -121,7 +145,11 @@ wait_ping() {  # GUEST IP SECONDS
     while [ $SECONDS -lt $deadline ]; do guest_run "$1" "ping -c 1 -W 1 $2" 10 >/dev/null && return 0; sleep 0.5; done
     return 1
 }
-stop_removes_sockets() { switchyard_stop; ! ls "$SY_RUN_DIR/g1.sock" "$SY_RUN_DIR/control.sock" 2>/dev/null; }
+stop_removes_sockets() {
+    ls "$SY_RUN_DIR/g1.sock" "$SY_RUN_DIR/control.sock" || { echo "the sockets were not there before the stop"; return 1; }
+    switchyard_stop
+    ! ls "$SY_RUN_DIR/g1.sock" "$SY_RUN_DIR/control.sock" 2>/dev/null
+}
 check "switchyard stops cleanly and removes its sockets" stop_removes_sockets
 switchyard_start "$SY_RUN_DIR/switchyard.yaml"
 check "after a restart, QEMU (client) reconnects and g1 reaches g2 (switchyard reconnects as client)" wait_ping g1 10.0.10.2 40

@@ -26,8 +26,7 @@ MACA=52:54:00:01:00:01 MACB=52:54:00:0a:00:02
 NSMAC=02:5a:00:00:01:fe RESPMAC=02:5a:00:00:0a:fe BLASTMAC=02:5a:00:00:01:bb TPMAC=02:00:00:00:01:01
 
 ns_host_address() { ip -n "$NS" link set "$NS_IF" address "$NSMAC" && ip -n "$NS" addr add 10.0.1.254/24 dev "$NS_IF"; }
-check "namespace $NS with veth $HOST_IF <-> $NS_IF is created" netns_create "$NS" "$HOST_IF" "$NS_IF"
-ns_host_address
+setup "namespace $NS with veth $HOST_IF <-> $NS_IF" eval 'netns_create "$NS" "$HOST_IF" "$NS_IF" && ns_host_address'
 netns_spawn "$NS" vlan-responder "$SY_RUN_DIR/vlan-responder.log" python3 -u "$SY_LIB_DIR/vlan-responder.py" \
     --interface "$NS_IF" --vlan 10 --ip 10.0.10.254 --mac "$RESPMAC" --parent $$ >/dev/null
 netns_spawn "$NS" iperf3-server "$SY_RUN_DIR/iperf3-server.log" iperf3 -s -B 10.0.1.254 >/dev/null
@@ -76,10 +75,17 @@ wait_ping() {  # GUEST IP SECONDS
     while [ $SECONDS -lt $deadline ]; do guest_run "$1" "ping -c 1 -W 1 $2" 10 >/dev/null && return 0; sleep 0.5; done
     echo "$1 got no answer from $2 within $3 s"; return 1
 }
-no_ping() { ! guest_run "$1" "ping -c 3 -W 1 $2" 20; }
+no_ping() { guest_ping_unanswered "$1" "-c 3 -W 1 $2"; }
 fdb_has() {  # PORT VLAN MAC
     yardctl fdb show | awk -v p="$1" -v v="$2" -v m="$3" '$1==p && $2==v && tolower($3)==m {found=1} END {exit !found}' ||
         { yardctl fdb show; return 1; }
+}
+# "Not in the FDB" only counts when yardctl answered: a yardctl that failed shows nothing.
+fdb_lacks() {  # PORT VLAN MAC
+    local table
+    table=$(yardctl fdb show) || { echo "yardctl fdb show failed (exit $?): the FDB was not read"; return 1; }
+    printf '%s\n' "$table"
+    ! printf '%s\n' "$table" | awk -v p="$1" -v v="$2" -v m="$3" '$1==p && $2==v && tolower($3)==m {found=1} END {exit !found}'
 }
 uplink_summary() {
     ports_json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin) if x['name']=='up0'][0]; c=p['counters']; print(f\"{p['state']}, rx {c['rxFrames']} frames, tx {c['txFrames']} frames, drops {c['drops'] or 'none'}\")"
@@ -99,16 +105,24 @@ frame = head + b"\x88\xb5" + bytes(max(0, int(length) - len(head) - 2))  # IEEE 
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((iface, 0))
 s.setsockopt(263, 20, 1)  # PACKET_QDISC_BYPASS: the generator, not the qdisc, sets the pace
-send, sent, count, start = s.send, 0, int(count), time.monotonic()
+send, sent, errors, count, start = s.send, 0, {}, int(count), time.monotonic()
 end = start + float(seconds)
 while (count and sent < count) or (not count and time.monotonic() < end):
     for _ in range(min(1000, count - sent) if count else 1000):
         try:
             send(frame)
             sent += 1
-        except BlockingIOError:
-            pass
+        except OSError as e:  # counted and reported, never silently dropped
+            errors[e.errno] = errors.get(e.errno, 0) + 1
+            if sum(errors.values()) > 1000 * (sent + 1):
+                break
+    if count and sum(errors.values()) > 1000 * (sent + 1):
+        break
 print(sent, f"{time.monotonic() - start:.3f}")
+if errors:
+    import errno
+    print("send errors:", ", ".join(f"{errno.errorcode.get(k, k)} x{v}" for k, v in errors.items()), file=sys.stderr)
+sys.exit(0 if sent else 1)
 PY
 }
 
@@ -120,8 +134,17 @@ check "gA (access 1 = native) pings the namespace host 10.0.1.254 untagged" ping
 check "gB (access 10) pings 10.0.10.254, the namespace's VLAN 10 responder" pings gB 10.0.10.254
 check "the VLAN 10 responder saw the echo requests tagged 10 and answered" \
     grep -q 'echo reply' "$SY_RUN_DIR/vlan-responder.log"
-check "gA cannot reach the VLAN 10 address untagged (access 1 traffic stays untagged)" \
-    guest_run gA "ip addr add 10.0.10.5/24 dev eth0; ! ping -c 2 -W 1 10.0.10.254; s=\$?; ip addr del 10.0.10.5/24 dev eth0; exit \$s"
+# Positive controls above: the same source (gA) with the same tool reaches 10.0.1.254, and gB
+# reaches this very address 10.0.10.254. Now gA, given an address in 10.0.10.0/24, must send and
+# get no reply.
+untagged_isolated() {
+    guest_run gA "ip addr add 10.0.10.5/24 dev eth0" 10 || { echo "could not add 10.0.10.5 to gA"; return 1; }
+    no_ping gA 10.0.10.254
+    local s=$?
+    guest_run gA "ip addr del 10.0.10.5/24 dev eth0" 10
+    return $s
+}
+check "gA cannot reach the VLAN 10 address untagged (access 1 traffic stays untagged)" untagged_isolated
 rtt=$(guest_run gA "ping -c 10 -i 0.2 10.0.1.254" 30 | sed -n 's/.*min\/avg\/max = \([0-9.\/]*\).*/\1/p')
 note "ping gA -> namespace RTT min/avg/max ms: ${rtt:-?}"
 
@@ -131,12 +154,20 @@ check "yardctl fdb show lists gA on gA in VLAN 1 and gB on gB in VLAN 10" \
     eval "fdb_has gA 1 $MACA && fdb_has gB 10 $MACB"
 
 before=$(port_drop up0 vlan-not-allowed)
-ns_send ff:ff:ff:ff:ff:ff "$BLASTMAC" 20 60 20 0 >/dev/null
+gen=$(ns_send ff:ff:ff:ff:ff:ff "$BLASTMAC" 20 60 20 0 2>&1); gen_status=$?
 sleep 0.5
 after=$(port_drop up0 vlan-not-allowed)
-check "20 frames tagged with VLAN 20 (not allowed on the trunk) are dropped as vlan-not-allowed" \
-    test $((after - before)) -ge 20
-check "a MAC seen only in a VLAN the trunk does not allow is not learned" eval "! fdb_has up0 20 $BLASTMAC >/dev/null"
+vlan20_dropped() {
+    echo "generator: '$gen' (exit $gen_status); vlan-not-allowed on up0: $before -> $after"
+    [ "$gen_status" = 0 ] && [ "${gen%% *}" = 20 ] || { echo "the generator did not send its 20 frames"; return 1; }
+    [ $((after - before)) -ge 20 ]
+}
+check "20 frames tagged with VLAN 20 (not allowed on the trunk) are dropped as vlan-not-allowed" vlan20_dropped
+check "a MAC seen only in a VLAN the trunk does not allow is not learned" fdb_lacks up0 20 $BLASTMAC
+# Positive control for the check above: the same sender, same MAC, in the native VLAN is learned.
+ns_send ff:ff:ff:ff:ff:ff "$BLASTMAC" 0 60 5 0 >/dev/null
+sleep 0.3
+check "the same MAC sending untagged (native VLAN 1) is learned on up0" fdb_has up0 1 $BLASTMAC
 
 # --- throughput -----------------------------------------------------------------------------------
 check "guest gA has TCP segmentation offload on" \
@@ -175,7 +206,7 @@ check "the namespace host's MAC is learned on up0 again after the link came back
 oversize_ping() {  # SIZE: a ping of SIZE data bytes from gA must fail and grow up0's mtu-exceeded count
     local before after
     before=$(port_drop up0 mtu-exceeded)
-    guest_run gA "! ping -c 2 -W 2 -s $1 10.0.1.254" 20 || { echo "the $1-byte ping was answered"; return 1; }
+    guest_ping_unanswered gA "-c 2 -W 2 -s $1 10.0.1.254" || return 1
     after=$(port_drop up0 mtu-exceeded)
     echo "mtu-exceeded on up0: $before -> $after"
     [ "$after" -gt "$before" ] || { ports_json; return 1; }
@@ -204,21 +235,31 @@ note "load average before the rate runs (2 cores, shared): $(cut -d' ' -f1-3 /pr
 up0_drops() { port_number up0 "sum(p['counters']['drops'].values())"; }
 rx0=$(port_counter up0 rxFrames) gen0=$(ip netns exec "$NS" cat "/sys/class/net/$NS_IF/statistics/tx_packets")
 rxdrop0=$(up0_drops)
-read -r sent elapsed < <(ns_send $MACA "$BLASTMAC" 0 60 0 3)
+gen=$(ns_send $MACA "$BLASTMAC" 0 60 0 3 2>"$SY_RUN_DIR/flood-gen.err"); gen_status=$?
+read -r sent elapsed <<<"$gen"
 sleep 0.5
 rx1=$(port_counter up0 rxFrames) gen1=$(ip netns exec "$NS" cat "/sys/class/net/$NS_IF/statistics/tx_packets")
 rxdrop1=$(up0_drops)
 received=$((rx1 - rx0)) carried=$((gen1 - gen0))
-check "the uplink takes in at least half of a 3 s flood of 64-byte frames" test $((received * 2)) -ge $carried
+# Both flood checks need a flood: a generator that sent nothing would make them "0 >= 0".
+flood_sent() {
+    echo "generator exit $gen_status, sent ${sent:-0}, veth carried $carried; $(cat "$SY_RUN_DIR/flood-gen.err" 2>/dev/null)"
+    [ "$gen_status" = 0 ] && [ "${sent:-0}" -ge 10000 ] && [ "$carried" -ge 10000 ] ||
+        { echo "no flood to measure (need >= 10000 frames sent and carried)"; return 1; }
+}
+uplink_takes_in_half() { flood_sent && [ $((received * 2)) -ge "$carried" ]; }
+check "the uplink takes in at least half of a 3 s flood of 64-byte frames (>= 10000 sent)" uplink_takes_in_half
 # The veth counts a frame once the receive path has it; past that only the packet socket's ring
 # can lose it (PACKET_STATISTICS), and a lost frame must show up in up0's drops.
 flood_accounted() {
+    flood_sent || return 1
     echo "veth carried $carried, up0 received $received, up0 drops +$((rxdrop1 - rxdrop0)) (now $(port_field up0 "p['counters']['drops']" 2>/dev/null))"
     [ $((received + rxdrop1 - rxdrop0)) -ge "$carried" ]
 }
 check "every flood frame the veth carried to up0 was received or counted as dropped by up0" flood_accounted
 fps=$(awk -v n="$received" -v t="${elapsed:-0}" 'BEGIN { if (t > 0) printf "%.0f", n / t; else print "?" }')
 gfps=$(awk -v n="${sent:-0}" -v t="${elapsed:-0}" 'BEGIN { if (t > 0) printf "%.0f", n / t; else print "?" }')
+[ -s "$SY_RUN_DIR/flood-gen.err" ] && note "flood generator: $(cat "$SY_RUN_DIR/flood-gen.err")"
 note "uplink RX with 64-byte frames: $fps frames/s (up0 rxFrames delta $received over ${elapsed:-?} s; the generator sent $gfps frames/s, veth carried $((gen1 - gen0)); the generator is the limit when the two agree)"
 note "gA port after the flood: txFrames $(port_counter gA txFrames), drops $(port_field gA "p['counters']['drops']" 2>/dev/null)"
 check "gA still reaches the namespace host after the flood" wait_ping gA 10.0.1.254 20
@@ -248,8 +289,12 @@ offered=$(testpmd_port_stat tp 0 TX-packets)
 sent=$((tx1 - tx0))
 fps=$(awk -v n="$sent" -v a="$t1" -v b="$t0" 'BEGIN { printf "%.0f", n / (a - b) }')
 check "the uplink sends 64-byte frames from testpmd to the namespace host" test "$sent" -gt 1000
-check "frames up0 counts as sent left through $HOST_IF (tx_packets + tx_dropped within 1%)" \
-    eval "echo up0 $sent, veth tx $((vtx1 - vtx0)) dropped $((vdrop1 - vdrop0)); test $(( (vtx1 - vtx0 + vdrop1 - vdrop0) * 100 )) -ge $((sent * 99))"
+tx_accounted() {
+    echo "up0 $sent, veth tx $((vtx1 - vtx0)) dropped $((vdrop1 - vdrop0))"
+    [ "$sent" -gt 1000 ] || { echo "too few frames sent to compare"; return 1; }
+    [ $(( (vtx1 - vtx0 + vdrop1 - vdrop0) * 100 )) -ge $((sent * 99)) ]
+}
+check "frames up0 counts as sent (> 1000) left through $HOST_IF (tx_packets + tx_dropped within 1%)" tx_accounted
 note "uplink TX with 64-byte frames: $fps frames/s (up0 txFrames delta $sent over $(awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.2f", a-b}') s; testpmd offered ${offered:-?}, up0 drops +$((drop1 - drop0)), $HOST_IF tx $((vtx1 - vtx0)) dropped $((vdrop1 - vdrop0)), namespace received $((nrx1 - nrx0)))"
 note "up0 drops after the TX run: $(port_field up0 "p['counters']['drops']" 2>/dev/null)"
 testpmd_stop tp
@@ -258,8 +303,7 @@ testpmd_stop tp
 ip link del "$HOST_IF"
 check "after $HOST_IF is deleted, the uplink state is no-such-interface" wait_state up0 no-such-interface 5
 check "after $HOST_IF is deleted, gA's pings to the namespace host fail" no_ping gA 10.0.1.254
-check "the veth pair is created again with the same names" \
-    eval "netns_add_veth $NS $HOST_IF $NS_IF && ns_host_address"
+setup "the veth pair again with the same names" eval "netns_add_veth $NS $HOST_IF $NS_IF && ns_host_address"
 check "after $HOST_IF is back, the uplink state is up again" wait_state up0 up 10
 check "after $HOST_IF is back, gA reaches the namespace host again" wait_ping gA 10.0.1.254 20
 

@@ -1,8 +1,10 @@
 # backend-switchyard.sh — Switchyard as the back-end under test.
 #
-#   bench_switchyard_start IDLE       writes a two-port config (vhost-user, server mode, access VLAN 1,
-#                                     datapath on CPU $BENCH_BACKEND_CPU, idle: IDLE = poll|sleep), starts
-#                                     the daemon and waits for its sockets. Sets BENCH_SOCK0/1, BENCH_SY_PID.
+#   bench_switchyard_start IDLE       writes a two-port config (vhost-user, client mode: it connects to
+#                                     the generator's sockets and retries every second, like OVS's
+#                                     dpdkvhostuserclient; access VLAN 1, datapath on CPU
+#                                     $BENCH_BACKEND_CPU, idle: IDLE = poll|sleep), starts the daemon and
+#                                     waits for its control socket. Sets BENCH_SOCK0/1, BENCH_SY_PID.
 #   bench_switchyard_drops            total of the daemon's drop counters (yardctl stats)
 #   bench_switchyard_diag             yardctl ports / stats / fdb, for the log
 #   bench_switchyard_stop
@@ -21,15 +23,15 @@ switch:
   log: { level: info }
   datapath: { cpus: [$BENCH_BACKEND_CPU], idle: $idle }
 ports:
-  - { name: gen0, type: vhost-user, socket: gen0.sock, mode: server, vlan: { access: 1 } }
-  - { name: gen1, type: vhost-user, socket: gen1.sock, mode: server, vlan: { access: 1 } }
+  - { name: gen0, type: vhost-user, socket: $SY_RUN_DIR/gen0.sock, mode: client, vlan: { access: 1 } }
+  - { name: gen1, type: vhost-user, socket: $SY_RUN_DIR/gen1.sock, mode: client, vlan: { access: 1 } }
 EOF
-    BENCH_SOCK0=$dir/gen0.sock BENCH_SOCK1=$dir/gen1.sock
+    BENCH_SOCK0=$SY_RUN_DIR/gen0.sock BENCH_SOCK1=$SY_RUN_DIR/gen1.sock
     "$BENCH_SY_BIN" --config "$dir/switchyard.yaml" >>"$SY_RUN_DIR/switchyard.log" 2>&1 &
     BENCH_SY_PID=$!
     sy_track "$BENCH_SY_PID" switchyard
     for i in $(seq 100); do
-        [ -S "$BENCH_SOCK0" ] && [ -S "$BENCH_SOCK1" ] && [ -S "$dir/control.sock" ] && return 0
+        [ -S "$dir/control.sock" ] && return 0
         sy_pid_alive "$BENCH_SY_PID" || break
         sleep 0.1
     done

@@ -10,7 +10,8 @@
 #       KERNEL_ARGS: e.g. "sy.ip=10.0.0.1/24 sy.vlan=10:10.0.10.1/24 sy.mtu=9000" (see guest-image.sh).
 #       DEVICE_OPTS: appended to -device virtio-net-pci, e.g. "mrg_rxbuf=off,packed=on".
 #       SOCKET = tap:IFNAME instead attaches the NIC to an existing tap device (create it first:
-#                         ip tuntap add IFNAME mode tap) with -netdev tap,script=no,downscript=no,vhost=off;
+#                         ip tuntap add IFNAME mode tap) with -netdev tap,script=no,downscript=no,vhost=off
+#                         (SY_GUEST_TAP_VHOST=on: vhost=on, the kernel's vhost-net moves the frames);
 #                         the role is ignored. Everything else (shared memory backend, device options,
 #                         vectors=0 under TCG) stays as for vhost-user, so the two compare like for like.
 #       Environment: SY_GUEST_QUEUES=N (queue pairs; adds queues=N, mq=on), SY_GUEST_SMP (vCPUs,
@@ -20,6 +21,10 @@
 #   guest_wait_ready NAME [TIMEOUT=120]   waits for the ready marker and a working serial shell
 #   guest_run NAME "COMMAND" [TIMEOUT=30] runs COMMAND (sh -c) in the guest; prints its stdout+stderr,
 #                                          returns its exit status (124 if the host-side wait timed out)
+#   guest_ping_unanswered NAME "PING ARGS"
+#                                         succeeds only if busybox ping ran, transmitted and got no
+#                                         reply ("N packets transmitted, 0 packets received", exit 1);
+#                                         a ping that could not run, failed to send or timed out fails
 #   guest_monitor NAME "HMP COMMAND"      e.g. "set_link n0 off", "info network"
 #   guest_stop NAME                       kills the guest and its helpers
 #   guest_console NAME                    prints the console log (for failure diagnostics)
@@ -62,7 +67,7 @@ guest_boot() {
 
     local chardev="socket,id=c0,path=$sock" netdev="vhost-user,id=n0,chardev=c0" backend=()
     case "$sock" in
-        tap:?*) netdev="tap,id=n0,ifname=${sock#tap:},script=no,downscript=no,vhost=off" ;;
+        tap:?*) netdev="tap,id=n0,ifname=${sock#tap:},script=no,downscript=no,vhost=${SY_GUEST_TAP_VHOST:-off}" ;;
         *)  case "$role" in
                 server) chardev+=",server=on,wait=off"; rm -f "$sock"; sy_track_socket "$sock" ;;
                 client) [ "${SY_GUEST_RECONNECT:-1}" != 0 ] && chardev+=",reconnect=${SY_GUEST_RECONNECT:-1}" ;;
@@ -196,4 +201,19 @@ guest_stop() {
         rm -f "$dir/$name.$f"
     done
     rm -f "$dir/$name.shell.sock" "$dir/$name.mon.sock" "$dir/$name.in"
+}
+
+# A negative ping check must not pass because the probe broke: exit 1 with a clean statistics line
+# is "sent and unanswered"; anything else (124 = timed out, a sendto error, no statistics) is not.
+guest_ping_unanswered() {
+    local name=$1 args=$2 out status
+    out=$(guest_run "$name" "ping $args" 40)
+    status=$?
+    printf '%s\n' "$out"
+    if [ "$status" != 1 ]; then
+        echo "guest_ping_unanswered: ping $args exited $status (1 = no reply; anything else means the probe itself failed)"
+        return 1
+    fi
+    printf '%s\n' "$out" | grep -Eq '^[1-9][0-9]* packets transmitted, 0 packets received' || {
+        echo "guest_ping_unanswered: no clean 'N packets transmitted, 0 packets received' line"; return 1; }
 }
