@@ -40,6 +40,9 @@ public struct PortStatus: Codable, Sendable, Equatable {
     public var enabledQueues: Int
     public var mtu: Int
     public var counters: PortCounters
+    /// vhost-user ports: connections refused because the peer's uid is not in allowed-uids
+    /// (docs/connections.md). Optional so replies of older daemons still decode.
+    public var refusedConnections: Int?
 
     public init(name: String, type: String, state: String, reason: String? = nil, vlanMode: String, endpoint: String,
                 macCount: Int, features: [String] = [], queues: Int, enabledQueues: Int = 0,

@@ -71,7 +71,8 @@ extension Engine {
                                features: port.vhost?.negotiatedFeatureNames ?? [],
                                reason: port.uplink?.link.reason,
                                mtu: port.uplink.map { $0.link.mtu } ?? port.spec.mtu,
-                               enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0)
+                               enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0,
+                               refusedConnections: port.vhost?.endpoint.refusedConnections ?? 0)
         }
     }
 }
@@ -87,6 +88,8 @@ public struct PortRuntime: Sendable {
     /// In force: the configured MTU of a guest port, the interface's MTU of an uplink.
     public var mtu: Int
     public var enabledQueuePairs: Int
+    /// Connections refused by allowed-uids (SO_PEERCRED), since the port was added.
+    public var refusedConnections: Int = 0
 }
 
 extension Engine {

@@ -1,4 +1,5 @@
 import SwitchCore
+import VhostUser
 
 /// A port as the engine needs it, already validated and normalised by the config layer.
 public struct PortSpecification: Equatable, Sendable {
@@ -14,12 +15,16 @@ public struct PortSpecification: Equatable, Sendable {
     public var vlan: PortMode
     public var macLimit: Int?
     public var mtu: Int
+    /// vhost-user ports: socket file permissions and allowed peer uids (docs/connections.md).
+    public var access: SocketAccessPolicy
 
-    public init(name: String, kind: Kind, vlan: PortMode, macLimit: Int?, mtu: Int) {
+    public init(name: String, kind: Kind, vlan: PortMode, macLimit: Int?, mtu: Int,
+                access: SocketAccessPolicy = SocketAccessPolicy()) {
         self.name = name
         self.kind = kind
         self.vlan = vlan
         self.macLimit = macLimit
         self.mtu = mtu
+        self.access = access
     }
 }

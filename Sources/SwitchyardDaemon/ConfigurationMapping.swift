@@ -1,6 +1,8 @@
 import Datapath
 import SwitchConfig
 import SwitchCore
+import LinuxIO
+import VhostUser
 
 /// The config file's model, translated once into the engine's and the core's types.
 extension SwitchConfiguration {
@@ -22,7 +24,8 @@ extension PortConfiguration {
         case .uplink(let interface):
             kind = .uplink(interface: interface)
         }
-        return PortSpecification(name: name, kind: kind, vlan: vlan.portMode, macLimit: macLimit, mtu: mtu)
+        return PortSpecification(name: name, kind: kind, vlan: vlan.portMode, macLimit: macLimit, mtu: mtu,
+                                 access: socketAccess.policy)
     }
 }
 
@@ -55,5 +58,13 @@ extension PortMode {
             let list = ranges.isEmpty ? "none" : ranges.joined(separator: ",")
             return "trunk \(list)" + (native.map { " native \($0)" } ?? "")
         }
+    }
+}
+
+extension SocketAccessSettings {
+    var policy: SocketAccessPolicy {
+        SocketAccessPolicy(permissions: SocketPermissions(owner: owner, group: group,
+                                                          mode: mode ?? SocketAccessSettings.defaultMode),
+                           allowedUIDs: allowedUIDs)
     }
 }

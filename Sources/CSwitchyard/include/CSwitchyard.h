@@ -81,5 +81,6 @@ static inline void csy_fetch_or_u8(void *p, uint8_t bits) {
 }
 #endif
 #include "CSwitchyardPacket.h"
+#include "CSwitchyardCredentials.h"
 
 #endif

@@ -1,7 +1,7 @@
 import Yams
 
 extension ConfigurationDecoder {
-    static let portKeys = ["name", "type", "socket", "mode", "vlan", "mac-limit", "mtu", "queues", "interface"]
+    static let portKeys = ["name", "type", "socket", "mode", "vlan", "mac-limit", "mtu", "queues", "interface", "socket-access"]
     // The port name appears in control replies, metrics labels and log lines; keep it to a safe
     // alphabet and a length that fits a table column.
     static let portNameAlphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -59,6 +59,7 @@ extension ConfigurationDecoder {
             break
         }
 
+        let socketAccess = decodePortSocketAccess(fields, kind: kind)
         var vlan = VLANMembership.access(1)
         if let entry = fields["vlan"], let decoded = decodeVLAN(entry.value, at: entry.path) { vlan = decoded }
         var macLimit: Int?
@@ -72,6 +73,7 @@ extension ConfigurationDecoder {
 
         if errors.count == errorsBefore, let name = draft.name?.value, let kind {
             draft.configuration = PortConfiguration(name: name, kind: kind, vlan: vlan, macLimit: macLimit, mtu: mtu)
+            draft.configuration?.socketAccess = socketAccess
         }
         return draft
     }

@@ -12,7 +12,7 @@ extension ConfigurationDecoder {
     mutating func decodeSwitch(_ node: Node, at path: ConfigPath) -> SwitchSettings {
         var settings = SwitchSettings()
         guard let fields = fields(of: node, at: path,
-                                  allowing: ["fdb", "socket-directory", "control-socket", "log", "datapath"])
+                                  allowing: ["fdb", "socket-directory", "control-socket", "log", "datapath", "socket-access"])
         else { return settings }
 
         if let entry = fields["fdb"] { settings.fdb = decodeFDB(entry.value, at: entry.path) }
@@ -33,6 +33,7 @@ extension ConfigurationDecoder {
         }
         if let entry = fields["log"] { settings.log = decodeLog(entry.value, at: entry.path) }
         if let entry = fields["datapath"] { settings.datapath = decodeDatapath(entry.value, at: entry.path) }
+        if let entry = fields["socket-access"] { settings.socketAccess = decodeSocketAccess(entry.value, at: entry.path) }
         return settings
     }
 

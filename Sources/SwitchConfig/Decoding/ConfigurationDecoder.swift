@@ -31,6 +31,10 @@ struct ConfigurationDecoder {
         }
         checkUniqueness(of: ports, controlSocket: settings.controlSocket)
         guard errors.isEmpty else { return nil }
-        return SwitchConfiguration(settings: settings, ports: ports.compactMap(\.configuration))
+        return SwitchConfiguration(settings: settings, ports: ports.compactMap(\.configuration).map {
+            var port = $0
+            port.socketAccess = port.socketAccess.overriding(settings.socketAccess)
+            return port
+        })
     }
 }

@@ -16,6 +16,8 @@ public struct PortConfiguration: Equatable, Sendable {
     /// Maximum number of MACs learned on this port; nil means only the FDB capacity limits it.
     public var macLimit: Int?
     public var mtu: Int
+    /// vhost-user ports: the port's own socket-access over the switch-wide one (docs/connections.md).
+    public var socketAccess = SocketAccessSettings()
 
     public init(name: String, kind: Kind, vlan: VLANMembership = .access(1),
                 macLimit: Int? = nil, mtu: Int = PortConfiguration.defaultMTU) {

@@ -10,6 +10,8 @@ public struct SwitchSettings: Equatable, Sendable {
     public var controlSocket: String
     public var log: LogSettings
     public var datapath: DatapathSettings
+    /// Defaults for every vhost-user port's socket (docs/connections.md).
+    public var socketAccess = SocketAccessSettings()
 
     public init(fdb: FDBSettings = FDBSettings(),
                 socketDirectory: String = SwitchSettings.defaultSocketDirectory,
