@@ -14,16 +14,22 @@ import Testing
 
     @Test func exampleConfigLoadsWithEveryKeyApplied() throws {
         let configuration = try SwitchConfiguration.load(path: repositoryRoot + "/Config/switchyard.example.yaml")
-        #expect(configuration.settings == SwitchSettings(
+        var settings = SwitchSettings(
             fdb: FDBSettings(agingSeconds: 300, capacity: 8192),
             socketDirectory: "/run/switchyard",
             controlSocket: "/run/switchyard/control.sock",
             log: LogSettings(level: .info, format: .text),
-            datapath: DatapathSettings(cpus: [1], idle: .sleep)))
+            datapath: DatapathSettings(cpus: [1], idle: .sleep))
+        settings.socketAccess = SocketAccessSettings(owner: 0, group: 0, mode: 0o660, allowedUIDs: [0])
+        #expect(configuration.settings == settings)
+        var vm1 = vhostUser("vm1", "/run/switchyard/vm1.sock", vlan: .access(10), macLimit: 64)
+        vm1.socketAccess = settings.socketAccess
+        var vm2 = vhostUser("vm2", "/tmp/vm2.sock", mode: .client,
+                            vlan: .trunk(allowed: [1...1, 10...10, 20...20, 100...110], native: 1))
+        vm2.socketAccess = SocketAccessSettings(owner: 0, group: 0, mode: 0o660, allowedUIDs: [0])
         #expect(configuration.ports == [
-            vhostUser("vm1", "/run/switchyard/vm1.sock", vlan: .access(10), macLimit: 64),
-            vhostUser("vm2", "/tmp/vm2.sock", mode: .client,
-                      vlan: .trunk(allowed: [1...1, 10...10, 20...20, 100...110], native: 1)),
+            vm1,
+            vm2,
             PortConfiguration(name: "uplink0", kind: .uplink(interface: "eth1"),
                               vlan: .trunk(allowed: [1...1, 10...10, 20...20], native: 1)),
         ])

@@ -33,7 +33,7 @@ struct ConfigurationDecoder {
         guard errors.isEmpty else { return nil }
         return SwitchConfiguration(settings: settings, ports: ports.compactMap(\.configuration).map {
             var port = $0
-            port.socketAccess = port.socketAccess.overriding(settings.socketAccess)
+            if case .vhostUser = port.kind { port.socketAccess = port.socketAccess.overriding(settings.socketAccess) }
             return port
         })
     }
