@@ -62,7 +62,7 @@ import Testing
             ports:
               - { name: vm1, type: vhost-user, socket: vm1.sock }
             """)
-        guard case .ports(let ports) = try d.request(.ports) else { throw DaemonTestError("not a ports reply") }
+        guard case .ports(let ports) = try portsReply(d) else { throw DaemonTestError("not a ports reply") }
         #expect(ports.map(\.state) == ["listening"])
         #expect(FileManager.default.fileExists(atPath: sockets.appendingPathComponent("vm1.sock").path))
         #expect(try d.stop().status == 0)
@@ -82,7 +82,7 @@ import Testing
         let vm1 = d.directory.appendingPathComponent("vm1.sock").path
         let vm2 = d.directory.appendingPathComponent("vm2.sock").path
         // The control socket is served once every port is set up.
-        guard case .ports(let listening) = try d.request(.ports) else { throw DaemonTestError("not a ports reply") }
+        guard case .ports(let listening) = try portsReply(d) else { throw DaemonTestError("not a ports reply") }
         #expect(listening.allSatisfy { $0.state == "listening" })
         var st = stat()
         #expect(lstat(vm1, &st) == 0 && st.st_mode & 0o777 == 0o666 && st.st_uid == 0 && st.st_gid == 65534)
@@ -120,6 +120,17 @@ import Testing
         #expect(log.components(separatedBy: "refused a vhost-user connection").count - 1 == 1,
                 "one warning for two refusals: \(log)")
     }
+}
+
+/// The ports reply, retried while the control socket exists but is not listening yet (bind and
+/// listen are two steps).
+func portsReply(_ d: DaemonProcess) throws -> ControlResponse {
+    var reply: ControlResponse?
+    try waitFor("the control socket to answer") {
+        reply = try? d.request(.ports)
+        return reply != nil
+    }
+    return reply!
 }
 
 /// Runs a host program to completion; status and combined output.
