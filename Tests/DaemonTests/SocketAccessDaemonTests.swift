@@ -101,7 +101,7 @@ import Testing
                               "/usr/bin/socat", "-u", "UNIX-CONNECT:\(vm2)", "-"]
         admitted.standardOutput = FileHandle.nullDevice
         try admitted.run()
-        defer { if admitted.isRunning { admitted.terminate() } }
+        defer { if admitted.isRunning { kill(admitted.processIdentifier, SIGKILL) } }
 
         var ports: [PortStatus] = []
         try waitFor("vm2 connected") {
@@ -145,4 +145,58 @@ func runHost(_ path: String, _ arguments: [String]) throws -> (status: Int32, ou
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+extension SocketAccessDaemonTests {
+    /// Client mode: a local user binds the path QEMU would listen on. The daemon connects (as
+    /// root), reads the listener's uid with SO_PEERCRED and hangs up.
+    @Test func clientModeRefusesAListenerRunByAUIDNotAllowedAndCountsIt() throws {
+        let shared = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sy-connect-qemu-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        chown(shared.path, 65534, 65534)
+        defer { try? FileManager.default.removeItem(at: shared) }
+        let path = shared.appendingPathComponent("vm1.sock").path
+
+        let squatter = Process()
+        squatter.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        squatter.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups",
+                              "/usr/bin/socat", "-u", "UNIX-LISTEN:\(path),fork", "/dev/null"]
+        try squatter.run()
+        // SIGKILL: children of this test process inherit its blocked SIGTERM (signalfd tests).
+        defer { if squatter.isRunning { kill(squatter.processIdentifier, SIGKILL) } }
+        try waitFor("the squatter to listen") { FileManager.default.fileExists(atPath: path) }
+
+        let d = try DaemonProcess(yaml: """
+            switch:
+              socket-directory: SOCKDIR
+              control-socket: SOCKDIR/control.sock
+              socket-access: { allowed-uids: [root] }
+            ports:
+              - { name: vm1, type: vhost-user, socket: \(path), mode: client }
+            """)
+        var refused = 0
+        try waitFor("a refusal") {
+            guard case .ports(let p)? = try? d.request(.ports) else { return false }
+            refused = p.first?.refusedConnections ?? 0
+            return refused >= 1 && p.first?.state == "connecting"
+        }
+        #expect(refused >= 1)
+        kill(squatter.processIdentifier, SIGKILL)
+        squatter.waitUntilExit()
+
+        // Positive control: root listens on the path (like QEMU as an allowed uid): connected.
+        unlink(path)
+        let qemu = Process()
+        qemu.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
+        qemu.arguments = ["-u", "UNIX-LISTEN:\(path)", "/dev/null"]
+        try qemu.run()
+        defer { if qemu.isRunning { kill(qemu.processIdentifier, SIGKILL) } }
+        try waitFor("the daemon to connect to an allowed listener", timeout: 5) {
+            guard case .ports(let p)? = try? d.request(.ports) else { return false }
+            return p.first?.state == "connected"
+        }
+        let (_, log) = try d.stop()
+        #expect(log.contains("listener runs as uid 65534"), "\(log)")
+    }
 }
