@@ -23,7 +23,19 @@ import Testing
             ports:
               - { name: vm1, type: vhost-user, socket: vm1.sock }
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        return try runTool("switchyard", ["--config", config])
+        // A daemon that wrongly accepts the directory runs on: give it 10 s, then kill it and fail.
+        let p = Process()
+        p.executableURL = try DaemonProcess.executable("switchyard")
+        p.arguments = ["--config", config]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let exited = (try? waitFor("the daemon to refuse and exit") { !p.isRunning }) != nil
+        if !exited { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (exited ? p.terminationStatus : -1, output)
     }
 
     @Test func refusesASocketDirectoryWritableByOthersOrOwnedByAnotherUser() throws {
