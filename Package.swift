@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "UplinkTests", dependencies: [
             "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard", "TestSupport", "SwitchCore",
         ], swiftSettings: systemsMode),
-        .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO"],
+        .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO", "VhostTestFrontEnd"],
                     swiftSettings: systemsMode),
     ]
 )

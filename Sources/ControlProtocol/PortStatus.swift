@@ -43,6 +43,9 @@ public struct PortStatus: Codable, Sendable, Equatable {
     /// Times the port was broken by its front-end (`broken (guest-memory-fault)` and the like;
     /// docs/port-faults.md). nil from a daemon that does not report it.
     public var faults: UInt64?
+    /// vhost-user ports: connections refused because the peer's uid is not in allowed-uids
+    /// (docs/connections.md). Optional so replies of older daemons still decode.
+    public var refusedConnections: Int?
 
     public init(name: String, type: String, state: String, reason: String? = nil, vlanMode: String, endpoint: String,
                 macCount: Int, features: [String] = [], queues: Int, enabledQueues: Int = 0,

@@ -78,7 +78,8 @@ extension Engine {
                                reason: port.uplink?.link.reason ?? port.vhost?.brokenReason,
                                mtu: port.uplink.map { $0.link.mtu } ?? port.spec.mtu,
                                enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0,
-                               faults: port.vhost?.faultCount ?? 0)
+                               faults: port.vhost?.faultCount ?? 0,
+                               refusedConnections: port.vhost?.endpoint.refusedConnections ?? 0)
         }
     }
 }
@@ -96,6 +97,8 @@ public struct PortRuntime: Sendable {
     public var enabledQueuePairs: Int
     /// Times the port was broken by its front-end (docs/port-faults.md).
     public var faults: UInt64 = 0
+    /// Connections refused by allowed-uids (SO_PEERCRED), since the port was added.
+    public var refusedConnections: Int = 0
 }
 
 extension Engine {

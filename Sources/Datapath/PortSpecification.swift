@@ -1,4 +1,5 @@
 import SwitchCore
+import VhostUser
 
 /// A port as the engine needs it, already validated and normalised by the config layer.
 public struct PortSpecification: Equatable, Sendable {
@@ -18,9 +19,11 @@ public struct PortSpecification: Equatable, Sendable {
     public var limits: PortLimits
     /// Source allow-list, isolation, storm control (docs/port-security.md).
     public var security: PortSecurity
+    /// vhost-user ports: socket file permissions and allowed peer uids (docs/connections.md).
+    public var access: SocketAccessPolicy
 
     public init(name: String, kind: Kind, vlan: PortMode, macLimit: Int?, mtu: Int, limits: PortLimits = PortLimits(),
-                security: PortSecurity = .none) {
+                security: PortSecurity = .none, access: SocketAccessPolicy = SocketAccessPolicy()) {
         self.name = name
         self.kind = kind
         self.vlan = vlan
@@ -28,5 +31,6 @@ public struct PortSpecification: Equatable, Sendable {
         self.mtu = mtu
         self.limits = limits
         self.security = security
+        self.access = access
     }
 }

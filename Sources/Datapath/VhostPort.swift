@@ -60,7 +60,7 @@ final class VhostPort {
         deviceConfiguration.memoryGuardOwner = guardOwner
         device = VhostUserDevice(name: spec.name, configuration: deviceConfiguration, logger: logger)
         let mode: VhostUserEndpoint.Mode = socketMode == .server ? .server(path: path) : .client(path: path)
-        endpoint = VhostUserEndpoint(mode: mode, device: device, epoll: engine.epoll,
+        endpoint = VhostUserEndpoint(mode: mode, access: spec.access, device: device, epoll: engine.epoll,
                                      token: EventToken(.connection, port: index).rawValue)
         receiveQueues = Array(repeating: nil, count: pairs)
         runningReceive = .allocate(capacity: pairs)

@@ -11,10 +11,19 @@ public final class UnixListener {
     /// Only a path we bound is ours to unlink: a failed init must not delete someone else's file.
     private var ownsPath = false
 
+    public convenience init(path: String, backlog: Int32 = 16, mode: mode_t = 0o660) throws(Errno) {
+        try self.init(path: path, backlog: backlog, permissions: SocketPermissions(mode: mode))
+    }
+
     /// Binds `path`, replacing a stale socket file left by a previous run. A socket that still
-    /// accepts connections belongs to a live process and is left alone (EADDRINUSE); anything at
-    /// the path that is not a socket is never removed.
-    public init(path: String, backlog: Int32 = 16, mode: mode_t = 0o660) throws(Errno) {
+    /// accepts connections (or has a full backlog) belongs to a live process and is left alone
+    /// (EADDRINUSE); anything at the path that is not a socket, a symlink included, is never
+    /// removed or followed (bind fails with EADDRINUSE). The probe never blocks.
+    ///
+    /// The file is created with `permissions.mode` by the umask in force during bind (no window
+    /// with a wider mode, no chmod that could follow a symlink swapped in after bind), then given
+    /// its owner and group with lchown. See docs/connections.md.
+    public init(path: String, backlog: Int32 = 16, permissions: SocketPermissions) throws(Errno) {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw Errno.current }
         descriptor = OwnedFileDescriptor(adopting: fd)
@@ -22,17 +31,30 @@ public final class UnixListener {
         guard var addr = sockaddr_un(path: path) else { throw Errno(ENAMETOOLONG) }
         var st = stat()
         if lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK {
-            if case .success = UnixSocket.connect(to: path) { throw Errno(EADDRINUSE) }
-            unlink(path)
+            switch UnixSocket.connectWithoutBlocking(to: path) {
+            case .failure(let e) where e.code == ECONNREFUSED || e.code == ENOENT:
+                unlink(path)   // nobody listens: a previous run's leftover
+            default:
+                throw Errno(EADDRINUSE)   // accepted, or EAGAIN (backlog full): a live listener
+            }
         }
+        let previous = csy_thread_umask(~permissions.mode & 0o777)
+        guard previous >= 0 else { throw Errno.current }
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        guard rc == 0 else { throw Errno.current }
+        let bindErrno = errno
+        _ = csy_thread_umask(mode_t(previous))
+        guard rc == 0 else { throw Errno(bindErrno) }
         ownsPath = true
-        guard chmod(path, mode) == 0 else { throw Errno.current }
+        if permissions.owner != nil || permissions.group != nil {
+            // lchown: if the path was swapped for a symlink after bind, chown the link, not its target.
+            guard lchown(path, permissions.owner ?? uid_t.max, permissions.group ?? gid_t.max) == 0 else {
+                throw Errno.current
+            }
+        }
         guard listen(fd, backlog) == 0 else { throw Errno.current }
     }
 

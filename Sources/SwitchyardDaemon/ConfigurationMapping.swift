@@ -1,6 +1,8 @@
 import Datapath
 import SwitchConfig
 import SwitchCore
+import LinuxIO
+import VhostUser
 
 /// The config file's model, translated once into the engine's and the core's types.
 extension SwitchConfiguration {
@@ -23,7 +25,8 @@ extension PortConfiguration {
             kind = .uplink(interface: interface)
         }
         return PortSpecification(name: name, kind: kind, vlan: vlan.portMode, macLimit: macLimit, mtu: mtu,
-                                 limits: limits.portLimits, security: security.portSecurity)
+                                 limits: limits.portLimits, security: security.portSecurity,
+                                 access: socketAccess.policy)
     }
 }
 
@@ -67,5 +70,13 @@ extension PortMode {
             let list = ranges.isEmpty ? "none" : ranges.joined(separator: ",")
             return "trunk \(list)" + (native.map { " native \($0)" } ?? "")
         }
+    }
+}
+
+extension SocketAccessSettings {
+    var policy: SocketAccessPolicy {
+        SocketAccessPolicy(permissions: SocketPermissions(owner: owner, group: group,
+                                                          mode: mode ?? SocketAccessSettings.defaultMode),
+                           allowedUIDs: allowedUIDs)
     }
 }

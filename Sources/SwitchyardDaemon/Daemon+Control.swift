@@ -127,10 +127,12 @@ extension Daemon {
                 endpoint = interface
                 queues = 0
             }
-            return PortStatus(name: rt.spec.name, type: type, state: rt.state, reason: rt.reason, vlanMode: rt.spec.vlan.summary,
+            var status = PortStatus(name: rt.spec.name, type: type, state: rt.state, reason: rt.reason, vlanMode: rt.spec.vlan.summary,
                               endpoint: endpoint, macCount: snapshot?.fdbEntries ?? 0, features: rt.features,
                               queues: queues, enabledQueues: rt.enabledQueuePairs, mtu: rt.mtu,
                               counters: counters, faults: rt.faults)
+            if type == "vhost-user" { status.refusedConnections = rt.refusedConnections }
+            return status
         }
     }
 

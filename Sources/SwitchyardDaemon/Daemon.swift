@@ -51,8 +51,8 @@ public final class Daemon {
     private func serve(signals: SignalFD) -> Int32 {
         let settings = configuration.settings
         do {
-            try makeDirectory(settings.socketDirectory)
-            try makeDirectory((settings.controlSocket as NSString).deletingLastPathComponent)
+            try Daemon.prepareSocketDirectory(settings.socketDirectory)
+            try Daemon.prepareSocketDirectory((settings.controlSocket as NSString).deletingLastPathComponent)
         } catch {
             logger.critical("\(error)")
             return 1
@@ -121,15 +121,6 @@ public final class Daemon {
             }
         }
         return nil
-    }
-
-    private func makeDirectory(_ path: String) throws {
-        guard !path.isEmpty else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw DaemonSetupError("cannot create directory \(path): \(error.localizedDescription)")
-        }
     }
 }
 

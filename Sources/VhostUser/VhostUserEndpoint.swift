@@ -21,6 +21,7 @@ public final class VhostUserEndpoint {
     }
 
     public let mode: Mode
+    public let access: SocketAccessPolicy
     public let device: VhostUserDevice
     public let token: UInt64
     /// Messages handled per wakeup before yielding back to the engine (the epoll is level-triggered,
@@ -33,9 +34,16 @@ public final class VhostUserEndpoint {
     private var assembler = MessageAssembler()
     public private(set) var nextDeadline: ContinuousClock.Instant?
     private var failedAttempts = 0
+    /// Connections closed because the peer's uid is not in `access.allowedUIDs`.
+    public private(set) var refusedConnections = 0
+    /// The first refusal of an incident is logged; the rest only counted, so a peer retrying in
+    /// a loop cannot flood the log. An admitted peer starts a new incident.
+    private var refusalLogged = false
 
-    public init(mode: Mode, device: VhostUserDevice, epoll: Epoll, token: UInt64) {
+    public init(mode: Mode, access: SocketAccessPolicy = SocketAccessPolicy(), device: VhostUserDevice,
+                epoll: Epoll, token: UInt64) {
         self.mode = mode
+        self.access = access
         self.device = device
         self.epoll = epoll
         self.token = token
@@ -51,7 +59,7 @@ public final class VhostUserEndpoint {
     public func start(now: ContinuousClock.Instant = .now) throws(Errno) {
         switch mode {
         case .server(let path):
-            let l = try UnixListener(path: path)
+            let l = try UnixListener(path: path, permissions: access.permissions)
             try epoll.add(l.rawValue, events: .readable, token: token)
             listener = l
             logger.info("listening for a vhost-user front-end", metadata: ["path": "\(path)"])
@@ -135,6 +143,7 @@ public final class VhostUserEndpoint {
         guard let l = listener else { return }
         switch l.accept() {
         case .ok(let socket):
+            guard admitted(socket, role: "front-end") else { return }
             install(socket, description: "front-end connected")
         case .wouldBlock, .closed:
             break
@@ -145,8 +154,13 @@ public final class VhostUserEndpoint {
 
     private func attemptConnect(now: ContinuousClock.Instant) {
         guard case .client(let path, let interval) = mode, connection == nil else { return }
-        switch UnixSocket.connectNonBlocking(to: path) {
+        switch UnixSocket.connectWithoutBlocking(to: path) {
         case .success(let socket):
+            guard admitted(socket, role: "listener") else {
+                socket.descriptor.close()
+                nextDeadline = now + interval
+                return
+            }
             failedAttempts = 0
             install(socket, description: "connected to front-end")
         case .failure(let e):
@@ -158,6 +172,33 @@ public final class VhostUserEndpoint {
             }
             failedAttempts += 1
             nextDeadline = now + interval
+        }
+    }
+
+    /// SO_PEERCRED against `access.allowedUIDs`; a refused socket is closed here (its peer sees
+    /// EOF before any message: nothing of the guest was shared).
+    private func admitted(_ socket: UnixSocket, role: String) -> Bool {
+        guard access.allowedUIDs != nil else { return true }
+        switch socket.peerCredentials() {
+        case .success(let peer) where access.admits(peer):
+            refusalLogged = false
+            return true
+        case .success(let peer):
+            refuse(socket, "\(role) runs as \(peer), which is not in allowed-uids")
+        case .failure(let e):
+            refuse(socket, "cannot read the \(role)'s credentials: \(e)")
+        }
+        return false
+    }
+
+    private func refuse(_ socket: UnixSocket, _ why: String) {
+        socket.descriptor.close()
+        refusedConnections += 1
+        if !refusalLogged {
+            refusalLogged = true
+            logger.warning("refused a vhost-user connection: \(why) (further refusals are only counted)")
+        } else {
+            logger.debug("refused a vhost-user connection: \(why)")
         }
     }
 

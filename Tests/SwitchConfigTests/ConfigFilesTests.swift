@@ -14,20 +14,26 @@ import Testing
 
     @Test func exampleConfigLoadsWithEveryKeyApplied() throws {
         let configuration = try SwitchConfiguration.load(path: repositoryRoot + "/Config/switchyard.example.yaml")
-        #expect(configuration.settings == SwitchSettings(
+        var settings = SwitchSettings(
             fdb: FDBSettings(agingSeconds: 300, capacity: 8192),
             socketDirectory: "/run/switchyard",
             controlSocket: "/run/switchyard/control.sock",
             log: LogSettings(level: .info, format: .text),
-            datapath: DatapathSettings(cpus: [1], idle: .sleep)))
+            datapath: DatapathSettings(cpus: [1], idle: .sleep))
+        settings.socketAccess = SocketAccessSettings(owner: 0, group: 0, mode: 0o660, allowedUIDs: [0])
+        #expect(configuration.settings == settings)
+        var vm1 = vhostUser("vm1", "/run/switchyard/vm1.sock", vlan: .access(10), macLimit: 64,
+                            limits: LimitSettings(maxGuestMemory: 64 << 30))
+        vm1.security = PortSecuritySettings(sourceMACs: [0x5254_0000_0001], isolated: true,
+                                            stormControl: StormControlSettings(broadcast: 1000, multicast: 1000,
+                                                                               unknownUnicast: 1000))
+        vm1.socketAccess = settings.socketAccess
+        var vm2 = vhostUser("vm2", "/tmp/vm2.sock", mode: .client,
+                            vlan: .trunk(allowed: [1...1, 10...10, 20...20, 100...110], native: 1))
+        vm2.socketAccess = SocketAccessSettings(owner: 0, group: 0, mode: 0o660, allowedUIDs: [0])
         #expect(configuration.ports == [
-            PortConfiguration(name: "vm1", kind: .vhostUser(socketPath: "/run/switchyard/vm1.sock", mode: .server, queues: 1),
-                              vlan: .access(10), macLimit: 64, limits: LimitSettings(maxGuestMemory: 64 << 30),
-                              security: PortSecuritySettings(sourceMACs: [0x5254_0000_0001], isolated: true,
-                                                             stormControl: StormControlSettings(
-                                                                 broadcast: 1000, multicast: 1000, unknownUnicast: 1000))),
-            vhostUser("vm2", "/tmp/vm2.sock", mode: .client,
-                      vlan: .trunk(allowed: [1...1, 10...10, 20...20, 100...110], native: 1)),
+            vm1,
+            vm2,
             PortConfiguration(name: "uplink0", kind: .uplink(interface: "eth1"),
                               vlan: .trunk(allowed: [1...1, 10...10, 20...20], native: 1)),
         ])

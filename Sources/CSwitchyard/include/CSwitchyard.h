@@ -83,5 +83,6 @@ static inline void csy_fetch_or_u8(void *p, uint8_t bits) {
 #include "CSwitchyardPacket.h"
 #include "CSwitchyardMemoryGuard.h"
 #include "CSwitchyardWatchdog.h"
+#include "CSwitchyardCredentials.h"
 
 #endif

@@ -1,7 +1,8 @@
 import Yams
 
 extension ConfigurationDecoder {
-    static let portKeys = ["name", "type", "socket", "mode", "vlan", "mac-limit", "mtu", "queues", "interface", "limits"]
+    static let portKeys = ["name", "type", "socket", "mode", "vlan", "mac-limit", "mtu", "queues", "interface", "limits",
+                           "socket-access"]
         + securityPortKeys
     // The port name appears in control replies, metrics labels and log lines; keep it to a safe
     // alphabet and a length that fits a table column.
@@ -60,6 +61,7 @@ extension ConfigurationDecoder {
             break
         }
 
+        let socketAccess = decodePortSocketAccess(fields, kind: kind)
         var vlan = VLANMembership.access(1)
         if let entry = fields["vlan"], let decoded = decodeVLAN(entry.value, at: entry.path) { vlan = decoded }
         let macLimit = decodeMACLimit(fields, isGuest: type == .vhostUser)
@@ -74,6 +76,7 @@ extension ConfigurationDecoder {
         if errors.count == errorsBefore, let name = draft.name?.value, let kind {
             draft.configuration = PortConfiguration(name: name, kind: kind, vlan: vlan, macLimit: macLimit, mtu: mtu,
                                                     security: security)
+            draft.configuration?.socketAccess = socketAccess
         }
         return draft
     }

@@ -35,6 +35,10 @@ struct ConfigurationDecoder {
         }
         checkUniqueness(of: ports, controlSocket: settings.controlSocket)
         guard errors.isEmpty else { return nil }
-        return SwitchConfiguration(settings: settings, ports: ports.compactMap(\.configuration))
+        return SwitchConfiguration(settings: settings, ports: ports.compactMap(\.configuration).map {
+            var port = $0
+            if case .vhostUser = port.kind { port.socketAccess = port.socketAccess.overriding(settings.socketAccess) }
+            return port
+        })
     }
 }

@@ -21,6 +21,8 @@ public struct PortConfiguration: Equatable, Sendable {
     public var limits: LimitSettings
     /// `source-macs`, `isolated`, `storm-control` (docs/port-security.md).
     public var security: PortSecuritySettings
+    /// vhost-user ports: the port's own socket-access over the switch-wide one (docs/connections.md).
+    public var socketAccess = SocketAccessSettings()
 
     public init(name: String, kind: Kind, vlan: VLANMembership = .access(1),
                 macLimit: Int? = nil, mtu: Int = PortConfiguration.defaultMTU, limits: LimitSettings = LimitSettings(),

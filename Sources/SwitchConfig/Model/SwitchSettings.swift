@@ -18,6 +18,8 @@ public struct SwitchSettings: Equatable, Sendable {
     /// 8192-entry FDB, and none can take more than 1/32 of it.
     public var guestMACLimit: Int?
     public static let defaultGuestMACLimit: Int? = 256
+    /// Defaults for every vhost-user port's socket (docs/connections.md).
+    public var socketAccess = SocketAccessSettings()
 
     public init(fdb: FDBSettings = FDBSettings(),
                 socketDirectory: String = SwitchSettings.defaultSocketDirectory,

@@ -1,20 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import LinuxIO
+import CSwitchyard
 
 extension UnixSocket {
-    /// connect() on a non-blocking socket, so a front-end with a full backlog can never stall the
-    /// engine: for AF_UNIX, EAGAIN means "backlog full" and is simply a failed attempt to retry.
-    static func connectNonBlocking(to path: String) -> Result<UnixSocket, Errno> {
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return .failure(Errno(ENAMETOOLONG)) }
-        withUnsafeMutableBytes(of: &addr.sun_path) { dst in
-            dst.copyBytes(from: bytes)
-            dst[bytes.count] = 0
-        }
+    /// connect() on a socket that is non-blocking from birth, so neither a front-end with a full
+    /// backlog nor a hostile listener that never accepts can stall the calling thread (the engine).
+    /// For AF_UNIX the connect completes at once or fails: EAGAIN means "backlog full" (a live
+    /// listener; retry later), ECONNREFUSED a socket file nobody listens on. The returned socket
+    /// stays non-blocking.
+    public static func connectWithoutBlocking(to path: String) -> Result<UnixSocket, Errno> {
+        guard var addr = sockaddr_un(path: path) else { return .failure(Errno(ENAMETOOLONG)) }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return .failure(.current) }
         let owned = OwnedFileDescriptor(adopting: fd)

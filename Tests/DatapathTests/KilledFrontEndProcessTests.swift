@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Datapath
+import Foundation
+import Testing
+import VhostTestFrontEnd
+
+/// A front-end that is a real process, SIGKILLed: the kernel closes its socket and memfd, the
+/// engine must drop the guest memory it mapped from it (docs/connections.md, "Restarts and churn").
+/// The process is a few lines of Python speaking just enough vhost-user to hand over a memory
+/// table (GET_FEATURES, SET_OWNER, SET_MEM_TABLE with a memfd) and then wait to be killed.
+@Suite(.serialized) struct KilledFrontEndProcessTests {
+    static let script = """
+        import os, socket, struct, sys, time
+        path, name = sys.argv[1], sys.argv[2]
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        def msg(req, payload=b"", fds=()):
+            data = struct.pack("<III", req, 1, len(payload)) + payload
+            socket.send_fds(s, [data], list(fds)) if fds else s.sendall(data)
+        msg(1)                                   # GET_FEATURES
+        hdr = s.recv(12); s.recv(struct.unpack("<III", hdr)[2])
+        msg(3)                                   # SET_OWNER
+        size = 1 << 20
+        fd = os.memfd_create(name, 0); os.ftruncate(fd, size)
+        msg(5, struct.pack("<II", 1, 0) + struct.pack("<QQQQ", 0, size, 0x7f0000000000, 0), [fd])
+        print("ready", flush=True)
+        time.sleep(60)
+        """
+
+    static func mappings(named name: String) -> Int {
+        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return -1 }
+        return maps.split(separator: "\n").filter { $0.contains("memfd:\(name)") }.count
+    }
+    static func descriptorCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+    }
+
+    static func descriptorTargets() -> [String] {
+        let dir = "/proc/self/fd"
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\($0)") }.sorted()
+    }
+
+    @Test func sigkilledFrontEndProcessIsUnmappedAndClosedAndThePortServesTheNextOne() throws {
+        let h = try SwitchHarness(ports: [("a", .access(vlan: 1)), ("b", .access(vlan: 1))])
+        let b = try h.connect("b")
+        let name = "connect-py-\(UInt32.random(in: 0 ... .max))"
+        // Foundation's Process creates its own monitoring descriptors (epoll, timerfd, eventfd)
+        // on first use: start one process before taking the baseline.
+        let warmUp = Process()
+        warmUp.executableURL = URL(fileURLWithPath: "/bin/true")
+        try warmUp.run()
+        warmUp.waitUntilExit()
+        let fdsBefore = Self.descriptorCount()
+
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        child.arguments = ["-c", Self.script, h.socketPath("a"), name]
+        child.standardInput = FileHandle.nullDevice
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
+        #expect(ChurnTests.eventually(seconds: 5) { Self.mappings(named: name) == 1 },
+                "the engine mapped the child's guest memory (positive control)")
+        #expect(ChurnTests.eventually { Self.descriptorCount() > fdsBefore }, "and holds its connection")
+
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        #expect(child.terminationReason == .uncaughtSignal)
+        #expect(ChurnTests.eventually { Self.mappings(named: name) == 0 }, "unmapped after the kill")
+        #expect(ChurnTests.memfdDescriptors(named: name) == 0, "no descriptor of its memory left")
+        #expect(ChurnTests.eventually { Self.descriptorCount() <= fdsBefore },
+                "fds back: \(Self.descriptorCount()) vs \(fdsBefore): \(Self.descriptorTargets())")
+        let state = try h.engine.perform { e in e.portRuntime().first { $0.spec.name == "a" }?.state }.get()
+        #expect(state == "listening")
+
+        // The port takes the next front-end and forwards its traffic.
+        let a = try TestFrontEnd(connectingTo: h.socketPath("a"))
+        try a.negotiate()
+        try a.start()
+        let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(0xA7))
+        var arrived = false
+        for _ in 0..<40 where !arrived {
+            _ = a.reclaimTransmitted()
+            try a.send(frame: frame)
+            usleep(20_000)
+            arrived = try b.receivedFrames().contains(frame)
+        }
+        #expect(arrived)
+        a.disconnect()
+    }
+}
