@@ -161,6 +161,7 @@ struct BlockingPeerTests {
         // The race, hammered: the front-end kicks and drains its own kick fd as fast as it can
         // while the engine polls it (level-triggered epoll wakes it for each kick).
         let hammering = Atomic(true)
+        let attackerDone = DispatchSemaphore(value: 0)
         let attacker = Thread {
             var v: UInt64 = 1
             while hammering.load() {
@@ -168,6 +169,7 @@ struct BlockingPeerTests {
                 _ = read(kick.rawValue, &v, 8)
                 v = 1
             }
+            attackerDone.signal()
         }
         attacker.start()
         for round in 0..<5 {
@@ -176,7 +178,15 @@ struct BlockingPeerTests {
             #expect(answer < 1)
         }
         hammering.store(false)
-        usleep(20_000)
+        // The attacker's own read may sleep on the blocking fd (the engine drained first): kick
+        // until it has left, so it cannot take the kick the exact race below writes.
+        var waited = 0
+        repeat {
+            var one: UInt64 = 1
+            _ = write(kick.rawValue, &one, 8)
+            waited += 1
+        } while attackerDone.wait(timeout: .now() + 0.1) == .timedOut && waited < 50
+        #expect(waited < 50, "the attacker thread did not stop")
 
         // Deterministic: epoll reported the kick ready, then the front-end drained it first.
         let xIndex = try #require(try h.engine.perform { $0.portIndex(named: "x") }.get())
