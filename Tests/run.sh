@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: in-process Swift tests, then the real-peer scripts (QEMU guests, DPDK
-# testpmd, veth/netns). Needs root (guests, namespaces, hugepages). Prints one closing line
+# The whole test suite: in-process Swift tests, a fuzz smoke run, then the real-peer scripts (QEMU
+# guests, DPDK testpmd, veth/netns). Needs root (guests, namespaces, hugepages). Prints one closing line
 # "N passed, M failed" over everything and exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,18 @@ echo "== release build for the real-peer tests"
 if ! swift build -c release; then
     echo "release build failed"; failed=$((failed + 1))
 fi
+# libFuzzer targets over the parsers of hostile input, 15 s each (docs/fuzzing.md); one check per target.
+echo "== Fuzz/run.sh --smoke"
+out=$(mktemp /tmp/switchyard-fuzz.XXXXXX)
+Fuzz/run.sh --smoke 2>&1 | tee "$out"
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+if [ -n "$summary" ]; then
+    passed=$((passed + $(echo "$summary" | awk '{print $1}'))); failed=$((failed + $(echo "$summary" | awk '{print $3}')))
+else
+    echo "FAIL Fuzz/run.sh ended without a summary"; failed=$((failed + 1))
+fi
+rm -f "$out"
+
 for script in Tests/RealPeers/[0-9]*.sh; do
     [ -e "$script" ] || continue
     echo "== $script"
