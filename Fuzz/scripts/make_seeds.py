@@ -45,6 +45,13 @@ write("vhost-user", "add-rem-mem-reg", msg(15) + msg(16, u64(PROTOCOL)) + msg(2,
       msg(37, u64(0) + region(0x100000, 0x1000, UVA + 0x100000, 0), SMALL, need_reply=True) +
       ring(1, 64) + msg(38, u64(0) + region(0x100000, 0x1000, UVA + 0x100000, 0), need_reply=True) +
       msg(38, u64(0) + region(0, 0x20000, UVA, 0x10000)))
+# The guest lays out TX ring 1 (GPA == UVA - UVA base) before starting it: one chain of two buffers.
+def guest_write(gpa, blob):
+    return bytes([2 | (1 << 2)]) + struct.pack("<HB", gpa // 4, len(blob)) + blob
+tx_ring = (guest_write(0x20000, struct.pack("<QIHHQIHH", 0x30000, 100, 1, 1, 0x3FFF0, 40, 0, 0)) +
+           guest_write(0x21000, struct.pack("<HHH", 0, 1, 0)))
+write("vhost-user", "tx-ring-walk", msg(15) + msg(16, u64(PROTOCOL)) + msg(2, u64(FEATURES)) +
+      msg(5, struct.pack("<II", 1, 0) + region(0, 0x40000, UVA, 0), MEMFD, need_reply=True) + tx_ring + ring(1, 8))
 # The same session as one byte stream cut in odd places (kind 1 records).
 stream = b""
 for code, payload, fds in [(1, b"", 0), (5, struct.pack("<II", 1, 0) + region(0, 0x40000, UVA, 0), MEMFD)]:
@@ -93,17 +100,17 @@ def ipv6(next_header, payload_len):
 def tcp(): return struct.pack(">HHIIBBHHH", 40000, 5201, 1000, 0, 5 << 4, 0x18, 65535, 0, 0)
 payload = bytes(i & 0xFF for i in range(1000))
 f = ether(0x0800) + ipv4(6, 20 + len(payload)) + tcp() + payload
-write("offload", "tso4", struct.pack("<HH", SENDER, 0) + net_header(1, 1, 54, 300, 34, 16) + f)
-write("offload", "tso4-guest-csum", struct.pack("<HH", SENDER, GUEST_CSUM) + net_header(1, 1, 54, 300, 34, 16) + f)
+write("offload", "tso4", struct.pack("<HHB", SENDER, 0, 0) + net_header(1, 1, 54, 300, 34, 16) + f)
+write("offload", "tso4-guest-csum", struct.pack("<HHB", SENDER, GUEST_CSUM, 1) + net_header(1, 1, 54, 300, 34, 16) + f)
 f = ether(0x0800, [10]) + ipv4(6, 20 + len(payload), b"\x01\x01\x01\x00") + tcp() + payload
-write("offload", "tso4-tagged-options", struct.pack("<HH", SENDER, 0) + net_header(1, 1, 62, 500, 42, 16) + f)
+write("offload", "tso4-tagged-options", struct.pack("<HHB", SENDER, 0, 2) + net_header(1, 1, 62, 500, 42, 16) + f)
 f = ether(0x86DD) + ipv6(0, 8 + 20 + len(payload))[:6] + bytes([0, 64]) + ipv6(0, 0)[8:] + bytes([6, 0, 1, 4, 0, 0, 0, 0]) + tcp() + payload
-write("offload", "tso6-hop-by-hop", struct.pack("<HH", SENDER, 0) + net_header(1, 4, 82, 700, 62, 16) + f)
+write("offload", "tso6-hop-by-hop", struct.pack("<HHB", SENDER, 0, 0) + net_header(1, 4, 82, 700, 62, 16) + f)
 udp = struct.pack(">HHHH", 5000, 6000, 8 + len(payload), 0) + payload
 f = ether(0x0800) + ipv4(17, len(udp)) + udp
-write("offload", "ufo", struct.pack("<HH", SENDER, 0) + net_header(1, 3, 42, 400, 34, 6) + f)
+write("offload", "ufo", struct.pack("<HHB", SENDER, 0, 0) + net_header(1, 3, 42, 400, 34, 6) + f)
 f = ether(0x0800) + ipv4(6, 20 + 100) + tcp() + payload[:100]
-write("offload", "partial-checksum", struct.pack("<HH", CSUM, 0) + net_header(1, 0, 0, 0, 34, 16) + f)
+write("offload", "partial-checksum", struct.pack("<HHB", CSUM, 0, 1) + net_header(1, 0, 0, 0, 34, 16) + f)
 
 # ---- vlan: records of port, burst-1, then per frame length u8 + bytes
 def frame(dst, src, tags=(), ethertype=0x0800, body=46):

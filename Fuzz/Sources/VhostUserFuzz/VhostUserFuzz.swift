@@ -16,7 +16,8 @@ import Virtio
 //   0  one message: code u8, flags u8 (bit 0 NEED_REPLY, bit 1 a raw flags word follows,
 //      bit 2 a raw size u16 follows instead of the true one), length u16 % 320, payload
 //   1  raw stream bytes: length u16 % 512, bytes (messages split or glued anywhere)
-//   2  the front-end disconnects and a new one connects
+//   2  no fds: the front-end disconnects and a new one connects; else the guest writes RAM:
+//      offset u16 · 4 into the 256 KiB memfd, length u8, bytes (rings the device then walks)
 //   3  like 0, then a disconnect if the next byte is odd
 // The pool: a 256 KiB and a 4 KiB memfd (guest RAM), two eventfds, a pipe, the big memfd again.
 
@@ -180,7 +181,13 @@ public func fuzzVhostUser(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
                 let length = Int(input.u16() % 512)
                 session.send(Array(input.take(length)), fds: fds)
             default:
-                session.reconnect()
+                if op >> 2 == 0 {
+                    session.reconnect()
+                } else {
+                    let offset = Int(input.u16()) * 4
+                    let bytes = input.take(min(Int(input.u8()), bigMemfdSize - offset))
+                    if let base = bytes.baseAddress { (pool.bigMemory + offset).copyMemory(from: base, byteCount: bytes.count) }
+                }
             }
         }
         session.close()
