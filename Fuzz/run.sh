@@ -41,6 +41,9 @@ fi
 bin=$(swift build -c release --package-path Fuzz --scratch-path Fuzz/.build -Xswiftc -sanitize=fuzzer,address \
       -Xswiftc -enable-testing --show-bin-path)
 
+# Swift's backtracer and ASan fight over a trapping process (ASan reports the backtracer's own
+# memory reads); without it a trap prints Swift's "Fatal error" line and libFuzzer's stack and input.
+export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 passed=0; failed=0
 for t in "${targets[@]}"; do
     exe="$bin/fuzz-$t"
@@ -66,7 +69,7 @@ for t in "${targets[@]}"; do
         passed=$((passed + 1))
     else
         echo "FAIL $t: exit $status after ${execs:-?} executions"
-        grep -E 'ERROR|Fatal error|SUMMARY|Test unit written|panic' "$log" | head -8 | sed 's/^/     /'
+        grep -E 'ERROR|Fatal error|SUMMARY|Test unit written|panic|^ *#[0-9] ' "$log" | head -12 | sed 's/^/     /'
         failed=$((failed + 1))
     fi
     rm -f "$log"
