@@ -17,6 +17,13 @@ let package = Package(
         .library(name: "Datapath", targets: ["Datapath"]),
         .library(name: "VhostUser", targets: ["VhostUser"]),
         .library(name: "VhostTestFrontEnd", targets: ["VhostTestFrontEnd"]),
+        // For the Fuzz package (libFuzzer targets over the parsers of hostile input); not a supported API.
+        .library(name: "LinuxIO", targets: ["LinuxIO"]),
+        .library(name: "GuestMemory", targets: ["GuestMemory"]),
+        .library(name: "Virtio", targets: ["Virtio"]),
+        .library(name: "Offload", targets: ["Offload"]),
+        .library(name: "SwitchConfig", targets: ["SwitchConfig"]),
+        .library(name: "ControlProtocol", targets: ["ControlProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

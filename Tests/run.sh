@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: in-process Swift tests, the CI gates (allocation thresholds, harness
-# self-test), then the real-peer scripts (QEMU guests, DPDK testpmd, veth/netns). Needs root
+# self-test), a fuzz smoke run, then the real-peer scripts (QEMU guests, DPDK testpmd, veth/netns). Needs root
 # (guests, namespaces, hugepages). Prints one closing line "N passed, M failed" and exits non-zero
 # if anything failed.
 #
@@ -68,6 +68,22 @@ section "release build for the real-peer tests"
 if ! swift build -c release; then
     count_fail "release build"
 fi
+# --- fuzz smoke ---------------------------------------------------------------------------------
+# libFuzzer targets over the parsers of hostile input, 15 s each (docs/fuzzing.md); one check per
+# target.
+section "Fuzz/run.sh --smoke"
+Fuzz/run.sh --smoke 2>&1 | tee "$tmp/fuzz.log"
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$tmp/fuzz.log" | tail -1)
+if [ -z "$summary" ]; then
+    count_fail "Fuzz/run.sh --smoke ended without a summary"
+else
+    count_pass "$(echo "$summary" | awk '{print $1}')"
+    while IFS= read -r line; do count_fail "fuzz: ${line#FAIL }"; done < <(grep '^FAIL ' "$tmp/fuzz.log")
+    # A failed fuzz build fails every target without a FAIL line per target.
+    f=$(echo "$summary" | awk '{print $3}'); listed=$(grep -c '^FAIL ' "$tmp/fuzz.log")
+    for ((i = listed; i < f; i++)); do count_fail "fuzz: target $((i + 1)) of $f failed (see the log above)"; done
+fi
+
 for script in Tests/RealPeers/[0-9]*.sh; do
     [ -e "$script" ] || continue
     section "$script"

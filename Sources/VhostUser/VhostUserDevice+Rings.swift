@@ -137,6 +137,10 @@ extension VhostUserDevice {
               let av = memory.pointer(userspace: a.availableUVA, length: 4 + 2 * ring.size + eventBytes),
               let u = memory.pointer(userspace: a.usedUVA, length: 4 + 8 * ring.size + eventBytes)
         else { return nil }
+        // Aligned UVAs are not enough: a region whose UVA is not aligned like its mmap offset
+        // (e.g. UVA ...3d, offset 0) shifts our pointers off alignment, and SplitQueue refuses them
+        // (its index atomics need natural alignment). Found by Fuzz/ fuzz-vhost-user.
+        guard Int(bitPattern: d) % 16 == 0, Int(bitPattern: av) % 2 == 0, Int(bitPattern: u) % 4 == 0 else { return nil }
         return (d, av, u)
     }
 }

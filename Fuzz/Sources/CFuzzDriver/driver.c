@@ -1,0 +1,2 @@
+// Only the header matters (LLVMFuzzerRunDriver comes from libclang_rt.fuzzer); SwiftPM wants a source file.
+#include "CFuzzDriver.h"
