@@ -87,6 +87,7 @@ public final class Daemon {
             logger.critical("epoll: \(error)")
             return 1
         }
+        SystemdNotifier.shared.ready(status: "\(configuration.ports.count) ports configured, control \(settings.controlSocket)")
         while true {
             for event in epoll.wait(timeoutMilliseconds: -1) {
                 switch Token(rawValue: event.token) {
@@ -103,6 +104,7 @@ public final class Daemon {
                             }
                         case .interrupt, .terminate:
                             logger.info("stopping on \(signal == .terminate ? "SIGTERM" : "SIGINT")")
+                            SystemdNotifier.shared.stopping()
                             engine.stop()
                             return 0
                         }
