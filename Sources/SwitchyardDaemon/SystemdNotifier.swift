@@ -36,7 +36,8 @@ struct SystemdNotifier {
     /// (no MSG_DONTWAIT) as sd_notify is, so a busy systemd gets the message late rather than never.
     @discardableResult
     func send(_ lines: [String]) -> Bool {
-        guard var (addr, length) = address else { return false }
+        guard let (address, length) = address else { return false }
+        var addr = address
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

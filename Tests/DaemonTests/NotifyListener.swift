@@ -22,7 +22,8 @@ final class NotifyListener {
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         filler = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0, filler >= 0 else { throw DaemonTestError("socket: \(errno)") }
-        var (addr, length) = try address()
+        let (bound, length) = try address()
+        var addr = bound
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
@@ -63,7 +64,8 @@ final class NotifyListener {
     /// Fills the receive queue; returns how many filler datagrams went in.
     @discardableResult
     func fill() throws -> Int {
-        var (addr, length) = try address()
+        let (bound, length) = try address()
+        var addr = bound
         var count = 0
         let text = Array(NotifyListener.fillerText.utf8)
         while true {
