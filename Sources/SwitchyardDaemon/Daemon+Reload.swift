@@ -5,6 +5,8 @@ import SwitchConfig
 /// change keep their connection, rings and FDB entries; changed ports are re-created.
 extension Daemon {
     func reload() -> Result<String, ReloadFailure> {
+        SystemdNotifier.shared.reloading()
+        defer { SystemdNotifier.shared.ready(status: "\(configuration.ports.count) ports configured, control \(configuration.settings.controlSocket)") }
         let new: SwitchConfiguration
         do { new = try SwitchConfiguration.load(path: configPath) } catch {
             return .failure(ReloadFailure(error.description))

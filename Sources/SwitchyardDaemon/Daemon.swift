@@ -88,6 +88,7 @@ public final class Daemon {
             logger.critical("epoll: \(error)")
             return 1
         }
+        SystemdNotifier.shared.ready(status: "\(configuration.ports.count) ports configured, control \(settings.controlSocket)")
         // Nothing in this loop waits on a client (docs/never-blocking.md): signals are read every
         // turn whatever else is ready, and the only sleep is epoll_wait up to the next deadline.
         while true {
@@ -116,6 +117,7 @@ public final class Daemon {
                 }
             case .interrupt, .terminate:
                 logger.info("stopping on \(signal == .terminate ? "SIGTERM" : "SIGINT")")
+                SystemdNotifier.shared.stopping()
                 engine.stop()
                 return 0
             }

@@ -24,7 +24,8 @@ final class DaemonProcess {
     }
 
     /// Writes `yaml` (with SOCKDIR replaced by a fresh private directory) and starts the daemon on it.
-    init(yaml: String, extraArguments: [String] = []) throws {
+    /// `environment` replaces the inherited one when given (e.g. to set or drop NOTIFY_SOCKET).
+    init(yaml: String, extraArguments: [String] = [], environment: [String: String]? = nil) throws {
         directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sy-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configPath = directory.appendingPathComponent("switchyard.yaml").path
@@ -32,6 +33,7 @@ final class DaemonProcess {
         try write(yaml: yaml)
         process.executableURL = try DaemonProcess.executable("switchyard")
         process.arguments = ["--config", configPath] + extraArguments
+        if let environment { process.environment = environment }
         process.standardOutput = output
         process.standardError = output
         try process.run()
