@@ -40,6 +40,8 @@ extension Engine {
         let s = scratch
         let chains = tx.chains
         let headerLength = source.headerLength
+        // Per burst, not per frame: the stores below could alias the port for all the optimizer knows.
+        let offloads = source.sendsOffloads
         var valid = 0
         for i in 0..<popped {
             let chain = chains[i]
@@ -58,16 +60,20 @@ extension Engine {
                 Engine.copyHeader(from: UnsafeRawPointer(first.base + headerLength), to: copy)
                 s.headers[valid] = FrameHeader.parse(complete: UnsafeRawPointer(copy),
                                                      length: UInt32(truncatingIfNeeded: frameLength))
+                // Senders that negotiated no offload always send an all-zero header: skip reading
+                // it. The first segment holds the whole virtio-net header here: read in place.
+                s.netHeaders[valid] = offloads
+                    ? VirtioNetHeader(readingFrom: UnsafeRawPointer(first.base), length: headerLength)
+                    : VirtioNetHeader()
             } else {
                 let got = GuestSegment.gather(segments, offset: headerLength, count: min(frameLength, 18), into: copy)
                 var h = FrameHeader.parse(UnsafeRawPointer(copy), length: got)
                 h.length = UInt32(truncatingIfNeeded: frameLength)
                 s.headers[valid] = h
+                s.netHeaders[valid] = offloads
+                    ? (VirtioNetHeader(gatheringFrom: segments, length: headerLength) ?? VirtioNetHeader())
+                    : VirtioNetHeader()
             }
-            // Senders that negotiated no offload always send an all-zero header: skip reading it.
-            s.netHeaders[valid] = source.sendsOffloads
-                ? (VirtioNetHeader(gatheringFrom: segments, length: headerLength) ?? VirtioNetHeader())
-                : VirtioNetHeader()
             s.chainIndex[valid] = i
             valid &+= 1
         }
