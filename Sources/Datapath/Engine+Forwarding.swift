@@ -81,8 +81,8 @@ extension Engine {
         let from = FrameSource(index: source.index, skip: headerLength, features: source.features)
         for n in 0..<valid {
             let segments = tx.segments(of: chains[s.chainIndex[n]])
-            forward(segments, header: s.headers[n], l2: UnsafeRawPointer(s.headerCopies + n &* BurstScratch.headerCopyStride),
-                    netHeader: s.netHeaders[n], from: from, pair: pair, decision: s.decisions[n])
+            forward(segments, header: s.headers + n, l2: UnsafeRawPointer(s.headerCopies + n &* BurstScratch.headerCopyStride),
+                    netHeader: s.netHeaders + n, from: from, pair: pair, decision: s.decisions[n])
         }
         for i in 0..<popped { tx.pushUsed(head: chains[i].head, length: 0) }
         tx.publishUsed()
@@ -93,10 +93,13 @@ extension Engine {
     /// Acts on one decision: nothing for a drop, one copy for unicast, a copy per port for a flood.
     /// `l2` holds the first `header.l2Length` bytes `header` was parsed from, in memory the sender
     /// cannot write: every copy takes its L2 header from there and only the bytes after it from
-    /// `segments` (docs/vlan-safety.md).
+    /// `segments` (docs/vlan-safety.md). `header` and `netHeader` point into private memory (the
+    /// burst scratch) and are read where used: passed by value, every field was loaded up front
+    /// and most were spilled to the stack across the copy (docs/hot-path.md).
     @inline(__always)
-    func forward(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
-                 netHeader: VirtioNetHeader, from source: FrameSource, pair: Int, decision: ForwardingDecision) {
+    func forward(_ segments: UnsafeBufferPointer<GuestSegment>, header: UnsafePointer<FrameHeader>,
+                 l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource, pair: Int,
+                 decision: ForwardingDecision) {
         switch decision.kind {
         case .drop:
             break
@@ -116,12 +119,12 @@ extension Engine {
 
     /// Copies one frame out of `destination`: into a guest's RX ring, or onto the uplink.
     @inline(__always)
-    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
-                         netHeader: VirtioNetHeader, from source: FrameSource, pair: Int, to destination: UInt16,
-                         decision: ForwardingDecision) {
+    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: UnsafePointer<FrameHeader>,
+                         l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
+                         pair: Int, to destination: UInt16, decision: ForwardingDecision) {
         guard let entry = vhostPorts[Int(destination)] else {
             if let uplink = uplinkPorts[Int(destination)] {
-                deliverToUplink(segments, header: header, l2: l2, netHeader: netHeader, from: source,
+                deliverToUplink(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
                                 to: uplink.takeUnretainedValue(), decision: decision)
             } else {
                 core.recordTransmitDrop(port: destination, reason: .portDown)
@@ -145,16 +148,16 @@ extension Engine {
     }
 
     @inline(__always)
-    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
-                         netHeader: VirtioNetHeader, from source: FrameSource, to target: VhostPort, rx: SplitQueue,
-                         ring: Int, decision: ForwardingDecision) {
+    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: UnsafePointer<FrameHeader>,
+                         l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
+                         to target: VhostPort, rx: SplitQueue, ring: Int, decision: ForwardingDecision) {
         let destination = target.index
         let egress = core.egressTag(port: destination, vlan: decision.vlan)
-        let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
-        let frameLength = Int(header.length)
-        if netHeader.flags != 0 || netHeader.gsoType != 0 {
-            deliverOffloaded(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target,
-                             rx: rx, ring: ring, edit: edit)
+        let edit = TagEdit(sourceTagged: header.pointee.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
+        let frameLength = Int(header.pointee.length)
+        if netHeader.pointee.flags != 0 || netHeader.pointee.gsoType != 0 {
+            deliverOffloaded(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
+                             to: target, rx: rx, ring: ring, edit: edit)
             return
         }
         let outLength = frameLength &+ edit.lengthChange
@@ -164,7 +167,7 @@ extension Engine {
         }
         if edit.changesFrame {
             guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
-            copyFrame(segments, skipping: source.skip, header: header, l2: l2, edit: edit,
+            copyFrame(segments, skipping: source.skip, header: header.pointee, l2: l2, edit: edit,
                       netHeader: VirtioNetHeader(), into: rx, headerLength: target.headerLength)
             rx.commitReservation()
         } else {
