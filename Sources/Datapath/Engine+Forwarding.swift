@@ -82,7 +82,7 @@ extension Engine {
         for n in 0..<valid {
             let segments = tx.segments(of: chains[s.chainIndex[n]])
             forward(segments, header: s.headers + n, l2: UnsafeRawPointer(s.headerCopies + n &* BurstScratch.headerCopyStride),
-                    netHeader: s.netHeaders + n, from: from, pair: pair, decision: s.decisions[n])
+                    netHeader: s.netHeaders + n, from: from, pair: pair, decision: s.decisions + n)
         }
         for i in 0..<popped { tx.pushUsed(head: chains[i].head, length: 0) }
         tx.publishUsed()
@@ -93,22 +93,22 @@ extension Engine {
     /// Acts on one decision: nothing for a drop, one copy for unicast, a copy per port for a flood.
     /// `l2` holds the first `header.l2Length` bytes `header` was parsed from, in memory the sender
     /// cannot write: every copy takes its L2 header from there and only the bytes after it from
-    /// `segments` (docs/vlan-safety.md). `header` and `netHeader` point into private memory (the
-    /// burst scratch) and are read where used: passed by value, every field was loaded up front
-    /// and most were spilled to the stack across the copy (docs/hot-path.md).
+    /// `segments` (docs/vlan-safety.md). `header`, `netHeader` and `decision` point into private
+    /// memory (the burst scratch) and are read where used: passed by value, every field was
+    /// loaded up front and most were spilled to the stack across the copy (docs/hot-path.md).
     @inline(__always)
     func forward(_ segments: UnsafeBufferPointer<GuestSegment>, header: UnsafePointer<FrameHeader>,
                  l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource, pair: Int,
-                 decision: ForwardingDecision) {
-        switch decision.kind {
+                 decision: UnsafePointer<ForwardingDecision>) {
+        switch decision.pointee.kind {
         case .drop:
             break
         case .unicast:
             deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
-                    to: decision.port, decision: decision)
+                    to: decision.pointee.port, decision: decision)
         case .flood:
             let targets = scratch.floodTargets
-            let count = core.floodTargets(vlan: decision.vlan, excluding: source.index, into: targets)
+            let count = core.floodTargets(vlan: decision.pointee.vlan, excluding: source.index, into: targets)
             core.recordFloodCopies(port: source.index, copies: count)
             for t in 0..<count {
                 deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
@@ -121,11 +121,11 @@ extension Engine {
     @inline(__always)
     private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: UnsafePointer<FrameHeader>,
                          l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
-                         pair: Int, to destination: UInt16, decision: ForwardingDecision) {
+                         pair: Int, to destination: UInt16, decision: UnsafePointer<ForwardingDecision>) {
         guard let entry = vhostPorts[Int(destination)] else {
             if let uplink = uplinkPorts[Int(destination)] {
                 deliverToUplink(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
-                                to: uplink.takeUnretainedValue(), decision: decision)
+                                to: uplink.takeUnretainedValue(), decision: decision.pointee)
             } else {
                 core.recordTransmitDrop(port: destination, reason: .portDown)
             }
@@ -150,37 +150,46 @@ extension Engine {
     @inline(__always)
     private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: UnsafePointer<FrameHeader>,
                          l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
-                         to target: VhostPort, rx: SplitQueue, ring: Int, decision: ForwardingDecision) {
+                         to target: VhostPort, rx: SplitQueue, ring: Int, decision: UnsafePointer<ForwardingDecision>) {
         let destination = target.index
-        let egress = core.egressTag(port: destination, vlan: decision.vlan)
-        let edit = TagEdit(sourceTagged: header.pointee.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
+        let egress = core.egressTag(port: destination, vlan: decision.pointee.vlan)
+        let sourceTagged = header.pointee.isTagged
         let frameLength = Int(header.pointee.length)
         if netHeader.pointee.flags != 0 || netHeader.pointee.gsoType != 0 {
+            let edit = TagEdit(sourceTagged: sourceTagged, egressTagged: egress.tagged, tci: decision.pointee.egressTCI)
             deliverOffloaded(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
                              to: target, rx: rx, ring: ring, edit: edit)
             return
         }
-        let outLength = frameLength &+ edit.lengthChange
-        guard outLength <= target.maximumFrameLength &+ (egress.tagged ? 4 : 0) else {
-            core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
-            return
-        }
-        if edit.changesFrame {
+        let outLength: Int
+        if sourceTagged || egress.tagged {
+            let edit = TagEdit(sourceTagged: sourceTagged, egressTagged: egress.tagged, tci: decision.pointee.egressTCI)
+            outLength = frameLength &+ edit.lengthChange
+            guard outLength <= target.maximumFrameLength &+ (egress.tagged ? 4 : 0) else {
+                core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
+                return
+            }
             guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
             copyFrame(segments, skipping: source.skip, header: header.pointee, l2: l2, edit: edit,
                       netHeader: VirtioNetHeader(), into: rx, headerLength: target.headerLength)
             rx.commitReservation()
         } else {
-            // The common case, one call: reserve, header, copy and used element together. The L2
-            // header comes from the private copy the core decided on; no edit means untagged in
-            // and out, so it is the 14-byte one (a constant: the copy is two 8-byte moves).
+            // The common case (no edit: untagged in and out, the length unchanged), one call:
+            // reserve, header, copy and used element together. The L2 header comes from the
+            // private copy the core decided on, the 14-byte one (a constant: two 8-byte moves).
+            outLength = frameLength
+            guard outLength <= target.maximumFrameLength else {
+                core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
+                return
+            }
             let l2Length = FrameHeader.untaggedHeaderLength
             let result = rx.receiveFrame(header: VirtioNetHeader(), headerLength: target.headerLength,
                                          prefix: l2, prefixLength: l2Length, from: segments,
                                          skipping: source.skip &+ l2Length, mergeable: target.mergeable)
             guard counted(result, for: target) else { return }
         }
-        core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
+        // Never negative: a frame length (UInt32) plus at most -4 for a tagged one, which is >= 18.
+        core.recordTransmit(port: destination, frames: 1, bytes: UInt64(truncatingIfNeeded: outLength))
         markDirty(rx, ring: ring, owner: target)
     }
 

@@ -30,13 +30,15 @@ extension Engine {
             withUnsafePointer(to: &segment) { seg in
                 let segments = UnsafeBufferPointer(start: seg, count: 1)
                 var header = FrameHeader.parse(UnsafeRawPointer(base + h), length: 60)
-                let decision = core.decide(ingress: port.index, frame: header, now: clock.now)
+                var decision = core.decide(ingress: port.index, frame: header, now: clock.now)
                 let source = FrameSource(index: port.index, skip: h, features: port.features)
                 var netHeader = VirtioNetHeader()
                 withUnsafePointer(to: &header) { header in
                     withUnsafePointer(to: &netHeader) { netHeader in
-                        forward(segments, header: header, l2: UnsafeRawPointer(base + h), netHeader: netHeader,
-                                from: source, pair: 0, decision: decision)
+                        withUnsafePointer(to: &decision) { decision in
+                            forward(segments, header: header, l2: UnsafeRawPointer(base + h), netHeader: netHeader,
+                                    from: source, pair: 0, decision: decision)
+                        }
                     }
                 }
             }

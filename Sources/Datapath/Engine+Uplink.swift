@@ -40,7 +40,7 @@ extension Engine {
         for i in 0..<n {
             let segments = socket.frame(i).segments
             forward(segments, header: s.headers + i, l2: UnsafeRawPointer(segments[0].base), netHeader: s.netHeaders + i,
-                    from: from, pair: 0, decision: s.decisions[i])
+                    from: from, pair: 0, decision: s.decisions + i)
         }
         socket.releaseBurst()
         return n
