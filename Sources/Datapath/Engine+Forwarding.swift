@@ -84,7 +84,7 @@ extension Engine {
             forward(segments, header: s.headers + n, l2: UnsafeRawPointer(s.headerCopies + n &* BurstScratch.headerCopyStride),
                     netHeader: s.netHeaders + n, from: from, pair: pair, decision: s.decisions + n)
         }
-        for i in 0..<popped { tx.pushUsed(head: chains[i].head, length: 0) }
+        tx.pushUsedTransmitted(count: popped)
         tx.publishUsed()
         if tx.needsNotification() { source.notify(ring: pair &* 2 &+ 1) }
         return popped
