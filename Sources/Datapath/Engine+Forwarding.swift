@@ -40,6 +40,8 @@ extension Engine {
         let s = scratch
         let chains = tx.chains
         let headerLength = source.headerLength
+        // Per burst, not per frame: the stores below could alias the port for all the optimizer knows.
+        let offloads = source.sendsOffloads
         var valid = 0
         for i in 0..<popped {
             let chain = chains[i]
@@ -58,16 +60,20 @@ extension Engine {
                 Engine.copyHeader(from: UnsafeRawPointer(first.base + headerLength), to: copy)
                 s.headers[valid] = FrameHeader.parse(complete: UnsafeRawPointer(copy),
                                                      length: UInt32(truncatingIfNeeded: frameLength))
+                // Senders that negotiated no offload always send an all-zero header: skip reading
+                // it. The first segment holds the whole virtio-net header here: read in place.
+                s.netHeaders[valid] = offloads
+                    ? VirtioNetHeader(readingFrom: UnsafeRawPointer(first.base), length: headerLength)
+                    : VirtioNetHeader()
             } else {
                 let got = GuestSegment.gather(segments, offset: headerLength, count: min(frameLength, 18), into: copy)
                 var h = FrameHeader.parse(UnsafeRawPointer(copy), length: got)
                 h.length = UInt32(truncatingIfNeeded: frameLength)
                 s.headers[valid] = h
+                s.netHeaders[valid] = offloads
+                    ? (VirtioNetHeader(gatheringFrom: segments, length: headerLength) ?? VirtioNetHeader())
+                    : VirtioNetHeader()
             }
-            // Senders that negotiated no offload always send an all-zero header: skip reading it.
-            s.netHeaders[valid] = source.sendsOffloads
-                ? (VirtioNetHeader(gatheringFrom: segments, length: headerLength) ?? VirtioNetHeader())
-                : VirtioNetHeader()
             s.chainIndex[valid] = i
             valid &+= 1
         }
@@ -75,10 +81,10 @@ extension Engine {
         let from = FrameSource(index: source.index, skip: headerLength, features: source.features)
         for n in 0..<valid {
             let segments = tx.segments(of: chains[s.chainIndex[n]])
-            forward(segments, header: s.headers[n], l2: UnsafeRawPointer(s.headerCopies + n &* BurstScratch.headerCopyStride),
-                    netHeader: s.netHeaders[n], from: from, pair: pair, decision: s.decisions[n])
+            forward(segments, header: s.headers + n, l2: UnsafeRawPointer(s.headerCopies + n &* BurstScratch.headerCopyStride),
+                    netHeader: s.netHeaders + n, from: from, pair: pair, decision: s.decisions + n)
         }
-        for i in 0..<popped { tx.pushUsed(head: chains[i].head, length: 0) }
+        tx.pushUsedTransmitted(count: popped)
         tx.publishUsed()
         if tx.needsNotification() { source.notify(ring: pair &* 2 &+ 1) }
         return popped
@@ -87,19 +93,22 @@ extension Engine {
     /// Acts on one decision: nothing for a drop, one copy for unicast, a copy per port for a flood.
     /// `l2` holds the first `header.l2Length` bytes `header` was parsed from, in memory the sender
     /// cannot write: every copy takes its L2 header from there and only the bytes after it from
-    /// `segments` (docs/vlan-safety.md).
+    /// `segments` (docs/vlan-safety.md). `header`, `netHeader` and `decision` point into private
+    /// memory (the burst scratch) and are read where used: passed by value, every field was
+    /// loaded up front and most were spilled to the stack across the copy (docs/hot-path.md).
     @inline(__always)
-    func forward(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
-                 netHeader: VirtioNetHeader, from source: FrameSource, pair: Int, decision: ForwardingDecision) {
-        switch decision.kind {
+    func forward(_ segments: UnsafeBufferPointer<GuestSegment>, header: UnsafePointer<FrameHeader>,
+                 l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource, pair: Int,
+                 decision: UnsafePointer<ForwardingDecision>) {
+        switch decision.pointee.kind {
         case .drop:
             break
         case .unicast:
             deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
-                    to: decision.port, decision: decision)
+                    to: decision.pointee.port, decision: decision)
         case .flood:
             let targets = scratch.floodTargets
-            let count = core.floodTargets(vlan: decision.vlan, excluding: source.index, into: targets)
+            let count = core.floodTargets(vlan: decision.pointee.vlan, excluding: source.index, into: targets)
             core.recordFloodCopies(port: source.index, copies: count)
             for t in 0..<count {
                 deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
@@ -110,13 +119,13 @@ extension Engine {
 
     /// Copies one frame out of `destination`: into a guest's RX ring, or onto the uplink.
     @inline(__always)
-    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
-                         netHeader: VirtioNetHeader, from source: FrameSource, pair: Int, to destination: UInt16,
-                         decision: ForwardingDecision) {
+    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: UnsafePointer<FrameHeader>,
+                         l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
+                         pair: Int, to destination: UInt16, decision: UnsafePointer<ForwardingDecision>) {
         guard let entry = vhostPorts[Int(destination)] else {
             if let uplink = uplinkPorts[Int(destination)] {
-                deliverToUplink(segments, header: header, l2: l2, netHeader: netHeader, from: source,
-                                to: uplink.takeUnretainedValue(), decision: decision)
+                deliverToUplink(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
+                                to: uplink.takeUnretainedValue(), decision: decision.pointee)
             } else {
                 core.recordTransmitDrop(port: destination, reason: .portDown)
             }
@@ -139,39 +148,48 @@ extension Engine {
     }
 
     @inline(__always)
-    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
-                         netHeader: VirtioNetHeader, from source: FrameSource, to target: VhostPort, rx: SplitQueue,
-                         ring: Int, decision: ForwardingDecision) {
+    private func deliver(_ segments: UnsafeBufferPointer<GuestSegment>, header: UnsafePointer<FrameHeader>,
+                         l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
+                         to target: VhostPort, rx: SplitQueue, ring: Int, decision: UnsafePointer<ForwardingDecision>) {
         let destination = target.index
-        let egress = core.egressTag(port: destination, vlan: decision.vlan)
-        let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
-        let frameLength = Int(header.length)
-        if netHeader.flags != 0 || netHeader.gsoType != 0 {
-            deliverOffloaded(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target,
-                             rx: rx, ring: ring, edit: edit)
+        let egress = core.egressTag(port: destination, vlan: decision.pointee.vlan)
+        let sourceTagged = header.pointee.isTagged
+        let frameLength = Int(header.pointee.length)
+        if netHeader.pointee.flags != 0 || netHeader.pointee.gsoType != 0 {
+            let edit = TagEdit(sourceTagged: sourceTagged, egressTagged: egress.tagged, tci: decision.pointee.egressTCI)
+            deliverOffloaded(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
+                             to: target, rx: rx, ring: ring, edit: edit)
             return
         }
-        let outLength = frameLength &+ edit.lengthChange
-        guard outLength <= target.maximumFrameLength &+ (egress.tagged ? 4 : 0) else {
-            core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
-            return
-        }
-        if edit.changesFrame {
+        let outLength: Int
+        if sourceTagged || egress.tagged {
+            let edit = TagEdit(sourceTagged: sourceTagged, egressTagged: egress.tagged, tci: decision.pointee.egressTCI)
+            outLength = frameLength &+ edit.lengthChange
+            guard outLength <= target.maximumFrameLength &+ (egress.tagged ? 4 : 0) else {
+                core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
+                return
+            }
             guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
-            copyFrame(segments, skipping: source.skip, header: header, l2: l2, edit: edit,
+            copyFrame(segments, skipping: source.skip, header: header.pointee, l2: l2, edit: edit,
                       netHeader: VirtioNetHeader(), into: rx, headerLength: target.headerLength)
             rx.commitReservation()
         } else {
-            // The common case, one call: reserve, header, copy and used element together. The L2
-            // header comes from the private copy the core decided on; no edit means untagged in
-            // and out, so it is the 14-byte one (a constant: the copy is two 8-byte moves).
+            // The common case (no edit: untagged in and out, the length unchanged), one call:
+            // reserve, header, copy and used element together. The L2 header comes from the
+            // private copy the core decided on, the 14-byte one (a constant: two 8-byte moves).
+            outLength = frameLength
+            guard outLength <= target.maximumFrameLength else {
+                core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
+                return
+            }
             let l2Length = FrameHeader.untaggedHeaderLength
             let result = rx.receiveFrame(header: VirtioNetHeader(), headerLength: target.headerLength,
                                          prefix: l2, prefixLength: l2Length, from: segments,
                                          skipping: source.skip &+ l2Length, mergeable: target.mergeable)
             guard counted(result, for: target) else { return }
         }
-        core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
+        // Never negative: a frame length (UInt32) plus at most -4 for a tagged one, which is >= 18.
+        core.recordTransmit(port: destination, frames: 1, bytes: UInt64(truncatingIfNeeded: outLength))
         markDirty(rx, ring: ring, owner: target)
     }
 

@@ -29,11 +29,18 @@ extension Engine {
             var segment = GuestSegment(base: base, length: raw.count)
             withUnsafePointer(to: &segment) { seg in
                 let segments = UnsafeBufferPointer(start: seg, count: 1)
-                let header = FrameHeader.parse(UnsafeRawPointer(base + h), length: 60)
-                let decision = core.decide(ingress: port.index, frame: header, now: clock.now)
+                var header = FrameHeader.parse(UnsafeRawPointer(base + h), length: 60)
+                var decision = core.decide(ingress: port.index, frame: header, now: clock.now)
                 let source = FrameSource(index: port.index, skip: h, features: port.features)
-                forward(segments, header: header, l2: UnsafeRawPointer(base + h), netHeader: VirtioNetHeader(),
-                        from: source, pair: 0, decision: decision)
+                var netHeader = VirtioNetHeader()
+                withUnsafePointer(to: &header) { header in
+                    withUnsafePointer(to: &netHeader) { netHeader in
+                        withUnsafePointer(to: &decision) { decision in
+                            forward(segments, header: header, l2: UnsafeRawPointer(base + h), netHeader: netHeader,
+                                    from: source, pair: 0, decision: decision)
+                        }
+                    }
+                }
             }
         }
         flushReceiveRings()

@@ -39,8 +39,8 @@ extension Engine {
         let from = FrameSource(index: port.index, skip: 0, features: UplinkPort.senderFeatures)
         for i in 0..<n {
             let segments = socket.frame(i).segments
-            forward(segments, header: s.headers[i], l2: UnsafeRawPointer(segments[0].base), netHeader: s.netHeaders[i],
-                    from: from, pair: 0, decision: s.decisions[i])
+            forward(segments, header: s.headers + i, l2: UnsafeRawPointer(segments[0].base), netHeader: s.netHeaders + i,
+                    from: from, pair: 0, decision: s.decisions + i)
         }
         socket.releaseBurst()
         return n

@@ -13,6 +13,28 @@ extension SplitQueue {
         s.pointee.usedIndex &+= 1
     }
 
+    /// `pushUsed(head:length: 0)` for the first `count` chains of the last `popAvailable`, in
+    /// order: how TX returns a burst. The used index stays in a register and each element is one
+    /// 8-byte store (id, len 0); per element `pushUsed` reloads and stores the index, since its
+    /// element stores could alias the queue's state for all the optimizer knows.
+    @inlinable @inline(__always)
+    public func pushUsedTransmitted(count: Int) {
+        let s = state
+        let chains = chainStorage
+        let ring = used + 4
+        let size = self.size
+        let mask = self.mask
+        var index = s.pointee.usedIndex
+        for i in 0..<min(count, s.pointee.chainCount) {
+            let head = chains[i].head
+            guard head < size else { continue }
+            // Little-endian: id in bytes 0-3, len (0) in bytes 4-7.
+            (ring + 8 &* Int(index & mask)).storeBytes(of: UInt64(head).littleEndian, as: UInt64.self)
+            index &+= 1
+        }
+        s.pointee.usedIndex = index
+    }
+
     /// Makes every element pushed since the last publish visible with one release store of
     /// used.idx (element writes and packet data become visible before the index). Returns how many.
     @discardableResult

@@ -170,6 +170,35 @@ import TestSupport
         #expect(!queue.isBroken)
     }
 
+    @Test func returnsAPoppedBurstInOneCallInOrderWithZeroLengthsAcrossTheUsedRingWrap() throws {
+        let (driver, queue) = try setUp(size: 8)
+        // Control: six chains returned one by one with a length, filling used slots 0-5.
+        for i in 0..<6 { driver.addChain([(0x3_0000 + UInt64(i) * 0x100, 60)], writable: false) }
+        #expect(queue.popAvailable(maxChains: 32) == 6)
+        for chain in queue.chains { queue.pushUsed(head: chain.head, length: 77) }
+        #expect(queue.publishUsed() == 6)
+        #expect(driver.usedElement(0) == (0, 77))
+        // Five more, returned with one call: used slots 6, 7, 0, 1, 2 (over the old lengths).
+        for i in 0..<5 { driver.addChain([(0x3_0000 + UInt64(i) * 0x100, 60)], writable: false) }
+        #expect(queue.popAvailable(maxChains: 32) == 5)
+        let heads = queue.chains.map(\.head)
+        #expect(heads == [6, 7, 0, 1, 2])
+        queue.pushUsedTransmitted(count: 5)
+        #expect(driver.usedIndex == 6, "nothing is visible before the publish")
+        #expect(queue.publishUsed() == 5)
+        #expect(driver.usedIndex == 11)
+        for (k, head) in heads.enumerated() {
+            let element = driver.usedElement(UInt16(6 + k))
+            #expect(element.id == UInt32(head) && element.length == 0)
+        }
+        // A count beyond the popped chains returns only those.
+        driver.addChain([(0x3_0000, 60)], writable: false)
+        #expect(queue.popAvailable(maxChains: 32) == 1)
+        queue.pushUsedTransmitted(count: 32)
+        #expect(queue.publishUsed() == 1)
+        #expect(driver.usedIndex == 12 && driver.usedElement(11) == (3, 0))
+    }
+
     @Test func popsAtMostTheBurstAndContinuesWithTheRest() throws {
         let (driver, queue) = try setUp(size: 64)
         for i in 0..<40 { driver.addChain([(0x3_0000 + UInt64(i) * 0x100, 60)], writable: false) }
