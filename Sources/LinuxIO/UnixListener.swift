@@ -28,7 +28,7 @@ public final class UnixListener {
         guard fd >= 0 else { throw Errno.current }
         descriptor = OwnedFileDescriptor(adopting: fd)
         self.path = path
-        guard var addr = sockaddr_un(path: path) else { throw Errno(ENAMETOOLONG) }
+        guard sockaddr_un(path: path) != nil else { throw Errno(ENAMETOOLONG) }
         var st = stat()
         if lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK {
             switch UnixSocket.connectWithoutBlocking(to: path) {
@@ -38,9 +38,16 @@ public final class UnixListener {
                 throw Errno(EADDRINUSE)   // accepted, or EAGAIN (backlog full): a live listener
             }
         }
+        // Bound under a private name, listening, then renamed into place: a client that sees the
+        // file can connect at once (bind and listen are two steps; in between a connect gets
+        // ECONNREFUSED). RENAME_NOREPLACE keeps the rule above: nothing that appeared at the path
+        // meanwhile is replaced. A path too long for a sibling name is bound directly.
+        let staging = Self.stagingPath(for: path)
+        let bindPath = staging ?? path
+        guard var bindAddress = sockaddr_un(path: bindPath) else { throw Errno(ENAMETOOLONG) }
         let previous = csy_thread_umask(~permissions.mode & 0o777)
         guard previous >= 0 else { throw Errno.current }
-        let rc = withUnsafePointer(to: &addr) {
+        let rc = withUnsafePointer(to: &bindAddress) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
@@ -48,14 +55,32 @@ public final class UnixListener {
         let bindErrno = errno
         _ = csy_thread_umask(mode_t(previous))
         guard rc == 0 else { throw Errno(bindErrno) }
-        ownsPath = true
-        if permissions.owner != nil || permissions.group != nil {
-            // lchown: if the path was swapped for a symlink after bind, chown the link, not its target.
-            guard lchown(path, permissions.owner ?? uid_t.max, permissions.group ?? gid_t.max) == 0 else {
-                throw Errno.current
+        do throws(Errno) {
+            if permissions.owner != nil || permissions.group != nil {
+                // lchown: never follow a symlink (docs/connections.md).
+                guard lchown(bindPath, permissions.owner ?? uid_t.max, permissions.group ?? gid_t.max) == 0 else {
+                    throw Errno.current
+                }
             }
+            guard listen(fd, backlog) == 0 else { throw Errno.current }
+            if let staging, csy_rename_noreplace(staging, path) != 0 {
+                throw Errno(errno == EEXIST ? EADDRINUSE : errno)
+            }
+        } catch {
+            unlink(bindPath)
+            throw error
         }
-        guard listen(fd, backlog) == 0 else { throw Errno.current }
+        ownsPath = true
+    }
+
+    /// A sibling of `path` private to this process (`.NAME.PID.N`), or nil if it would not fit a
+    /// socket address.
+    private static func stagingPath(for path: String) -> String? {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let staging = "\(directory).\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        return staging.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) ? staging : nil
     }
 
     /// Accepts one pending connection (non-blocking listener: `.wouldBlock` when none is waiting).

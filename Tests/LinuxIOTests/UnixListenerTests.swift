@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import LinuxIO
 import Testing
 
@@ -74,5 +75,59 @@ import Testing
         let path = "/tmp/" + String(repeating: "x", count: 200)
         #expect(throws: Errno(ENAMETOOLONG)) { try UnixListener(path: path) }
         #expect(throws: Errno(ENAMETOOLONG)) { try UnixSocket.connect(to: path).get() }
+    }
+}
+
+/// A client that connects the moment the socket file appears (as tests, QEMU's reconnect and
+/// yardctl do) is never refused: the file appears only once the socket listens.
+@Suite struct ListenerPublicationTests {
+    /// Waits for `path` to exist, then connects once; the errno of a refusal, or 0.
+    private func connectAsSoonAsItExists(_ path: String) -> Int32 {
+        var st = stat()
+        let deadline = MonotonicClock.nanoseconds() + 2_000_000_000
+        while lstat(path, &st) != 0 { if MonotonicClock.nanoseconds() > deadline { return ETIMEDOUT } }
+        switch UnixSocket.connectWithoutBlocking(to: path) {
+        case .success: return 0
+        case .failure(let e): return e.code
+        }
+    }
+
+    @Test func theSocketFileAppearsOnlyOnceItListens() throws {
+        let path = temporaryPath("publish")
+        var refused = 0
+        for _ in 0..<200 {
+            var outcome: Int32 = -1
+            let watcher = Thread { outcome = connectAsSoonAsItExists(path) }
+            watcher.start()
+            let listener = try UnixListener(path: path, mode: 0o600)
+            while outcome == -1 { usleep(100) }
+            if outcome == ECONNREFUSED { refused += 1 }
+            #expect(outcome == 0 || outcome == ECONNREFUSED, "errno \(outcome)")
+            _ = listener
+        }
+        #expect(refused == 0)
+    }
+
+    /// Control: the same watcher does see a socket that is bound but not yet listening.
+    @Test func theWatcherSeesABoundSocketThatDoesNotListen() throws {
+        let path = temporaryPath("unlistened")
+        var outcome: Int32 = -1
+        let watcher = Thread { outcome = connectAsSoonAsItExists(path) }
+        watcher.start()
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd); unlink(path) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { dst in
+            let bytes = Array(path.utf8)
+            dst.copyBytes(from: bytes)
+            dst[bytes.count] = 0
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(rc == 0)
+        while outcome == -1 { usleep(100) }
+        #expect(outcome == ECONNREFUSED)
     }
 }

@@ -84,5 +84,6 @@ static inline void csy_fetch_or_u8(void *p, uint8_t bits) {
 #include "CSwitchyardMemoryGuard.h"
 #include "CSwitchyardWatchdog.h"
 #include "CSwitchyardCredentials.h"
+#include "CSwitchyardRename.h"
 
 #endif
