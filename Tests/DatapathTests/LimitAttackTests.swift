@@ -75,6 +75,7 @@ import VhostTestFrontEnd
         #expect(segments.count == 14 && segments.allSatisfy(TCPFrames.checksumsVerify))
         #expect(segments.flatMap(TCPFrames.payload) == payload)
         try bystandersStillSwitch(h)
+        expectAccountingAddsUp(h.engine, softwareSegmentation: true)
     }
 
     @Test func aGSOFrameThatWouldMakeTooManySegmentsIsDropped() throws {
@@ -89,6 +90,7 @@ import VhostTestFrontEnd
         let segments = try h.receive("plain", expected: 123)
         #expect(segments.count == 123 && segments.allSatisfy(TCPFrames.checksumsVerify))
         try bystandersStillSwitch(h)
+        expectAccountingAddsUp(h.engine, softwareSegmentation: true)
     }
 
     @Test func aPortsOwnLimitsAdmitWhatTheDefaultsRefuse() throws {
@@ -99,6 +101,7 @@ import VhostTestFrontEnd
         let segments = try h.receive("plain", expected: 100)
         #expect(segments.count == 100 && segments.allSatisfy(TCPFrames.checksumsVerify))
         #expect(try h.counters("plain").transmitDrops(.gsoTooSmall) == 0)
+        expectAccountingAddsUp(h.engine, softwareSegmentation: true)
     }
 
     @Test func segmentationStopsAtTheFirstSegmentWithoutRoomAndCountsItOnce() throws {
@@ -114,6 +117,7 @@ import VhostTestFrontEnd
         try h.frontEnd("sender").send(frame: gsoFrame(payload: 14_480, seq: 99_000), netHeader: TCPFrames.netHeader(mss: 1448))
         #expect(try h.receive("plain", expected: 10).count == 10)
         try bystandersStillSwitch(h)
+        expectAccountingAddsUp(h.engine, softwareSegmentation: true)
     }
 
     @Test func aChainOfEmptyDescriptorsIsCountedTooLongAndThePortKeepsWorking() throws {
@@ -142,6 +146,7 @@ import VhostTestFrontEnd
         try guest.send(frame: frame)
         #expect(try h.receive("peer", expected: 1) == [frame])
         try bystandersStillSwitch(h)
+        expectAccountingAddsUp(h.engine)
     }
 
     @Test func anIndirectTableOfEmptyEntriesIsCountedTooLongAndThePortKeepsWorking() throws {
@@ -165,6 +170,7 @@ import VhostTestFrontEnd
         tx.kick.signal()
         #expect(try h.receive("peer", expected: 1) == [frame])
         #expect(try h.counters("guest").receiveDrops(.chainTooLong) == 1)
+        expectAccountingAddsUp(h.engine)
     }
 
     @Test func aMemoryTableLargerThanThePortLimitIsRefusedBeforeMapping() throws {
@@ -190,6 +196,7 @@ import VhostTestFrontEnd
         try fe.send(frame: frame)
         #expect(try h.receive("b", expected: 1) == [frame])
         fe.disconnect()
+        expectAccountingAddsUp(h.engine)
     }
 
     @Test func anAddedRegionThatTakesThePortOverItsLimitIsRefused() throws {
@@ -218,6 +225,7 @@ import VhostTestFrontEnd
         let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(0xA))
         try fe.send(frame: frame)
         #expect(try h.receive("b", expected: 1) == [frame])
+        expectAccountingAddsUp(h.engine)
     }
 
     private func mappedRegions(_ h: SwitchHarness, _ port: String) throws -> Int {
