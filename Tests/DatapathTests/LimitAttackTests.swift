@@ -201,9 +201,11 @@ import VhostTestFrontEnd
 
     @Test func anAddedRegionThatTakesThePortOverItsLimitIsRefused() throws {
         let h = try SwitchHarness(ports: [("b", .access(vlan: 1))])
-        try h.addPort("a", vlan: .access(vlan: 1), limits: PortLimits(maxGuestMemory: 12 << 20))
+        try h.addPort("a", vlan: .access(vlan: 1), limits: PortLimits(maxGuestMemory: 16 << 20))
         try h.connect("b")
-        let fe = try h.connect("a")   // two 4 MiB regions: 8 MiB of the 12 MiB allowed
+        // Two 4 MiB regions, the low one at mmap offset 4 MiB of the file: mapped from offset 0,
+        // they take 4 + 8 = 12 MiB of address space of the 16 MiB allowed.
+        let fe = try h.connect("a")
         let extra = try Memfd.create(name: "limits-extra", size: 8 << 20)
         func region(_ k: UInt64) -> GuestRAM.Region {
             var r = fe.ram.regions[1]
@@ -212,10 +214,10 @@ import VhostTestFrontEnd
             r.mmapOffset = k << 22
             return r
         }
-        // Positive control: a third 4 MiB region brings the port to exactly its limit.
+        // Positive control: a third 4 MiB region (offset 0) brings the port to exactly its limit.
         try fe.request(.addMemReg, FrontEndWire.singleRegion(region(0)), fds: [extra.rawValue], ack: true)
         #expect(try refusals(h, "a") == 0)
-        // A fourth would pass it: refused, counted, nothing mapped.
+        // A fourth (offset 4 MiB: 8 MiB mapped) would pass it: refused, counted, nothing mapped.
         #expect(throws: TestFrontEndError.self) {
             try fe.request(.addMemReg, FrontEndWire.singleRegion(region(1)), fds: [extra.rawValue], ack: true)
         }

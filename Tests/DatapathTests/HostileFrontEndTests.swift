@@ -1,0 +1,577 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Datapath
+import Foundation
+import LinuxIO
+import SwitchCore
+import Testing
+import VhostTestFrontEnd
+
+/// Hostile inputs beyond issue #9's list, each sent by a front-end over a real socket against a
+/// real engine thread: a message whose payload disagrees with its request, descriptors a request
+/// does not take, impossible ring sizes, addresses, bases and indexes, features never offered,
+/// requests we do not support (logging, the back-end channel), memory tables that cannot be
+/// mapped, more regions than slots, rings whose indexes run away, descriptor loops.
+///
+/// Every attack is followed by the same checks (`survive`): the attacker got a clear refusal
+/// (nack or closed connection), the bystanders a and b still switch both ways, the attacker's
+/// port takes a well-behaved front-end afterwards and forwards (positive control on the same
+/// port), and the process holds no more descriptors than before (`/proc/self/fd`): whatever
+/// the attacker sent was closed.
+@Suite(.serialized) struct HostileFrontEndTests {
+    static let descriptorFlagNext: UInt16 = 1
+    static let descriptorFlagIndirect: UInt16 = 4
+
+    static func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+    }
+
+    static func residentKiB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return -1 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+    }
+
+    /// a and b switching, x listening for the attacker; a well-behaved front-end has come and
+    /// gone on x once, so lazily made descriptors (the closer thread's) are in the baseline.
+    func harness() throws -> (SwitchHarness, baseline: Int) {
+        let h = try SwitchHarness(ports: [("a", .access(vlan: 10)), ("b", .access(vlan: 10)), ("x", .access(vlan: 10))])
+        try h.connect("a")
+        try h.connect("b")
+        try expectSwitching(h, "set-up")
+        try expectWellBehavedFrontEndWorks(h, on: "x", tag: 0)
+        return (h, try settledDescriptors(atMost: Int.max))
+    }
+
+    /// Waits until the descriptor count is at most `limit` (closes happen on the closer thread),
+    /// returns the last count.
+    func settledDescriptors(atMost limit: Int, seconds: Double = 3) throws -> Int {
+        let deadline = Date().addingTimeInterval(seconds)
+        var n = Self.openDescriptors()
+        while n > limit, Date() < deadline {
+            usleep(10_000)
+            n = Self.openDescriptors()
+        }
+        usleep(limit == Int.max ? 100_000 : 0)
+        return limit == Int.max ? Self.openDescriptors() : n
+    }
+
+    /// a → b (flood) and b → a (learned unicast).
+    func expectSwitching(_ h: SwitchHarness, _ note: String) throws {
+        let hello = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 80)
+        try h.frontEnd("a").send(frame: hello)
+        #expect(try h.receive("b", expected: 1) == [hello], "\(note): a → b")
+        let answer = Frames.make(to: Frames.mac(1), from: Frames.mac(2), length: 120)
+        try h.frontEnd("b").send(frame: answer)
+        #expect(try h.receive("a", expected: 1) == [answer], "\(note): b → a")
+    }
+
+    /// A fresh front-end on `port` negotiates, starts, and its broadcast reaches a and b.
+    func expectWellBehavedFrontEndWorks(_ h: SwitchHarness, on port: String, tag: Int) throws {
+        var fe: TestFrontEnd? = try connectWhenListening(h, port)
+        try fe!.negotiate()
+        try fe!.start()
+        let hello = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 64 + tag)
+        try fe!.send(frame: hello)
+        #expect(try h.receive("a", expected: 1) == [hello], "well-behaved front-end on \(port) after attack \(tag)")
+        #expect(try h.receive("b", expected: 1) == [hello], "well-behaved front-end on \(port) after attack \(tag)")
+        fe!.disconnect()
+        fe = nil
+        _ = try waitForState(h, port, "listening")
+    }
+
+    func connectWhenListening(_ h: SwitchHarness, _ port: String) throws -> TestFrontEnd {
+        _ = try waitForState(h, port, "listening")
+        return try TestFrontEnd(connectingTo: h.socketPath(port))
+    }
+
+    func waitForState(_ h: SwitchHarness, _ port: String, _ wanted: String, seconds: Double = 3) throws -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: String?
+        repeat {
+            last = try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state }.get()
+            if last == wanted { break }
+            usleep(5_000)
+        } while Date() < deadline
+        return last
+    }
+
+    enum Setup { case connected, negotiated, started }
+
+    /// One attack on port x and the checks after it (see the type's doc).
+    func survive(_ h: SwitchHarness, baseline _: Int, _ name: String, setup: Setup = .started,
+                 _ attack: (TestFrontEnd) throws -> Void) throws {
+        // Measured here: descriptors the test itself holds for the attack (probes, memfds) count.
+        let baseline = try settledDescriptors(atMost: Int.max)
+        do {
+            let x = try connectWhenListening(h, "x")
+            if setup != .connected { try x.negotiate() }
+            if setup == .started { try x.start() }
+            try attack(x)
+            x.disconnect()
+        }
+        try expectSwitching(h, "after \(name)")
+        try expectWellBehavedFrontEndWorks(h, on: "x", tag: name.count % 64)
+        let now = try settledDescriptors(atMost: baseline)
+        #expect(now <= baseline, "\(name): \(now) descriptors open, \(baseline) before")
+    }
+
+    /// Sends a request and expects it refused: a nack when an ack was asked for, else the
+    /// connection closed.
+    func expectRefused(_ x: TestFrontEnd, code: UInt32, payload: [UInt8] = [], fds: [Int32] = [], ack: Bool = true,
+                       _ note: String) throws {
+        let flags = FrontEndWire.version | (ack ? FrontEndWire.needReply : 0)
+        try x.sendRaw(FrontEndWire.message(code, flags: flags, payload: payload), fds: fds)
+        if ack {
+            let reply = try x.readReply()
+            #expect(reply.code == code && reply.u64 != nil && reply.u64 != 0, "\(note): expected a nack, got \(reply)")
+        } else {
+            #expect(x.waitForClose(), "\(note): expected the connection closed")
+        }
+    }
+
+    func expectAccepted(_ x: TestFrontEnd, code: UInt32, payload: [UInt8] = [], fds: [Int32] = [], _ note: String) throws {
+        try x.sendRaw(FrontEndWire.message(code, flags: FrontEndWire.version | FrontEndWire.needReply, payload: payload),
+                      fds: fds)
+        let reply = try x.readReply()
+        #expect(reply.code == code && reply.u64 == 0, "\(note): expected an ack, got \(reply)")
+    }
+
+    /// A socket pair: `send` goes to the back-end; `sawEOF` says whether every copy of it was closed.
+    final class Probe {
+        let keep: Int32
+        var send: Int32
+        init() {
+            var fds: [Int32] = [0, 0]
+            _ = socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
+            keep = fds[0]
+            send = fds[1]
+        }
+        /// Our copy of `send` closed; then true once the back-end's copy is closed too.
+        func sawEOF(within seconds: Double = 2) -> Bool {
+            if send >= 0 { close(send); send = -1 }
+            var p = pollfd(fd: keep, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, Int32(seconds * 1000)) == 1 else { return false }
+            var byte: UInt8 = 0
+            return recv(keep, &byte, 1, Int32(MSG_DONTWAIT)) == 0
+        }
+        deinit {
+            close(keep)
+            if send >= 0 { close(send) }
+        }
+    }
+
+    func u32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+
+    // MARK: - message framing
+
+    @Test func messagesWhosePayloadDisagreesWithTheirRequestCloseOnlyThatConnection() throws {
+        let (h, baseline) = try harness()
+        try survive(h, baseline: baseline, "SET_VRING_NUM with 4 bytes") { x in
+            try expectRefused(x, code: FrontEndRequest.setVringNum.rawValue, payload: u32(0), ack: false, "short")
+        }
+        try survive(h, baseline: baseline, "GET_FEATURES with 8 bytes") { x in
+            try expectRefused(x, code: FrontEndRequest.getFeatures.rawValue, payload: FrontEndWire.u64(0), ack: false, "long")
+        }
+        try survive(h, baseline: baseline, "SET_MEM_TABLE claiming 2 regions, carrying 1", setup: .negotiated) { x in
+            var payload = FrontEndWire.memoryTable([x.ram.regions[0]])
+            payload[0] = 2
+            try expectRefused(x, code: FrontEndRequest.setMemTable.rawValue, payload: payload, fds: [x.ram.file.rawValue],
+                              ack: false, "region count")
+        }
+        try survive(h, baseline: baseline, "header claiming 4 GiB of payload") { x in
+            var header = FrontEndWire.message(FrontEndRequest.setFeatures.rawValue)
+            header.replaceSubrange(8..<12, with: u32(0xFFFF_FFFF))
+            try x.sendRaw(header)
+            #expect(x.waitForClose())
+        }
+        try survive(h, baseline: baseline, "the reply flag on a request") { x in
+            try x.sendRaw(FrontEndWire.message(FrontEndRequest.getFeatures.rawValue, flags: 0x5))
+            #expect(x.waitForClose())
+        }
+        try survive(h, baseline: baseline, "an unknown request code") { x in
+            try expectRefused(x, code: 200, "unknown, with ack")
+            try expectRefused(x, code: 201, ack: false, "unknown, without ack")
+        }
+        expectAccountingAddsUp(h.engine)
+    }
+
+    @Test func descriptorsARequestDoesNotTakeAreClosed() throws {
+        let (h, baseline) = try harness()
+        let cases: [(String, UInt32, [UInt8], Int)] = [
+            ("GET_FEATURES with 3 descriptors", FrontEndRequest.getFeatures.rawValue, [], 3),
+            ("SET_VRING_NUM with a descriptor", FrontEndRequest.setVringNum.rawValue, FrontEndWire.vringState(0, 256), 1),
+            ("SET_VRING_KICK NOFD with a descriptor", FrontEndRequest.setVringKick.rawValue, FrontEndWire.u64(0x100), 1),
+        ]
+        for (name, code, payload, count) in cases {
+            let probe = Probe()
+            try survive(h, baseline: baseline, name) { x in
+                try x.sendRaw(FrontEndWire.message(code, payload: payload), fds: Array(repeating: probe.send, count: count))
+                #expect(x.waitForClose(), "\(name): connection closed")
+            }
+            #expect(probe.sawEOF(), "\(name): the back-end closed every copy")
+        }
+        // 40 descriptors on one message (a sender passes at most 32 per sendmsg here: two halves
+        // of the header with 20 each, which the back-end reads as one message's).
+        let many = Probe()
+        try survive(h, baseline: baseline, "40 descriptors on one message") { x in
+            let header = FrontEndWire.message(FrontEndRequest.getFeatures.rawValue)
+            try x.sendRaw(Array(header[0..<6]), fds: Array(repeating: many.send, count: 20))
+            try x.sendRaw(Array(header[6...]), fds: Array(repeating: many.send, count: 20))
+            #expect(x.waitForClose(), "40 descriptors: connection closed")
+        }
+        #expect(many.sawEOF(), "40 descriptors: the back-end closed every copy")
+        // SET_MEM_TABLE with one descriptor more than it has regions.
+        let probe = Probe()
+        try survive(h, baseline: baseline, "SET_MEM_TABLE with an extra descriptor", setup: .negotiated) { x in
+            let regions = x.ram.regions
+            try x.sendRaw(FrontEndWire.message(FrontEndRequest.setMemTable.rawValue, payload: FrontEndWire.memoryTable(regions)),
+                          fds: regions.map { _ in x.ram.file.rawValue } + [probe.send])
+            #expect(x.waitForClose())
+        }
+        #expect(probe.sawEOF())
+        expectAccountingAddsUp(h.engine)
+    }
+
+    // MARK: - rings
+
+    @Test func impossibleRingSizesBasesAndIndexesAreRefused() throws {
+        let (h, baseline) = try harness()
+        try survive(h, baseline: baseline, "ring sizes") { x in
+            _ = try x.request(.getVringBase, FrontEndWire.vringState(0, 0), expectReply: true)
+            for size: UInt32 in [0, 3, 255, 32769, 65536, 0xFFFF_FFFF] {
+                try expectRefused(x, code: FrontEndRequest.setVringNum.rawValue, payload: FrontEndWire.vringState(0, size),
+                                  "SET_VRING_NUM \(size)")
+            }
+            // Positive control: a power of two is taken, and so is the split ring's largest.
+            try expectAccepted(x, code: FrontEndRequest.setVringNum.rawValue, payload: FrontEndWire.vringState(0, 32768), "32768")
+            try expectAccepted(x, code: FrontEndRequest.setVringNum.rawValue, payload: FrontEndWire.vringState(0, 256), "256")
+            // A running ring's size cannot change under the datapath.
+            try expectRefused(x, code: FrontEndRequest.setVringNum.rawValue, payload: FrontEndWire.vringState(1, 128),
+                              "SET_VRING_NUM on a running ring")
+        }
+        try survive(h, baseline: baseline, "ring bases") { x in
+            _ = try x.request(.getVringBase, FrontEndWire.vringState(0, 0), expectReply: true)
+            try expectRefused(x, code: FrontEndRequest.setVringBase.rawValue, payload: FrontEndWire.vringState(0, 0x1_0000),
+                              "a base with packed-ring bits")
+            try expectAccepted(x, code: FrontEndRequest.setVringBase.rawValue, payload: FrontEndWire.vringState(0, 0xFFFF),
+                               "any 16-bit base (indexes are free-running)")
+        }
+        try survive(h, baseline: baseline, "GET_VRING_BASE on rings never started", setup: .negotiated) { x in
+            for ring in 0..<2 {
+                let state = try x.request(.getVringBase, FrontEndWire.vringState(ring, 0), expectReply: true)?.vringState
+                #expect(state?.index == UInt32(ring) && state?.num == 0)
+            }
+        }
+        try survive(h, baseline: baseline, "ring indexes beyond the queues") { x in
+            for (code, payload) in [(FrontEndRequest.setVringNum, FrontEndWire.vringState(2, 256)),
+                                    (.setVringBase, FrontEndWire.vringState(255, 0)),
+                                    (.setVringEnable, FrontEndWire.vringState(2, 1)),
+                                    (.setVringAddr, FrontEndWire.vringAddress(5, desc: 0, used: 0, avail: 0))] {
+                try expectRefused(x, code: code.rawValue, payload: payload, "\(code) on ring beyond the queues")
+            }
+            let event = try EventFD()
+            for code in [FrontEndRequest.setVringKick, .setVringCall, .setVringErr] {
+                try expectRefused(x, code: code.rawValue, payload: FrontEndWire.u64(200), fds: [event.rawValue], "\(code) ring 200")
+            }
+            try expectRefused(x, code: FrontEndRequest.setVringEnable.rawValue, payload: FrontEndWire.vringState(0, 2),
+                              "enable value 2")
+            // GET_VRING_BASE always replies, so a refusal closes the connection.
+            try expectRefused(x, code: FrontEndRequest.getVringBase.rawValue, payload: FrontEndWire.vringState(9, 0),
+                              ack: false, "GET_VRING_BASE ring 9")
+        }
+        expectAccountingAddsUp(h.engine)
+    }
+
+    @Test func ringAddressesOutsideMemoryOrMisalignedAreRefused() throws {
+        let (h, baseline) = try harness()
+        try survive(h, baseline: baseline, "ring addresses") { x in
+            _ = try x.request(.getVringBase, FrontEndWire.vringState(0, 0), expectReply: true)
+            let r = x.rings[0]
+            let (d, a, u) = (r.descriptorTable.uva, r.availableRing.uva, r.usedRing.uva)
+            let last = x.ram.regions.map { $0.userspaceAddress + UInt64($0.size) }.max()!
+            let bad: [(String, UInt64, UInt64, UInt64)] = [
+                ("descriptor table misaligned", d + 8, u, a),
+                ("available ring misaligned", d, u, a + 1),
+                ("used ring misaligned", d, u + 2, a),
+                ("descriptor table outside memory", 0xDEAD_0000, u, a),
+                ("used ring running past the region's end", d, (last - 16) & ~3, a),
+                ("available ring at the top of the address space", d, u, UInt64.max - 1),
+            ]
+            for (what, desc, used, avail) in bad {
+                try expectRefused(x, code: FrontEndRequest.setVringAddr.rawValue,
+                                  payload: FrontEndWire.vringAddress(0, desc: desc, used: used, avail: avail), what)
+            }
+            try expectRefused(x, code: FrontEndRequest.setVringAddr.rawValue,
+                              payload: FrontEndWire.vringAddress(0, desc: d, used: u, avail: a, flags: 0x2), "unknown flags")
+            // Positive control: the real addresses are taken.
+            try expectAccepted(x, code: FrontEndRequest.setVringAddr.rawValue,
+                               payload: FrontEndWire.vringAddress(0, desc: d, used: u, avail: a), "the ring's own addresses")
+        }
+        // The used ring laid over the descriptor table of the same ring: legal addresses, guest's
+        // own memory; the engine writes used entries over descriptors it then reads (checked).
+        try survive(h, baseline: baseline, "used ring over the descriptor table") { x in
+            _ = try x.request(.getVringBase, FrontEndWire.vringState(0, 0), expectReply: true)
+            let r = x.rings[0]
+            try expectAccepted(x, code: FrontEndRequest.setVringAddr.rawValue,
+                               payload: FrontEndWire.vringAddress(0, desc: r.descriptorTable.uva, used: r.descriptorTable.uva,
+                                                                  avail: r.availableRing.uva), "overlapping rings")
+            try x.request(.setVringKick, FrontEndWire.u64(0), fds: [r.kick.rawValue], ack: true)
+            try x.request(.setVringCall, FrontEndWire.u64(0), fds: [r.call.rawValue], ack: true)
+            for i in 0..<40 {
+                try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 64 + i))
+            }
+            _ = try h.receive("b", expected: 40)
+        }
+        expectAccountingAddsUp(h.engine)
+    }
+
+    /// Writes descriptor `index` of `ring` raw and publishes it as the next available head.
+    func publishRaw(_ x: TestFrontEnd, ring: Int, descriptors: [(index: Int, address: UInt64, length: UInt32, flags: UInt16, next: UInt16)],
+                    head: Int) {
+        let r = x.rings[ring]
+        for d in descriptors {
+            let p = r.descriptorTable.pointer + 16 * d.index
+            p.storeBytes(of: d.address.littleEndian, toByteOffset: 0, as: UInt64.self)
+            p.storeBytes(of: d.length.littleEndian, toByteOffset: 8, as: UInt32.self)
+            p.storeBytes(of: d.flags.littleEndian, toByteOffset: 12, as: UInt16.self)
+            p.storeBytes(of: d.next.littleEndian, toByteOffset: 14, as: UInt16.self)
+        }
+        let idx = r.availableRing.pointer.load(fromByteOffset: 2, as: UInt16.self)
+        r.availableRing.pointer.storeBytes(of: UInt16(head).littleEndian, toByteOffset: 4 + 2 * (Int(idx) % r.size),
+                                           as: UInt16.self)
+        r.availableRing.pointer.storeBytes(of: idx &+ 1, toByteOffset: 2, as: UInt16.self)
+        r.kick.signal()
+    }
+
+    /// Frames the engine refused from x's TX ring as malformed or too long.
+    func refusedChains(_ h: SwitchHarness) throws -> UInt64 {
+        let c = try h.counters("x")
+        return c.receiveDrops(.malformedDescriptor) + c.receiveDrops(.chainTooLong)
+    }
+
+    @Test func descriptorLoopsAndRunawayIndexesCostOnlyTheirOwnRing() throws {
+        let (h, baseline) = try harness()
+        let next = Self.descriptorFlagNext
+        let indirect = Self.descriptorFlagIndirect
+        try survive(h, baseline: baseline, "a chain that loops onto itself") { x in
+            let size = x.rings[1].size
+            let before = try refusedChains(h)
+            let buffer = try x.ram.allocate(64, region: 0)
+            publishRaw(x, ring: 1, descriptors: [(size - 1, buffer.gpa, 64, next, UInt16(size - 2)),
+                                                 (size - 2, buffer.gpa, 64, next, UInt16(size - 1))], head: size - 1)
+            try expectSwitching(h, "while x loops")
+            #expect(try refusedChains(h) == before + 1, "the loop is one refused chain")
+        }
+        try survive(h, baseline: baseline, "indirect tables that nest or loop") { x in
+            let size = x.rings[1].size
+            let before = try refusedChains(h)
+            let inner = try x.ram.allocate(32, alignment: 16, region: 0)
+            let outer = try x.ram.allocate(32, alignment: 16, region: 0)
+            let buffer = try x.ram.allocate(64, region: 0)
+            func entry(_ block: GuestRAM.Block, _ i: Int, _ address: UInt64, _ length: UInt32, _ flags: UInt16, _ nxt: UInt16) {
+                let p = block.pointer + 16 * i
+                p.storeBytes(of: address, toByteOffset: 0, as: UInt64.self)
+                p.storeBytes(of: length, toByteOffset: 8, as: UInt32.self)
+                p.storeBytes(of: flags, toByteOffset: 12, as: UInt16.self)
+                p.storeBytes(of: nxt, toByteOffset: 14, as: UInt16.self)
+            }
+            // outer: entry 0 points at another indirect table (nesting is forbidden).
+            entry(outer, 0, inner.gpa, 32, indirect, 0)
+            // inner: two entries that chain to each other forever.
+            entry(inner, 0, buffer.gpa, 64, next, 1)
+            entry(inner, 1, buffer.gpa, 64, next, 0)
+            publishRaw(x, ring: 1, descriptors: [(size - 1, outer.gpa, 32, indirect, 0)], head: size - 1)
+            try expectSwitching(h, "after a nested indirect table")
+            publishRaw(x, ring: 1, descriptors: [(size - 2, inner.gpa, 32, indirect, 0)], head: size - 2)
+            try expectSwitching(h, "after a looping indirect table")
+            // An indirect table whose length is not a whole number of entries.
+            publishRaw(x, ring: 1, descriptors: [(size - 3, inner.gpa, 24, indirect, 0)], head: size - 3)
+            try expectSwitching(h, "after a ragged indirect table")
+            #expect(try refusedChains(h) == before + 3)
+        }
+        try survive(h, baseline: baseline, "an available index that jumps past the ring size") { x in
+            // Positive control first: x's TX ring works.
+            let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 66)
+            try x.send(frame: fromX)
+            #expect(try h.receive("a", expected: 1) == [fromX])
+            _ = try h.receive("b", expected: 1)
+            let r = x.rings[1]
+            let idx = r.availableRing.pointer.load(fromByteOffset: 2, as: UInt16.self)
+            r.availableRing.pointer.storeBytes(of: idx &+ UInt16(r.size) &+ 1000, toByteOffset: 2, as: UInt16.self)
+            r.kick.signal()
+            try expectSwitching(h, "while x's index runs away")
+            // x's RX ring is another ring: a flood still reaches it.
+            let flood = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 99)
+            try h.frontEnd("a").send(frame: flood)
+            #expect(try h.receive("b", expected: 1) == [flood])
+            let got = try h.receive(by: x, expected: 1)
+            let counters = try h.counters("x")
+            #expect(got.contains(flood), "x's RX: \(got.count) frames; counters \(counters)")
+        }
+        expectAccountingAddsUp(h.engine)
+    }
+
+    // MARK: - features and unsupported requests
+
+    @Test func featuresNeverOfferedAndUnsupportedRequestsAreRefusedAndTheirDescriptorsClosed() throws {
+        let (h, baseline) = try harness()
+        try survive(h, baseline: baseline, "features never offered", setup: .negotiated) { x in
+            let offered = try x.getU64(.getFeatures)
+            let never = (0..<64).map { UInt64(1) << $0 }.first { offered & $0 == 0 }!
+            try expectRefused(x, code: FrontEndRequest.setFeatures.rawValue, payload: FrontEndWire.u64(offered | never),
+                              "SET_FEATURES with bit \(never.trailingZeroBitCount)")
+            let protocolOffered = try x.getU64(.getProtocolFeatures)
+            try expectRefused(x, code: FrontEndRequest.setProtocolFeatures.rawValue,
+                              payload: FrontEndWire.u64(protocolOffered | 1 << 40), "protocol bit 40")
+        }
+        try survive(h, baseline: baseline, "SET_PROTOCOL_FEATURES before GET", setup: .connected) { x in
+            // Taken when every bit was offered (QEMU caches GET's answer across reconnects) ...
+            try x.request(.setProtocolFeatures, FrontEndWire.u64(1 << 3), ack: false)
+            #expect(try x.getU64(.getQueueNum) == 1)
+            // ... refused otherwise; REPLY_ACK is on now, so it is a nack.
+            try expectRefused(x, code: FrontEndRequest.setProtocolFeatures.rawValue, payload: FrontEndWire.u64(1 << 3 | 1 << 50),
+                              "an unoffered protocol bit")
+        }
+        let logFile = try Memfd.create(name: "redteam-log", size: 1 << 20)
+        try survive(h, baseline: baseline, "SET_LOG_BASE with a memfd") { x in
+            try expectRefused(x, code: FrontEndRequest.setLogBase.rawValue, payload: FrontEndWire.u64(1 << 20) + FrontEndWire.u64(0),
+                              fds: [logFile.rawValue], "SET_LOG_BASE")
+        }
+        let logEvent = try EventFD()
+        try survive(h, baseline: baseline, "SET_LOG_FD") { x in
+            try expectRefused(x, code: FrontEndRequest.setLogFd.rawValue, fds: [logEvent.rawValue], "SET_LOG_FD")
+        }
+        for (name, code) in [("SET_BACKEND_REQ_FD", UInt32(21)), ("SET_INFLIGHT_FD", 32), ("GPU_SET_SOCKET", 33)] {
+            let channel = Probe()
+            try survive(h, baseline: baseline, name) { x in
+                let payload: [UInt8] = code == 32 ? [UInt8](repeating: 0, count: 24) : []
+                try expectRefused(x, code: code, payload: payload, fds: [channel.send], name)
+            }
+            #expect(channel.sawEOF(), "\(name): the back-end closed its copy of the channel")
+        }
+        let lateChannel = Probe()
+        try survive(h, baseline: baseline, "SET_BACKEND_REQ_FD without an ack") { x in
+            try expectRefused(x, code: 21, fds: [lateChannel.send], ack: false, "no ack: the connection closes")
+        }
+        #expect(lateChannel.sawEOF())
+        expectAccountingAddsUp(h.engine)
+    }
+
+    // MARK: - memory
+
+    @Test func memoryTablesThatCannotBeMappedAreRefused() throws {
+        let (h, baseline) = try harness()
+        try survive(h, baseline: baseline, "bad memory tables", setup: .negotiated) { x in
+            let good = x.ram.regions
+            let fd = x.ram.file.rawValue
+            var overlapGPA = good
+            overlapGPA[1].guestPhysicalAddress = good[0].guestPhysicalAddress + 4096
+            var overlapUVA = good
+            overlapUVA[1].userspaceAddress = good[0].userspaceAddress + 4096
+            var wraps = [good[0]]
+            wraps[0].guestPhysicalAddress = UInt64.max - 4095
+            var wrapsUVA = [good[0]]
+            wrapsUVA[0].userspaceAddress = UInt64.max - 4095
+            var pastEnd = [good[0]]
+            pastEnd[0].mmapOffset = 1 << 30
+            var empty = [good[0]]
+            empty[0].size = 0
+            for (what, table) in [("overlapping GPAs", overlapGPA), ("overlapping UVAs", overlapUVA),
+                                  ("GPA + size wraps", wraps), ("UVA + size wraps", wrapsUVA),
+                                  ("mmap_offset past the file's end", pastEnd), ("an empty region", empty)] {
+                try expectRefused(x, code: FrontEndRequest.setMemTable.rawValue, payload: FrontEndWire.memoryTable(table),
+                                  fds: table.map { _ in fd }, what)
+            }
+            // Positive control: the real table.
+            try expectAccepted(x, code: FrontEndRequest.setMemTable.rawValue, payload: FrontEndWire.memoryTable(good),
+                               fds: good.map { _ in fd }, "the real table")
+            // Nine regions: more than a table holds (a malformed message: the connection closes).
+            let nine = Array(repeating: good[0], count: 9)
+            try expectRefused(x, code: FrontEndRequest.setMemTable.rawValue, payload: FrontEndWire.memoryTable(nine),
+                              fds: nine.map { _ in fd }, ack: false, "nine regions")
+        }
+        expectAccountingAddsUp(h.engine)
+    }
+
+    /// A 4 KiB region at mmap_offset 2 TiB of a sparse memfd: the region is small, but its file is
+    /// mapped from offset 0, so it would take 2 TiB of address space. Counted against
+    /// `max-guest-memory` by what is mapped (the hole: only `size` was counted).
+    @Test func aSmallRegionFarIntoASparseFileCountsWhatItMaps() throws {
+        let (h, baseline) = try harness()
+        let sparse = try Memfd.create(name: "redteam-sparse", size: (2 << 40) + (1 << 20))
+        try survive(h, baseline: baseline, "4 KiB at mmap_offset 2 TiB", setup: .negotiated) { x in
+            var region = x.ram.regions[0]
+            region.size = 4096
+            region.mmapOffset = 2 << 40
+            try expectRefused(x, code: FrontEndRequest.setMemTable.rawValue, payload: FrontEndWire.memoryTable([region]),
+                              fds: [sparse.rawValue], "SET_MEM_TABLE")
+            try x.start()   // positive control: the real table maps
+            var added = region
+            added.guestPhysicalAddress = 0x40_0000_0000
+            added.userspaceAddress = 0x7000_0000_0000
+            try expectRefused(x, code: FrontEndRequest.addMemReg.rawValue, payload: FrontEndWire.singleRegion(added),
+                              fds: [sparse.rawValue], "ADD_MEM_REG")
+            // Positive control: the same region at offset 1 MiB of the same file is added.
+            added.mmapOffset = 1 << 20
+            try expectAccepted(x, code: FrontEndRequest.addMemReg.rawValue, payload: FrontEndWire.singleRegion(added),
+                               fds: [sparse.rawValue], "ADD_MEM_REG near the start")
+            let refusals = try h.engine.perform { e in e.ports[Int(e.portIndex(named: "x")!)]?.vhost?.device.memoryLimitRefusals }.get()
+            #expect(refusals == 2)
+        }
+        expectAccountingAddsUp(h.engine)
+    }
+
+    @Test func regionsBeyondTheSlotsOrOverlappingAreRefused() throws {
+        let (h, baseline) = try harness()
+        let extra = try Memfd.create(name: "redteam-slots", size: 64 << 20)
+        try survive(h, baseline: baseline, "ADD_MEM_REG beyond the slots") { x in
+            let slots = Int(try x.getU64(.getMaxMemSlots))
+            func region(_ k: Int) -> GuestRAM.Region {
+                var r = x.ram.regions[0]
+                r.guestPhysicalAddress = 0x10_0000_0000 + UInt64(k) << 20
+                r.userspaceAddress = 0x6000_0000_0000 + UInt64(k) << 20
+                r.size = 1 << 20
+                r.mmapOffset = UInt64(k) << 20
+                return r
+            }
+            for k in 0..<(slots - x.ram.regions.count) {
+                try expectAccepted(x, code: FrontEndRequest.addMemReg.rawValue, payload: FrontEndWire.singleRegion(region(k)),
+                                   fds: [extra.rawValue], "region \(k)")
+            }
+            try expectRefused(x, code: FrontEndRequest.addMemReg.rawValue, payload: FrontEndWire.singleRegion(region(60)),
+                              fds: [extra.rawValue], "one region more than \(slots) slots")
+            try expectAccepted(x, code: FrontEndRequest.remMemReg.rawValue, payload: FrontEndWire.singleRegion(region(0)),
+                               "REM_MEM_REG makes room")
+            var overlapping = region(1)
+            overlapping.guestPhysicalAddress += 4096
+            overlapping.userspaceAddress = 0x6800_0000_0000
+            try expectRefused(x, code: FrontEndRequest.addMemReg.rawValue, payload: FrontEndWire.singleRegion(overlapping),
+                              fds: [extra.rawValue], "a region overlapping another's GPAs")
+            try expectRefused(x, code: FrontEndRequest.remMemReg.rawValue, payload: FrontEndWire.singleRegion(region(61)),
+                              "REM_MEM_REG of a region never added")
+            // Traffic still flows over x's own rings.
+            let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 77)
+            try x.send(frame: fromX)
+            #expect(try h.receive("a", expected: 1) == [fromX])
+            _ = try h.receive("b", expected: 1)
+        }
+        expectAccountingAddsUp(h.engine)
+        print("redteam: \(Self.openDescriptors()) descriptors open, baseline \(baseline); VmRSS \(Self.residentKiB()) KiB")
+    }
+}
+
+extension SwitchHarness {
+    /// Frames a front-end that is not one of the harness's own receives within `timeout`.
+    func receive(by fe: TestFrontEnd, expected: Int, timeout: Double = 2) throws -> [[UInt8]] {
+        var frames: [[UInt8]] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            frames += try fe.receivedFrames()
+            if frames.count >= expected { break }
+            usleep(2_000)
+        }
+        return frames
+    }
+}
