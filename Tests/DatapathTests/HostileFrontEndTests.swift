@@ -222,6 +222,13 @@ import VhostTestFrontEnd
             #expect(x.waitForClose(), "40 descriptors: connection closed")
         }
         #expect(many.sawEOF(), "40 descriptors: the back-end closed every copy")
+        // Half a header with a descriptor, then gone: the unfinished message's descriptor closes.
+        let half = Probe()
+        try survive(h, baseline: baseline, "half a header with a descriptor, then a hang-up") { x in
+            try x.sendRaw(Array(FrontEndWire.message(FrontEndRequest.setVringCall.rawValue)[0..<6]), fds: [half.send])
+            usleep(50_000)
+        }
+        #expect(half.sawEOF(), "half a header: the back-end closed its copy")
         // SET_MEM_TABLE with one descriptor more than it has regions.
         let probe = Probe()
         try survive(h, baseline: baseline, "SET_MEM_TABLE with an extra descriptor", setup: .negotiated) { x in
@@ -559,6 +566,96 @@ import VhostTestFrontEnd
         }
         expectAccountingAddsUp(h.engine)
         print("redteam: \(Self.openDescriptors()) descriptors open, baseline \(baseline); VmRSS \(Self.residentKiB()) KiB")
+    }
+}
+
+extension HostileFrontEndTests {
+    static func mappingCount() -> Int {
+        ((try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? "").split(separator: "\n").count
+    }
+
+    /// A front-end that sends requests and never reads a reply: the back-end never waits for it
+    /// (a reply that does not fit is a dropped connection), and the others keep switching.
+    @Test func aFrontEndThatNeverReadsItsRepliesLosesOnlyItsConnection() throws {
+        let (h, baseline) = try harness()
+        try survive(h, baseline: baseline, "requests without reading replies") { x in
+            let request = FrontEndWire.message(FrontEndRequest.getFeatures.rawValue)
+            var sent = 0
+            var closed = false
+            while sent < 200_000 && !closed {
+                do { try x.sendRaw(request); sent += 1 } catch TestFrontEndError.closedByBackEnd { closed = true }
+                  catch TestFrontEndError.timeout { usleep(1_000) }
+            }
+            #expect(closed || x.waitForClose(), "after \(sent) requests")
+            print("redteam: the back-end dropped a front-end that never read, after \(sent) requests")
+        }
+        expectAccountingAddsUp(h.engine)
+    }
+
+    /// Memory tables and connections in a loop: descriptors, mappings and RSS stay flat.
+    @Test func memoryTableAndConnectionChurnLeavesNothingBehind() throws {
+        let (h, _) = try harness()
+        let x = try connectWhenListening(h, "x")
+        try x.negotiate()
+        try x.start()
+        let before = (fds: try settledDescriptors(atMost: Int.max), maps: Self.mappingCount(), rss: Self.residentKiB())
+        for _ in 0..<300 {
+            try x.request(.setMemTable, FrontEndWire.memoryTable(x.ram.regions),
+                          fds: x.ram.regions.map { _ in x.ram.file.rawValue }, ack: true)
+        }
+        let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 90)
+        try x.send(frame: fromX)
+        #expect(try h.receive("a", expected: 1) == [fromX], "still forwarding on the last table")
+        _ = try h.receive("b", expected: 1)
+        let tables = (fds: try settledDescriptors(atMost: before.fds), maps: Self.mappingCount(), rss: Self.residentKiB())
+        x.disconnect()
+        _ = try waitForState(h, "x", "listening")
+        for i in 0..<100 {
+            let fe = try connectWhenListening(h, "x")
+            try fe.negotiate()
+            if i % 2 == 0 { try fe.start() }
+            fe.disconnect()
+        }
+        _ = try waitForState(h, "x", "listening")
+        let after = (fds: try settledDescriptors(atMost: before.fds), maps: Self.mappingCount(), rss: Self.residentKiB())
+        print("redteam churn: before fds \(before.fds) maps \(before.maps) rss \(before.rss) KiB; after 300 SET_MEM_TABLE "
+              + "fds \(tables.fds) maps \(tables.maps) rss \(tables.rss) KiB; after 100 connections (with x's RAM released) "
+              + "fds \(after.fds) maps \(after.maps) rss \(after.rss) KiB")
+        #expect(tables.fds <= before.fds && tables.maps <= before.maps)
+        #expect(after.fds <= before.fds && after.maps <= before.maps)
+        #expect(after.rss < before.rss + 16 * 1024, "RSS grew by more than 16 MiB")
+        try expectSwitching(h, "after churn")
+        expectAccountingAddsUp(h.engine)
+    }
+
+    /// A refused oversize SET_MEM_TABLE leaves an empty table; regions added to it afterwards
+    /// must still belong to this port for the SIGBUS guard, so a shrink breaks this port.
+    @Test func regionsAddedAfterARefusedTableStillBreakTheirOwnPortWhenShrunk() throws {
+        let (h, _) = try harness()
+        let x = try connectWhenListening(h, "x")
+        try x.negotiate()
+        try x.start()
+        let huge = try Memfd.create(name: "redteam-huge", size: 2 << 40)
+        var region = x.ram.regions[0]
+        region.size = 2 << 40
+        region.mmapOffset = 0
+        try expectRefused(x, code: FrontEndRequest.setMemTable.rawValue, payload: FrontEndWire.memoryTable([region]),
+                          fds: [huge.rawValue], "2 TiB table")
+        for r in x.ram.regions {
+            try x.request(.addMemReg, FrontEndWire.singleRegion(r), fds: [x.ram.file.rawValue], ack: true)
+        }
+        // Positive control: the rings came back on the added regions.
+        let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 91)
+        try x.send(frame: fromX)
+        #expect(try h.receive("a", expected: 1) == [fromX])
+        _ = try h.receive("b", expected: 1)
+        try x.shrinkMemory(to: 0)
+        try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 64))
+        _ = try h.receive("b", expected: 1)
+        #expect(try waitForState(h, "x", "broken (guest-memory-fault)") == "broken (guest-memory-fault)")
+        try expectSwitching(h, "after the shrink")
+        x.disconnect()
+        expectAccountingAddsUp(h.engine)
     }
 }
 
