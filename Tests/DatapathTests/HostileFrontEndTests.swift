@@ -455,6 +455,30 @@ import VhostTestFrontEnd
             try expectSwitching(h, "after a ragged indirect table")
             #expect(try refusedChains(h) == before + 3)
         }
+        try survive(h, baseline: baseline, "malformed TX chains") { x in
+            let size = x.rings[1].size
+            let before = try h.counters("x")
+            let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 64)
+            let bytes = [UInt8](repeating: 0, count: x.netHeaderLength) + frame
+            let buffer = try x.ram.allocate(bytes.count, region: 0)
+            bytes.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            let write: UInt16 = 2
+            let attacks: [(String, (Int, UInt64, UInt32, UInt16, UInt16))] = [
+                ("a device-writable TX buffer", (size - 1, buffer.gpa, UInt32(bytes.count), write, 0)),
+                ("a buffer of 4 GiB - 1", (size - 2, buffer.gpa, 0xFFFF_FFFF, 0, 0)),
+                ("shorter than the virtio-net header", (size - 3, buffer.gpa, 4, 0, 0)),
+                ("a header and 5 bytes of frame", (size - 4, buffer.gpa, UInt32(x.netHeaderLength + 5), 0, 0)),
+                ("an address outside guest memory", (size - 5, 0x7777_0000_0000, UInt32(bytes.count), 0, 0)),
+            ]
+            for (what, d) in attacks {
+                publishRaw(x, ring: 1, descriptors: [d], head: d.0)
+                try expectSwitching(h, "after \(what)")
+            }
+            let after = try h.counters("x")
+            #expect(after.totalReceiveDrops - before.totalReceiveDrops == UInt64(attacks.count),
+                    "each malformed chain is one counted drop: \(after.receiveDrops) vs \(before.receiveDrops)")
+            #expect(after.forwarded == before.forwarded && after.flooded == before.flooded, "none was switched")
+        }
         try survive(h, baseline: baseline, "an available index that jumps past the ring size") { x in
             // Positive control first: x's TX ring works.
             let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 66)
