@@ -733,6 +733,72 @@ extension HostileFrontEndTests {
         expectAccountingAddsUp(h.engine)
     }
 
+    /// A loopback TCP socket with SO_LINGER of an hour and a send queue its peer never reads: its
+    /// last close sleeps for the linger time. Returns (socket, peer, listener).
+    func lingeringSocket(seconds: Int32) throws -> (Int32, Int32, Int32) {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &addr) { p in
+            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                guard bind(listener, sa, len) == 0, listen(listener, 1) == 0,
+                      getsockname(listener, sa, &len) == 0 else { throw Errno.current }
+            }
+        }
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var small: Int32 = 4096
+        setsockopt(s, SOL_SOCKET, SO_SNDBUF, &small, 4)
+        try withUnsafeMutablePointer(to: &addr) { p in
+            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                guard connect(s, sa, len) == 0 else { throw Errno.current }
+            }
+        }
+        let peer = accept(listener, nil, nil)
+        setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small, 4)
+        var l = linger(l_onoff: 1, l_linger: seconds)
+        setsockopt(s, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+        var chunk = [UInt8](repeating: 7, count: 65536)
+        while send(s, &chunk, chunk.count, Int32(MSG_DONTWAIT)) > 0 {}
+        return (s, peer, listener)
+    }
+
+    /// A front-end hands over a socket whose close would sleep for an hour: the back-end's
+    /// descriptor closer must not be stuck behind it, or every descriptor any front-end sends
+    /// afterwards stays open until the daemon runs out of them.
+    @Test func aLingeringSocketCannotStallTheClosingOfLaterDescriptors() throws {
+        let (h, baseline) = try harness()
+        let (trap, peer, listener) = try lingeringSocket(seconds: 3600)
+        defer {
+            // Unstick a closer that is stuck (the test failed): let the data drain.
+            var sink = [UInt8](repeating: 0, count: 65536)
+            let flags = fcntl(peer, F_GETFL)
+            _ = fcntl(peer, F_SETFL, flags | O_NONBLOCK)
+            for _ in 0..<200 { if recv(peer, &sink, sink.count, 0) <= 0 { usleep(5_000) } }
+            close(peer)
+            close(listener)
+        }
+        try survive(h, baseline: baseline, "a lingering TCP socket") { x in
+            // The back-end's copy must be the last one: the descriptor rides on the first half of
+            // the header, ours closes, then the message completes and is refused.
+            let message = FrontEndWire.message(FrontEndRequest.setLogFd.rawValue,
+                                               flags: FrontEndWire.version | FrontEndWire.needReply)
+            try x.sendRaw(Array(message[0..<6]), fds: [trap])
+            close(trap)
+            try x.sendRaw(Array(message[6...]))
+            let reply = try x.readReply()
+            #expect(reply.u64 != nil && reply.u64 != 0, "SET_LOG_FD refused")
+        }
+        // Descriptors sent afterwards (by any front-end) still close.
+        let later = Probe()
+        try survive(h, baseline: baseline, "a descriptor after the lingering socket") { x in
+            try expectRefused(x, code: FrontEndRequest.setLogFd.rawValue, fds: [later.send], "a later descriptor")
+        }
+        #expect(later.sawEOF(within: 2), "a descriptor sent after the lingering socket was closed")
+        expectAccountingAddsUp(h.engine)
+    }
+
     /// A kick eventfd in semaphore mode (EFD_SEMAPHORE) stays readable after each read: one write
     /// of a huge count would keep the engine from ever sleeping. Refused at SET_VRING_KICK; the
     /// engine still sleeps when idle.
