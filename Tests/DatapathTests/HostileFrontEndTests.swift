@@ -525,6 +525,19 @@ import VhostTestFrontEnd
             try expectRefused(x, code: FrontEndRequest.setProtocolFeatures.rawValue, payload: FrontEndWire.u64(1 << 3 | 1 << 50),
                               "an unoffered protocol bit")
         }
+        try survive(h, baseline: baseline, "MTU, status and RARP values out of range") { x in
+            for mtu: UInt64 in [0, 67, 65536, UInt64.max] {
+                try expectRefused(x, code: FrontEndRequest.netSetMTU.rawValue, payload: FrontEndWire.u64(mtu), "MTU \(mtu)")
+            }
+            try expectRefused(x, code: FrontEndRequest.setStatus.rawValue, payload: FrontEndWire.u64(0x1FF), "status 0x1FF")
+            // SEND_RARP for the broadcast address: a multicast source, dropped and counted, not learned.
+            let before = try h.counters("x").receiveDrops(.multicastSource)
+            try expectAccepted(x, code: FrontEndRequest.sendRARP.rawValue, payload: FrontEndWire.u64(0xFFFF_FFFF_FFFF),
+                               "SEND_RARP ff:ff:ff:ff:ff:ff")
+            #expect(try h.counters("x").receiveDrops(.multicastSource) == before + 1)
+            #expect(try h.receivesNothing("a") && h.receivesNothing("b"))
+            try expectSwitching(h, "broadcast still floods after a RARP for it")
+        }
         let logFile = try Memfd.create(name: "redteam-log", size: 1 << 20)
         try survive(h, baseline: baseline, "SET_LOG_BASE with a memfd") { x in
             try expectRefused(x, code: FrontEndRequest.setLogBase.rawValue, payload: FrontEndWire.u64(1 << 20) + FrontEndWire.u64(0),
