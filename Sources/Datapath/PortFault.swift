@@ -9,6 +9,11 @@ public enum PortFault: String, CaseIterable, Sendable, Equatable {
     case notificationBlocked = "notification-blocked"
     /// Draining its kick eventfd would have blocked the engine.
     case kickBlocked = "kick-blocked"
+    /// Its guest made one of its rings impossible to serve (an available index more than the ring
+    /// size ahead, a head beyond the ring): the queue stopped itself (`SplitQueue.isBroken`), which
+    /// virtio calls DEVICE_NEEDS_RESET. Found by the port's once-a-second housekeeping, so that it
+    /// shows and signals SET_VRING_ERR instead of going silent (found by helper "redteam").
+    case ringBroken = "ring-broken"
 
     /// As `yardctl ports` shows it: `broken (guest-memory-fault)`.
     public var name: String { rawValue }

@@ -68,8 +68,11 @@ final class UplinkPort {
         if now.receiveTruncated > reported.receiveTruncated {
             core.recordReceiveDrop(port: index, reason: .oversize, frames: now.receiveTruncated - reported.receiveTruncated)
         }
+        // Staged frames were counted as transmitted when `deliverToUplink` queued them; the ones
+        // the kernel then refused at flush move to `tx-error` instead of being counted twice.
         if now.transmitDropped > reported.transmitDropped {
-            core.recordTransmitDrop(port: index, reason: .txError, frames: now.transmitDropped - reported.transmitDropped)
+            core.recordTransmitLost(port: index, reason: .txError, frames: now.transmitDropped - reported.transmitDropped,
+                                    bytes: now.transmitDroppedBytes &- reported.transmitDroppedBytes)
         }
         reported = now
     }

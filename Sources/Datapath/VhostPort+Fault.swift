@@ -48,13 +48,19 @@ extension VhostPort {
     /// After a turn in which a fault was recorded anywhere (`csy_fault_generation` moved): takes
     /// this port's SIGBUS records, then breaks the port for whatever is pending.
     func applyPendingFault() {
-        if csy_memory_guard_take_faults(guardOwner) > 0 { fail(.guestMemoryFault) }
+        // A memory fault wins over anything recorded in the same turn (a ring reading zero pages
+        // may also look broken): it decides how the port recovers (`canRecover`).
+        if csy_memory_guard_take_faults(guardOwner) > 0 { faults.pending = .guestMemoryFault }
         guard let fault = faults.pending else { return }
         faults.pending = nil
         faults.count += 1
         faults.last = fault
-        // Already broken: its rings are stopped; nothing more to do or to log.
-        guard faults.broken == nil else { return }
+        // Already broken: its rings are stopped; nothing more to do or to log, except that a
+        // memory fault still means it may only recover on fresh memory.
+        guard faults.broken == nil else {
+            if fault == .guestMemoryFault { faults.broken = fault }
+            return
+        }
         faults.broken = fault
         if fault == .notificationBlocked || fault == .kickBlocked {
             faults.penaltySeconds = min(max(1, faults.penaltySeconds &* 2), 64)
@@ -119,6 +125,8 @@ extension VhostPort {
             return "guest memory faulted (its file shrank under the mapping); waiting for new memory or a reconnect"
         case .notificationBlocked?, .kickBlocked?:
             return "an eventfd would have blocked the engine; waiting for the front-end to reset its rings or reconnect"
+        case .ringBroken?:
+            return "its guest broke a ring (an index beyond the ring); waiting for the front-end to reset its rings or reconnect"
         }
     }
 }

@@ -151,6 +151,14 @@ final class VhostPort {
     func housekeeping(now: UInt32, engine: Engine) {
         endpoint.handleTimers()
         endPenaltyIfDue(now: now)
+        if faults.broken == nil, hasBrokenQueue { fail(.ringBroken) }
+    }
+
+    /// A queue that stopped itself on an impossible index from its guest (docs/port-faults.md).
+    private var hasBrokenQueue: Bool {
+        for q in receiveQueues where q?.isBroken == true { return true }
+        for q in transmitQueues where q?.isBroken == true { return true }
+        return false
     }
 
     func close(engine: Engine) {

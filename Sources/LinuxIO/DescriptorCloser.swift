@@ -57,7 +57,23 @@ public final class DescriptorCloser: Sendable {
                 pending = []
                 return b
             }
-            for fd in batch { _ = Glibc.close(fd) }
+            for fd in batch {
+                defuseLinger(fd)
+                _ = Glibc.close(fd)
+            }
         }
+    }
+
+    /// A peer's socket with SO_LINGER and a send queue nobody reads sleeps in close for its
+    /// linger time, which the peer chooses (up to INT_MAX seconds): that would stop this thread
+    /// for good, and every descriptor queued behind it would stay open until the process runs out
+    /// of them, for every port (found by helper "redteam"). Linger 0 makes the close abortive
+    /// (a reset, the unsent data discarded), which never sleeps; we never wanted its data.
+    /// A file on a FUSE mount its peer serves can still hold this thread (docs/never-blocking.md).
+    static func defuseLinger(_ fd: Int32) {
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFSOCK else { return }
+        var abortive = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, socklen_t(MemoryLayout<linger>.size))
     }
 }

@@ -23,6 +23,19 @@ extension ForwardingEngine {
         counters.row(Int(port))[PortCounterTable.transmitDropsBase + Int(reason.rawValue)] &+= frames
     }
 
+    /// `frames` copies already counted by `recordTransmit` were lost after all (an uplink's
+    /// batched send: staged and counted as transmitted, then refused by the kernel at flush):
+    /// they move from transmitted to dropped under `reason`, so each copy stays counted once.
+    public func recordTransmitLost(port: UInt16, reason: DropReason, frames: UInt64, bytes: UInt64) {
+        guard Int(port) < maxPorts else { return }
+        let row = counters.row(Int(port))
+        let f = PortCounterTable.Field.transmittedFrames.rawValue
+        let b = PortCounterTable.Field.transmittedBytes.rawValue
+        row[f] &-= min(frames, row[f])
+        row[b] &-= min(bytes, row[b])
+        row[PortCounterTable.transmitDropsBase + Int(reason.rawValue)] &+= frames
+    }
+
     /// The datapath discarded frames it received on `port` before `decide` saw them
     /// (`malformed-descriptor`, `oversize`, …). Counted as received too, so the receive-side
     /// identity in `PortCounters` still holds.

@@ -29,6 +29,8 @@ public struct UplinkCounters: Equatable, Sendable {
     /// Accepted by `transmit` but not taken by the kernel at `flush` (link down, NIC queue full
     /// with PACKET_QDISC_BYPASS): dropped, not retried.
     public var transmitDropped: UInt64 = 0
+    /// The bytes of those frames (without the virtio-net header), as `transmittedBytes` counted them.
+    public var transmitDroppedBytes: UInt64 = 0
     /// Frames sent through the ringless socket: GSO frames, or larger than a TX slot.
     public var largeFrames: UInt64 = 0
 

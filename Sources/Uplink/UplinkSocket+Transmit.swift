@@ -89,21 +89,25 @@ extension UplinkSocket {
         guard stagedCount > 0 else { return true }
         var done = 0
         var dropped = 0
+        var droppedBytes = 0
         while done < stagedCount {
             let chunk = min(stagedCount &- done, 64)
             let n = Int(csy_packet_sendmmsg(socket.rawValue, stagedPointers + done, stagedLengths + done, Int32(chunk)))
             if n <= 0 {
+                for i in done..<stagedCount { droppedBytes &+= Int(stagedLengths[i]) &- TPacket.vnetHeaderLength }
                 dropped &+= stagedCount &- done
                 break
             }
             done &+= n
             // A short count means the next frame failed; drop it and go on with the rest.
             if n < chunk {
+                droppedBytes &+= Int(stagedLengths[done]) &- TPacket.vnetHeaderLength
                 dropped &+= 1
                 done &+= 1
             }
         }
         counters.transmitDropped &+= UInt64(dropped)
+        counters.transmitDroppedBytes &+= UInt64(droppedBytes)
         stagedCount = 0
         return dropped == 0
     }

@@ -11,7 +11,9 @@ extension VhostUserDevice {
             changeMemory {
                 memory.removeAll()
                 regionReferences = [:]
-                memory = GuestMemoryTable(maxRegions: configuration.maxMemorySlots)
+                // With this port's guard owner: a region a later ADD_MEM_REG maps into this table
+                // must still break this port when its file shrinks (docs/port-faults.md).
+                memory = newMemoryTable()
             }
             return refusal
         }
@@ -58,7 +60,7 @@ extension VhostUserDevice {
             fd.close()
             return .refused(why)
         }
-        let mapped = memory.regions.reduce(UInt64(0)) { $0 &+ $1.size }
+        let mapped = memory.regions.reduce(UInt64(0)) { $0 &+ Self.mappedLength($1) }
         if let refusal = exceedsMemoryLimit([region], adding: mapped) {
             fd.close()
             return refusal
@@ -85,13 +87,13 @@ extension VhostUserDevice {
         return removed ? .done : .refused("no region at GPA 0x\(String(region.guestPhysicalAddress, radix: 16))")
     }
 
-    /// Refuses (and counts) regions that would take the port's mapped guest memory past
+    /// Refuses (and counts) regions whose mappings would take the port's mapped guest memory past
     /// `configuration.maxGuestMemory`: a sparse memfd costs the front-end nothing, but each
     /// mapping takes our address space (docs/limits.md). Checked before any mmap.
     private func exceedsMemoryLimit(_ regions: [MemoryRegionDescriptor], adding mapped: UInt64) -> HandlerResult? {
         var total = mapped
         for region in regions {
-            let (sum, overflow) = total.addingReportingOverflow(region.size)
+            let (sum, overflow) = total.addingReportingOverflow(Self.mappedLength(region))
             total = overflow ? .max : sum
         }
         guard total > configuration.maxGuestMemory else { return nil }
@@ -100,6 +102,15 @@ extension VhostUserDevice {
             + "bytes (limits: max-guest-memory)"
         logger.error("refused memory: \(reason)")
         return .refused(reason)
+    }
+
+    /// The address space a region takes: `GuestMemoryTable.add` maps its file from offset 0 (an
+    /// mmap offset must be page- or huge-page-aligned, the region's need not be), so a 4 KiB region
+    /// at mmap_offset 100 TiB of a sparse memfd maps 100 TiB. Counting only `size` let exactly that
+    /// past `max-guest-memory` (found by helper "redteam").
+    static func mappedLength(_ region: MemoryRegionDescriptor) -> UInt64 {
+        let (length, overflow) = region.size.addingReportingOverflow(region.mmapOffset)
+        return overflow ? .max : length
     }
 
     /// Brackets a table change with the delegate calls documented on `VhostUserDeviceDelegate`.

@@ -60,6 +60,10 @@ extension VhostUserDevice {
             fd.close()
             return .refused("\(request) for ring \(word.index): the descriptor is not an eventfd")
         }
+        if let fd, request == .setVringKick, Self.isSemaphoreEventFD(fd.rawValue) {
+            fd.close()
+            return .refused("SET_VRING_KICK for ring \(word.index): a semaphore eventfd would keep the engine awake")
+        }
         let event = fd.map { EventFD(adopting: $0) }
         switch request {
         case .setVringKick:

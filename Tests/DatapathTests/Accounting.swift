@@ -10,6 +10,12 @@ import Testing
 ///   one per flood target) was delivered or dropped under a transmit reason:
 ///   `Σ (forwarded + floodCopies) == Σ (transmittedFrames + Σ transmitDrops)`.
 ///
+/// Uplinks: a frame staged for sendmmsg is counted as transmitted when it is queued; one the
+/// kernel then refuses at flush moves to `tx-error` at the port's next housekeeping
+/// (`ForwardingEngine.recordTransmitLost`), so between the two it counts as transmitted, never
+/// under both (it used to be counted under both, breaking the transmit identity).
+/// A broken port (docs/port-faults.md) keeps the identity: frames to it count as `port-down`.
+///
 /// Pass `softwareSegmentation: true` when a TSO/UFO frame went to a receiver without that offload:
 /// one copy then leaves as several segments, so the transmit side may exceed the copies.
 /// Call it once traffic has settled (after the receives a test waits for); it reads the counters

@@ -110,6 +110,7 @@ struct BlockingPeerTests {
         try switchesBetweenAAndB(h, tag: 1)
         let answer = try timed { _ = try h.engine.perform(timeoutSeconds: 1) { _ in 0 }.get() }
         #expect(answer < 1)
+        expectAccountingAddsUp(h.engine)
         let stop = timed { h.engine.stop() }
         #expect(stop < 1)
     }
@@ -149,6 +150,7 @@ struct BlockingPeerTests {
             try h.frontEnd("b").send(frame: hello)
             #expect(try receives(h, "x", hello))
         }
+        expectAccountingAddsUp(h.engine)
         let stop = timed { h.engine.stop() }
         #expect(stop < 1)
     }
@@ -201,6 +203,7 @@ struct BlockingPeerTests {
         #expect(outcome == .kickBlocked)
         #expect(try waitForState(h, "x", "broken (kick-blocked)") == "broken (kick-blocked)")
         try switchesBetweenAAndB(h, tag: 9)
+        expectAccountingAddsUp(h.engine)
         let stop = timed { h.engine.stop() }
         #expect(stop < 1)
     }
@@ -222,6 +225,7 @@ struct BlockingPeerTests {
             try fe.request(.setVringKick, FrontEndWire.u64(1), fds: [ends[0]])
         }
         fe.disconnect()
+        expectAccountingAddsUp(h.engine)
     }
 }
 
@@ -258,5 +262,6 @@ struct GuestMemoryFileSystemTests {
         try fe.request(.setMemTable, FrontEndWire.memoryTable(regions), fds: regions.map { _ in fe.ram.file.rawValue },
                        ack: true)
         fe.disconnect()
+        expectAccountingAddsUp(h.engine)
     }
 }

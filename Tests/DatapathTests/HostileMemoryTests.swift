@@ -110,6 +110,7 @@ import VhostTestFrontEnd
         #expect(try h.receive("x", expected: 1) == [toX])
         try expectSwitching(h, "after recovery")
         #expect(try runtime(h, "x").faults == 1)
+        expectAccountingAddsUp(h.engine)
         expectPromptStop(h)
     }
 
@@ -133,6 +134,7 @@ import VhostTestFrontEnd
         let toX = Frames.make(to: Frames.mac(9), from: Frames.mac(2), length: 70)
         try h.frontEnd("b").send(frame: toX)
         #expect(try h.receive("x", expected: 1) == [toX])
+        expectAccountingAddsUp(h.engine)
         expectPromptStop(h)
     }
 
@@ -147,5 +149,6 @@ import VhostTestFrontEnd
         try q.send(frame: f)
         #expect(try h.receive("a", expected: 1) == [f])
         #expect(try waitForState(h, "q", "running") == "running")
+        expectAccountingAddsUp(h.engine)
     }
 }

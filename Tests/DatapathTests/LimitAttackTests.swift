@@ -75,6 +75,7 @@ import VhostTestFrontEnd
         #expect(segments.count == 14 && segments.allSatisfy(TCPFrames.checksumsVerify))
         #expect(segments.flatMap(TCPFrames.payload) == payload)
         try bystandersStillSwitch(h)
+        expectAccountingAddsUp(h.engine, softwareSegmentation: true)
     }
 
     @Test func aGSOFrameThatWouldMakeTooManySegmentsIsDropped() throws {
@@ -89,6 +90,7 @@ import VhostTestFrontEnd
         let segments = try h.receive("plain", expected: 123)
         #expect(segments.count == 123 && segments.allSatisfy(TCPFrames.checksumsVerify))
         try bystandersStillSwitch(h)
+        expectAccountingAddsUp(h.engine, softwareSegmentation: true)
     }
 
     @Test func aPortsOwnLimitsAdmitWhatTheDefaultsRefuse() throws {
@@ -99,6 +101,7 @@ import VhostTestFrontEnd
         let segments = try h.receive("plain", expected: 100)
         #expect(segments.count == 100 && segments.allSatisfy(TCPFrames.checksumsVerify))
         #expect(try h.counters("plain").transmitDrops(.gsoTooSmall) == 0)
+        expectAccountingAddsUp(h.engine, softwareSegmentation: true)
     }
 
     @Test func segmentationStopsAtTheFirstSegmentWithoutRoomAndCountsItOnce() throws {
@@ -114,6 +117,7 @@ import VhostTestFrontEnd
         try h.frontEnd("sender").send(frame: gsoFrame(payload: 14_480, seq: 99_000), netHeader: TCPFrames.netHeader(mss: 1448))
         #expect(try h.receive("plain", expected: 10).count == 10)
         try bystandersStillSwitch(h)
+        expectAccountingAddsUp(h.engine, softwareSegmentation: true)
     }
 
     @Test func aChainOfEmptyDescriptorsIsCountedTooLongAndThePortKeepsWorking() throws {
@@ -142,6 +146,7 @@ import VhostTestFrontEnd
         try guest.send(frame: frame)
         #expect(try h.receive("peer", expected: 1) == [frame])
         try bystandersStillSwitch(h)
+        expectAccountingAddsUp(h.engine)
     }
 
     @Test func anIndirectTableOfEmptyEntriesIsCountedTooLongAndThePortKeepsWorking() throws {
@@ -165,6 +170,7 @@ import VhostTestFrontEnd
         tx.kick.signal()
         #expect(try h.receive("peer", expected: 1) == [frame])
         #expect(try h.counters("guest").receiveDrops(.chainTooLong) == 1)
+        expectAccountingAddsUp(h.engine)
     }
 
     @Test func aMemoryTableLargerThanThePortLimitIsRefusedBeforeMapping() throws {
@@ -190,13 +196,16 @@ import VhostTestFrontEnd
         try fe.send(frame: frame)
         #expect(try h.receive("b", expected: 1) == [frame])
         fe.disconnect()
+        expectAccountingAddsUp(h.engine)
     }
 
     @Test func anAddedRegionThatTakesThePortOverItsLimitIsRefused() throws {
         let h = try SwitchHarness(ports: [("b", .access(vlan: 1))])
-        try h.addPort("a", vlan: .access(vlan: 1), limits: PortLimits(maxGuestMemory: 12 << 20))
+        try h.addPort("a", vlan: .access(vlan: 1), limits: PortLimits(maxGuestMemory: 16 << 20))
         try h.connect("b")
-        let fe = try h.connect("a")   // two 4 MiB regions: 8 MiB of the 12 MiB allowed
+        // Two 4 MiB regions, the low one at mmap offset 4 MiB of the file: mapped from offset 0,
+        // they take 4 + 8 = 12 MiB of address space of the 16 MiB allowed.
+        let fe = try h.connect("a")
         let extra = try Memfd.create(name: "limits-extra", size: 8 << 20)
         func region(_ k: UInt64) -> GuestRAM.Region {
             var r = fe.ram.regions[1]
@@ -205,10 +214,10 @@ import VhostTestFrontEnd
             r.mmapOffset = k << 22
             return r
         }
-        // Positive control: a third 4 MiB region brings the port to exactly its limit.
+        // Positive control: a third 4 MiB region (offset 0) brings the port to exactly its limit.
         try fe.request(.addMemReg, FrontEndWire.singleRegion(region(0)), fds: [extra.rawValue], ack: true)
         #expect(try refusals(h, "a") == 0)
-        // A fourth would pass it: refused, counted, nothing mapped.
+        // A fourth (offset 4 MiB: 8 MiB mapped) would pass it: refused, counted, nothing mapped.
         #expect(throws: TestFrontEndError.self) {
             try fe.request(.addMemReg, FrontEndWire.singleRegion(region(1)), fds: [extra.rawValue], ack: true)
         }
@@ -218,6 +227,7 @@ import VhostTestFrontEnd
         let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(0xA))
         try fe.send(frame: frame)
         #expect(try h.receive("b", expected: 1) == [frame])
+        expectAccountingAddsUp(h.engine)
     }
 
     private func mappedRegions(_ h: SwitchHarness, _ port: String) throws -> Int {

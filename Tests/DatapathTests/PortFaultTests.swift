@@ -63,5 +63,6 @@ import VhostTestFrontEnd
         let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 64)
         try x.send(frame: fromX)
         #expect(try h.receive("a", expected: 1) == [fromX])
+        expectAccountingAddsUp(h.engine)
     }
 }

@@ -119,5 +119,6 @@ import VhostTestFrontEnd
         try wire.send(vlan20)
         #expect(fromOutside(try h.receive("g20", expected: 1)) == [Frames.untag(vlan20)])
         #expect(fromOutside(try h.receive("g10", expected: 0, timeout: 0.1)).isEmpty)
+        expectAccountingAddsUp(h.engine)
     }
 }

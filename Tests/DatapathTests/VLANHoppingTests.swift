@@ -44,6 +44,7 @@ import VhostTestFrontEnd
         #expect(try h.receive("t", expected: 1) == [Frames.tag(Frames.untag(legit), vlan: 10, pcp: 5)])
         #expect(try h.receivesNothing("b"))
         #expect(try h.counters("a").receiveDrops(.vlanStack) == UInt64(attacks.count))
+        expectAccountingAddsUp(h.engine)
     }
 
     @Test func aTaggedFrameWithATagInsideIsDroppedOnATrunkRatherThanExposedAtAnAccessPort() throws {
@@ -61,6 +62,7 @@ import VhostTestFrontEnd
         #expect(try h.receive("a", expected: 1) == [Frames.untag(legit)])
         #expect(try h.receive("n", expected: 1) == [Frames.untag(legit)])
         #expect(try h.receivesNothing("b"))
+        expectAccountingAddsUp(h.engine)
     }
 
     @Test func aPriorityTagWithATagInsideIsDroppedOnTheNativeVLAN() throws {
@@ -74,6 +76,7 @@ import VhostTestFrontEnd
         try h.frontEnd("n").send(frame: legit)
         #expect(try h.receive("a", expected: 1) == [Frames.untag(legit)])
         #expect(try h.receivesNothing("b"))
+        expectAccountingAddsUp(h.engine)
     }
 }
 

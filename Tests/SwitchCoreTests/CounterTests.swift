@@ -56,6 +56,24 @@ import SwitchCore
         #expect(engine.totalDrops() == [.malformedDescriptor: 2, .oversize: 1, .rxRingFull: 1])
     }
 
+    /// An uplink counts a staged frame as transmitted; when the kernel refuses it at flush it
+    /// moves to `tx-error`, so the copy is counted once (it used to be counted under both).
+    @Test func aTransmitLostAfterItWasCountedMovesToItsReason() throws {
+        let engine = makeEngine()
+        try engine.addPort(1, name: "guest", mode: .access(vlan: 1))
+        try engine.addPort(2, name: "uplink", mode: .access(vlan: 1))
+        engine.recordTransmit(port: 2, frames: 5, bytes: 500)
+        engine.recordTransmitLost(port: 2, reason: .txError, frames: 2, bytes: 180)
+        let c = try #require(engine.counters(port: 2))
+        #expect(c.transmittedFrames == 3 && c.transmittedBytes == 320)
+        #expect(c.transmitDrops(.txError) == 2)
+        #expect(c.transmittedFrames + c.totalTransmitDrops == 5, "five copies, each counted once")
+        // More lost than counted (cannot happen; never wraps below zero).
+        engine.recordTransmitLost(port: 2, reason: .txError, frames: 10, bytes: 10_000)
+        let d = try #require(engine.counters(port: 2))
+        #expect(d.transmittedFrames == 0 && d.transmittedBytes == 0 && d.transmitDrops(.txError) == 12)
+    }
+
     @Test func dropReasonsHaveUniqueKebabCaseNames() {
         let names = DropReason.allCases.map(\.name)
         #expect(Set(names).count == names.count)
