@@ -12,7 +12,7 @@ public enum PortFault: String, CaseIterable, Sendable, Equatable {
     /// Its guest made one of its rings impossible to serve (an available index more than the ring
     /// size ahead, a head beyond the ring): the queue stopped itself (`SplitQueue.isBroken`), which
     /// virtio calls DEVICE_NEEDS_RESET. Found by the port's once-a-second housekeeping, so that it
-    /// shows and signals SET_VRING_ERR instead of going silent (found by helper "redteam").
+    /// shows and signals SET_VRING_ERR instead of going silent (docs/red-team.md).
     case ringBroken = "ring-broken"
 
     /// As `yardctl ports` shows it: `broken (guest-memory-fault)`.

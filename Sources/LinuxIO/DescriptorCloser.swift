@@ -67,7 +67,7 @@ public final class DescriptorCloser: Sendable {
     /// A peer's socket with SO_LINGER and a send queue nobody reads sleeps in close for its
     /// linger time, which the peer chooses (up to INT_MAX seconds): that would stop this thread
     /// for good, and every descriptor queued behind it would stay open until the process runs out
-    /// of them, for every port (found by helper "redteam"). Linger 0 makes the close abortive
+    /// of them, for every port (docs/red-team.md). Linger 0 makes the close abortive
     /// (a reset, the unsent data discarded), which never sleeps; we never wanted its data.
     /// A file on a FUSE mount its peer serves can still hold this thread (docs/never-blocking.md).
     static func defuseLinger(_ fd: Int32) {

@@ -11,7 +11,7 @@ extension VhostUserDevice {
     /// sleep again, at no cost to the front-end. The mode is fixed at creation, so checking it
     /// once, when SET_VRING_KICK hands it over, is enough. Linux shows it in fdinfo since 6.4
     /// ("eventfd-semaphore: 1"); older kernels do not, and there the trap stays open
-    /// (found by helper "redteam").
+    /// (docs/red-team.md).
     static func isSemaphoreEventFD(_ fd: Int32) -> Bool {
         let path = "/proc/self/fdinfo/\(fd)"
         let info = open(path, O_RDONLY | O_CLOEXEC)

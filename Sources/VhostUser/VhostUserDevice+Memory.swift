@@ -107,7 +107,7 @@ extension VhostUserDevice {
     /// The address space a region takes: `GuestMemoryTable.add` maps its file from offset 0 (an
     /// mmap offset must be page- or huge-page-aligned, the region's need not be), so a 4 KiB region
     /// at mmap_offset 100 TiB of a sparse memfd maps 100 TiB. Counting only `size` let exactly that
-    /// past `max-guest-memory` (found by helper "redteam").
+    /// past `max-guest-memory` (docs/red-team.md).
     static func mappedLength(_ region: MemoryRegionDescriptor) -> UInt64 {
         let (length, overflow) = region.size.addingReportingOverflow(region.mmapOffset)
         return overflow ? .max : length
