@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "UplinkTests", dependencies: [
             "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard", "TestSupport", "SwitchCore",
         ], swiftSettings: systemsMode),
-        .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO", "VhostTestFrontEnd"],
+        .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO", "VhostTestFrontEnd", "TestSupport"],
                     swiftSettings: systemsMode),
     ]
 )

@@ -1,4 +1,5 @@
-// Shared by the test targets that drive host tools (SystemLibraryTests, UplinkTests).
+// Shared by the test targets that drive host tools and built executables
+// (SystemLibraryTests, UplinkTests, DaemonTests).
 import Foundation
 
 /// Runs a host tool (ip, ethtool, tcpdump) and returns its exit status and combined output.
@@ -23,9 +24,19 @@ public func toolPath(_ name: String) throws -> String {
 
 @discardableResult
 public func run(_ tool: String, _ arguments: [String]) throws -> ToolResult {
+    try runProgram(at: URL(fileURLWithPath: try toolPath(tool)), arguments)
+}
+
+/// Runs the program at `url` to completion with `environment` merged over this process's own;
+/// returns its exit status and combined stdout and stderr.
+@discardableResult
+public func runProgram(at url: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try toolPath(tool))
+    process.executableURL = url
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

@@ -1,6 +1,7 @@
 import ControlClient
 import ControlProtocol
 import Foundation
+import TestSupport
 
 /// A real `switchyard` process on a private config and socket directory, for end-to-end tests.
 final class DaemonProcess {
@@ -81,14 +82,6 @@ func waitFor(_ what: String, timeout: Double = 10, _ condition: () -> Bool) thro
 
 /// Runs a built executable to completion; returns exit status and combined output.
 func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = try DaemonProcess.executable(name)
-    p.arguments = arguments
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = try runProgram(at: DaemonProcess.executable(name), arguments)
+    return (r.status, r.output)
 }

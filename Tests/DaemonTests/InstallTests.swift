@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Deploy/install.sh staged into a scratch DESTDIR, and the libvirt example checked against
@@ -6,20 +7,6 @@ import Testing
 @Suite(.serialized) struct InstallTests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
-
-    func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = arguments
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 
     func mode(_ path: String) -> Int? {
         (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int
@@ -31,7 +18,7 @@ import Testing
         let bin = try DaemonProcess.executable("switchyard").deletingLastPathComponent().path
         let script = InstallTests.repo.appendingPathComponent("Deploy/install.sh").path
         let env = ["DESTDIR": dest, "BIN_DIR": bin]
-        let first = try run(script, [], environment: env)
+        let first = try runProgram(at: URL(fileURLWithPath: script), [], environment: env)
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("installed \(dest)/etc/switchyard/switchyard.yaml"))
         for (path, expected) in [("/usr/local/bin/switchyard", 0o755), ("/usr/local/bin/yardctl", 0o755),
@@ -50,7 +37,7 @@ import Testing
         // An admin's edits survive a reinstall; the binaries are replaced.
         try "# mine\n".write(toFile: config, atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(atPath: dest + "/usr/local/bin/yardctl")
-        let second = try run(script, [], environment: env)
+        let second = try runProgram(at: URL(fileURLWithPath: script), [], environment: env)
         #expect(second.status == 0 && second.output.contains("kept \(config)"), "\(second.output)")
         #expect(try String(contentsOfFile: config, encoding: .utf8) == "# mine\n")
         #expect(mode(dest + "/usr/local/bin/yardctl") == 0o755)
@@ -58,7 +45,7 @@ import Testing
 
     @Test func libvirtExampleIsAValidDomainOnTheDefaultPortSocket() throws {
         let xml = InstallTests.repo.appendingPathComponent("Deploy/libvirt-interface.xml").path
-        let valid = try run("/usr/bin/virt-xml-validate", [xml, "domain"])
+        let valid = try runProgram(at: URL(fileURLWithPath: "/usr/bin/virt-xml-validate"), [xml, "domain"])
         #expect(valid.status == 0 && valid.output.contains("validates"), "\(valid.output)")
         let text = try String(contentsOfFile: xml, encoding: .utf8)
         for element in ["<source type='memfd'/>", "<access mode='shared'/>", "<interface type='vhostuser'>",
@@ -73,6 +60,6 @@ import Testing
         try text.replacingOccurrences(of: "<interface type='vhostuser'>", with: "<interface type='vhostuzer'>")
             .write(toFile: broken, atomically: true, encoding: .utf8)
         defer { unlink(broken) }
-        #expect(try run("/usr/bin/virt-xml-validate", [broken, "domain"]).status != 0)
+        #expect(try runProgram(at: URL(fileURLWithPath: "/usr/bin/virt-xml-validate"), [broken, "domain"]).status != 0)
     }
 }

@@ -1,6 +1,7 @@
 import ControlClient
 import ControlProtocol
 import Foundation
+import TestSupport
 import Testing
 
 /// Who may connect, end to end with the real daemon (docs/connections.md): socket directories it
@@ -102,7 +103,7 @@ import Testing
 
         // nobody can open vm1's socket file (0666) but is not in its allowed-uids: refused, twice.
         for _ in 0..<2 {
-            let r = try runHost("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
+            let r = try runProgram(at: URL(fileURLWithPath: "/usr/bin/setpriv"), ["--reuid=65534", "--regid=65534", "--clear-groups",
                                                      "/usr/bin/socat", "-u", "UNIX-CONNECT:\(vm1)", "-"])
             #expect(r.status == 0, "the connect succeeded, then the daemon hung up: \(r.output)")
         }
@@ -143,20 +144,6 @@ func portsReply(_ d: DaemonProcess) throws -> ControlResponse {
         return reply != nil
     }
     return reply!
-}
-
-/// Runs a host program to completion; status and combined output.
-func runHost(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = arguments
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 extension SocketAccessDaemonTests {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Deploy/switchyard.service checked by systemd's own tools (Deploy/check-unit.sh: verify and the
@@ -8,16 +9,9 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Deploy")
 
     func check(_ unit: URL) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = UnitFileTests.deploy.appendingPathComponent("check-unit.sh")
-        p.arguments = [unit.path, try DaemonProcess.executable("switchyard").path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try runProgram(at: UnitFileTests.deploy.appendingPathComponent("check-unit.sh"),
+                               [unit.path, try DaemonProcess.executable("switchyard").path])
+        return (r.status, r.output)
     }
 
     /// A copy of the shipped unit with `edit` applied, under a name of its own.
