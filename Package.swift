@@ -87,7 +87,7 @@ let package = Package(
 
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore"]),
         .testTarget(name: "SwitchConfigTests", dependencies: ["SwitchConfig"]),
-        .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO", "CSwitchyard"], swiftSettings: systemsMode),
+        .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO", "CSwitchyard", "TestSupport"], swiftSettings: systemsMode),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinkControl", "Capture", "TestSupport"], swiftSettings: systemsMode),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxIO", "TestSupport", "CSwitchyard"], swiftSettings: systemsMode),
         .testTarget(name: "OffloadTests", dependencies: ["Offload", "Virtio"], swiftSettings: systemsMode),

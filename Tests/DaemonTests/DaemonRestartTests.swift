@@ -77,18 +77,4 @@ import VhostTestFrontEnd
         b.disconnect()
         #expect(try second.stop().status == 0)
     }
-
-    private func deliver(_ frame: [UInt8], from sender: TestFrontEnd, to receiver: TestFrontEnd) throws -> Bool {
-        let deadline = Date().addingTimeInterval(2)
-        while Date() < deadline {
-            _ = sender.reclaimTransmitted()
-            try sender.send(frame: frame)
-            let until = Date().addingTimeInterval(0.05)
-            while Date() < until {
-                if try receiver.receivedFrames().contains(frame) { return true }
-                usleep(200)
-            }
-        }
-        return false
-    }
 }

@@ -62,23 +62,6 @@ import VhostTestFrontEnd
         return fe
     }
 
-    /// Sends `frame` from `sender` until `receiver` gets it (the receiver's RX ring may start a
-    /// moment after the sender's TX ring); returns when it arrived.
-    private func deliver(_ frame: [UInt8], from sender: TestFrontEnd, to receiver: TestFrontEnd,
-                         timeout: Double = 2) throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            _ = sender.reclaimTransmitted()
-            try sender.send(frame: frame)
-            let until = Date().addingTimeInterval(0.05)
-            while Date() < until {
-                if try receiver.receivedFrames().contains(frame) { return true }
-                usleep(200)
-            }
-        }
-        return false
-    }
-
     // MARK: Abrupt death
 
     @Test func aFrontEndThatVanishesIsUnmappedClosedForgottenAndTheNextOneIsServed() throws {

@@ -5,6 +5,7 @@ import Glibc
 import Foundation
 import LinuxIO
 import SwitchCore
+import TestSupport
 import Testing
 import VhostTestFrontEnd
 
@@ -88,43 +89,12 @@ extension HostileFrontEndTests {
         expectAccountingAddsUp(h.engine)
     }
 
-    /// A loopback TCP socket with SO_LINGER of an hour and a send queue its peer never reads: its
-    /// last close sleeps for the linger time. Returns (socket, peer, listener).
-    func lingeringSocket(seconds: Int32) throws -> (Int32, Int32, Int32) {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &addr) { p in
-            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                guard bind(listener, sa, len) == 0, listen(listener, 1) == 0,
-                      getsockname(listener, sa, &len) == 0 else { throw Errno.current }
-            }
-        }
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var small: Int32 = 4096
-        setsockopt(s, SOL_SOCKET, SO_SNDBUF, &small, 4)
-        try withUnsafeMutablePointer(to: &addr) { p in
-            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                guard connect(s, sa, len) == 0 else { throw Errno.current }
-            }
-        }
-        let peer = accept(listener, nil, nil)
-        setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small, 4)
-        var l = linger(l_onoff: 1, l_linger: seconds)
-        setsockopt(s, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
-        var chunk = [UInt8](repeating: 7, count: 65536)
-        while send(s, &chunk, chunk.count, Int32(MSG_DONTWAIT)) > 0 {}
-        return (s, peer, listener)
-    }
-
     /// A front-end hands over a socket whose close would sleep for an hour: the back-end's
     /// descriptor closer must not be stuck behind it, or every descriptor any front-end sends
     /// afterwards stays open until the daemon runs out of them.
     @Test func aLingeringSocketCannotStallTheClosingOfLaterDescriptors() throws {
         let (h, baseline) = try harness()
-        let (trap, peer, listener) = try lingeringSocket(seconds: 3600)
+        let (trap, peer, listener) = try lingeringLoopbackSocket(seconds: 3600)
         defer {
             // Unstick a closer that is stuck (the test failed): let the data drain.
             var sink = [UInt8](repeating: 0, count: 65536)
