@@ -100,21 +100,7 @@ avg_frame() { awk -v b="$1" -v f="$2" 'BEGIN {if (f>0) printf "%.0f\n", b/f; els
 load_now() { uptime | sed 's/.*load average: //'; }
 
 # Prints the offloads that matter from ethtool -k in the guest; fails if TSO or a checksum offload is off.
-guest_off# "r1×, r2×, … | min× | median× | max×" for Switchyard ÷ pair Q over the rounds both measured.
-paired_ratios() {
-    local q=$1 r v list="" values=""
-    for r in $(seq "$RUNS"); do
-        local a=${ROUND[sy,$r]:-} b=${ROUND[$q,$r]:-}
-        if [ -n "$a" ] && [ -n "$b" ]; then
-            v=$(ratio "$a" "$b"); list+="$v×, "; [ "$v" != "?" ] && values+=" $v"
-        else
-            list+="—, "
-        fi
-    done
-    [ -n "$values" ] || { echo "${list%, } | — | — | —"; return; }
-    echo "${list%, } | $(tr ' ' '\n' <<<"$values" | grep . | sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.2f× | %.2f× | %.2f×", v[1], m, v[NR]}')"
-}
-loads() {
+guest_offloads() {
     local g=$1 k tso tx rx tso6 gro
     k=$(guest_run "$g" "ethtool -k eth0" 20) || { echo "ethtool failed"; return 1; }
     printf '%s\n' "$k" >"$SY_RUN_DIR/$g.ethtool-k"
