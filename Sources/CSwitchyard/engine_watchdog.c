@@ -150,13 +150,14 @@ static inline int interrupted_us(csy_watchdog *w, uint64_t m) {
     return __atomic_load_n(&w->interrupted, __ATOMIC_ACQUIRE) == m;
 }
 
-int csy_watchdog_eventfd_signal(csy_watchdog *w, int fd, uint32_t tag) {
-    uint64_t one = 1;
+// One 8-byte eventfd write or read, retried on EINTR unless the watchdog interrupted this very
+// call (its marker): then the shared description was made blocking and the call was stuck.
+static inline int guarded_transfer(csy_watchdog *w, int fd, uint64_t *value, int writing, uint32_t tag) {
     uint64_t m = w ? enter(w, tag) : 0;
     int result;
     for (;;) {
-        ssize_t n = write(fd, &one, sizeof(one));
-        if (n == (ssize_t)sizeof(one)) { result = CSY_EVENTFD_OK; break; }
+        ssize_t n = writing ? write(fd, value, sizeof(*value)) : read(fd, value, sizeof(*value));
+        if (n == (ssize_t)sizeof(*value)) { result = CSY_EVENTFD_OK; break; }
         if (n < 0 && errno == EINTR) {
             if (w && interrupted_us(w, m)) { result = CSY_EVENTFD_BLOCKED; break; }
             continue;
@@ -168,21 +169,13 @@ int csy_watchdog_eventfd_signal(csy_watchdog *w, int fd, uint32_t tag) {
     return result;
 }
 
+int csy_watchdog_eventfd_signal(csy_watchdog *w, int fd, uint32_t tag) {
+    uint64_t one = 1;
+    return guarded_transfer(w, fd, &one, 1, tag);
+}
+
 static int guarded_read(csy_watchdog *w, int fd, uint64_t *value) {
-    uint64_t m = w ? enter(w, 0xFFFF) : 0;
-    int result;
-    for (;;) {
-        ssize_t n = read(fd, value, sizeof(*value));
-        if (n == (ssize_t)sizeof(*value)) { result = CSY_EVENTFD_OK; break; }
-        if (n < 0 && errno == EINTR) {
-            if (w && interrupted_us(w, m)) { result = CSY_EVENTFD_BLOCKED; break; }
-            continue;
-        }
-        result = (n < 0 && errno == EAGAIN) ? CSY_EVENTFD_AGAIN : CSY_EVENTFD_ERROR;
-        break;
-    }
-    if (w) leave(w);
-    return result;
+    return guarded_transfer(w, fd, value, 0, 0xFFFF);
 }
 
 int csy_watchdog_eventfd_drain(csy_watchdog *w, int fd, uint64_t *value) {

@@ -34,36 +34,6 @@ ssize_t csy_send_with_fds(int sock, const void *buf, size_t len, const int *fds,
     return n;
 }
 
-ssize_t csy_recv_with_fds(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds) {
-    *nfds = 0;
-    struct iovec iov = { .iov_base = buf, .iov_len = len };
-    union { char buf[CMSG_SPACE(sizeof(int) * CSY_MAX_FDS)]; struct cmsghdr align; } control;
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                          .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-    ssize_t n;
-    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
-    if (n < 0) return n;
-    int overflow = (msg.msg_flags & MSG_CTRUNC) != 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        // DPDK virtio-user attaches an SCM_RIGHTS header even with zero fds: that is fine.
-        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-        int *data = (int *)CMSG_DATA(c);
-        for (int i = 0; i < count; i++) {
-            int fd;
-            memcpy(&fd, data + i, sizeof(int));
-            if (*nfds < maxfds) fds[(*nfds)++] = fd; else { close(fd); overflow = 1; }
-        }
-    }
-    if (overflow) {
-        for (int i = 0; i < *nfds; i++) close(fds[i]);
-        *nfds = 0;
-        errno = EMSGSIZE;
-        return -1;
-    }
-    return n;
-}
-
 int csy_eventfd(unsigned int initval, int nonblocking) {
     return eventfd(initval, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0));
 }

@@ -10,19 +10,7 @@ import Testing
     private func leaveStaleSocket(at path: String) throws {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         #expect(fd >= 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { dst in
-            let bytes = Array(path.utf8)
-            dst.copyBytes(from: bytes)
-            dst[bytes.count] = 0
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        #expect(rc == 0)
+        #expect(bindUnix(fd, to: path) == 0)
         close(fd)
     }
 
@@ -116,18 +104,24 @@ import Testing
         watcher.start()
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd); unlink(path) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { dst in
-            let bytes = Array(path.utf8)
-            dst.copyBytes(from: bytes)
-            dst[bytes.count] = 0
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        #expect(rc == 0)
+        #expect(bindUnix(fd, to: path) == 0)
         while outcome == -1 { usleep(100) }
         #expect(outcome == ECONNREFUSED)
+    }
+}
+
+/// bind(2) of `fd` to `path`, as a crashed run or a slow listener leaves it; returns bind's result.
+private func bindUnix(_ fd: Int32, to path: String) -> Int32 {
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &addr.sun_path) { dst in
+        let bytes = Array(path.utf8)
+        dst.copyBytes(from: bytes)
+        dst[bytes.count] = 0
+    }
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
     }
 }

@@ -22,12 +22,6 @@ extern "C" {
 /// MSG_NOSIGNAL: a vanished peer must be an error value, not SIGPIPE. Returns bytes or -1/errno.
 ssize_t csy_send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
 
-/// recvmsg() of up to `len` bytes collecting up to `maxfds` received descriptors (O_CLOEXEC).
-/// `*nfds` receives the count. Descriptors beyond `maxfds`, or a truncated control message, are
-/// closed and reported as -1 with errno = EMSGSIZE (the kernel may already have dropped some).
-/// Returns bytes (0 = peer closed) or -1/errno.
-ssize_t csy_recv_with_fds(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds);
-
 /// accept4(..., SOCK_CLOEXEC): no window in which a concurrent exec could inherit the socket.
 int csy_accept_cloexec(int listener);
 
