@@ -51,7 +51,7 @@ struct ControlNeverBlocksTests {
         let (tool, toolSeconds) = try timed { try runTool("yardctl", ["ports", "--socket", d.controlSocket]) }
         #expect(tool.status == 0 && tool.output.contains("vm1"))
         #expect(toolSeconds < 1, "yardctl ports took \(toolSeconds) s with 200 idle clients")
-        print("noblock: ports answered in \(beforeSeconds) s alone, \(seconds) s (request) and \(toolSeconds) s (yardctl process) with 200 idle clients")
+        print("measured: ports answered in \(beforeSeconds) s alone, \(seconds) s (request) and \(toolSeconds) s (yardctl process) with 200 idle clients")
 
         // The idle clients do not stay forever: each is closed at its 2 s request deadline
         // (or earlier, evicted by the cap).
@@ -88,7 +88,7 @@ struct ControlNeverBlocksTests {
         let (answered, seconds) = try timed { try portsAnswer(d) }
         #expect(answered)
         #expect(seconds < 1, "ports took \(seconds) s behind a client that never reads")
-        print("noblock: ports answered in \(seconds) s behind a never-reading client of a \(replyBytes)-byte reply")
+        print("measured: ports answered in \(seconds) s behind a never-reading client of a \(replyBytes)-byte reply")
         // Dropped at its reply deadline: whatever was queued, then end of stream.
         Thread.sleep(forTimeInterval: 2.5)
         var total = 0
@@ -132,7 +132,7 @@ struct ControlNeverBlocksTests {
             try waitFor("daemon exit", timeout: 5) { !d.process.isRunning }
         }
         #expect(seconds < 1, "SIGTERM took \(seconds) s with 200 idle clients")
-        print("noblock: SIGTERM with 200 idle clients: exited after \(seconds) s")
+        print("measured: SIGTERM with 200 idle clients: exited after \(seconds) s")
         #expect(d.process.terminationStatus == 0)
         _ = idle.count
     }

@@ -71,7 +71,7 @@ import VhostTestFrontEnd
         b = try frontEnd(pathB, listenB)
         #expect(try deliver(frame, from: a, to: b), "traffic after the restart")
         let resumed = ContinuousClock.now - killed
-        print("daemon restart (\(mode) mode, SIGKILL then start): first frame \(resumed) after the kill")
+        print("measured: daemon restart (\(mode) mode, SIGKILL then start): first frame \(resumed) after the kill")
         #expect(resumed < .seconds(2))
         a.disconnect()
         b.disconnect()

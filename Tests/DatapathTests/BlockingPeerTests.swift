@@ -100,7 +100,7 @@ struct BlockingPeerTests {
         let stall = try timed { _ = try h.engine.perform(timeoutSeconds: 1) { _ in 0 }.get() }
         #expect(try receives(h, "b", flood))
         #expect(stall < 0.5)
-        print("noblock: engine answered \(stall) s after the flood hit the trapped call fd")
+        print("measured: engine answered \(stall) s after the flood hit the trapped call fd")
         let deadline = Date().addingTimeInterval(2)
         while try fault(h, "x") == nil, Date() < deadline { usleep(5_000) }
         #expect(try fault(h, "x") == .notificationBlocked)

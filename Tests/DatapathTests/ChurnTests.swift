@@ -119,7 +119,7 @@ import VhostTestFrontEnd
         #expect(Self.eventually(settled))
         let elapsed = Date().timeIntervalSince(start)
         let fds1 = Self.descriptorCount(), maps1 = Self.mappings(), rss1 = Self.residentKiB()
-        print("churn: 1000 cycles in \(String(format: "%.2f", elapsed)) s; fds \(fds0) -> \(fds1); mappings \(maps0) -> \(maps1); RSS \(rss0) -> \(rss1) KiB")
+        print("measured: churn: 1000 cycles in \(String(format: "%.2f", elapsed)) s; fds \(fds0) -> \(fds1); mappings \(maps0) -> \(maps1); RSS \(rss0) -> \(rss1) KiB")
         // Exact for this test's own guest memory; the process-wide totals get margins because
         // other suites may run engines in parallel (alone: 0 fds, 0 mappings, ~4 KiB RSS). A leak
         // per cycle would be 1000 or more.
@@ -179,7 +179,7 @@ import VhostTestFrontEnd
         b = try reconnect(ports[1].1)
         #expect(try deliver(frame, from: a, to: b))
         let resumed = ContinuousClock.now - stopped
-        print("restart (server mode): first frame \(resumed) after the switch stopped")
+        print("measured: restart (server mode): first frame \(resumed) after the switch stopped")
         #expect(resumed < .seconds(2))
         a.disconnect(); b.disconnect()
     }
@@ -208,7 +208,7 @@ import VhostTestFrontEnd
         b = try started(TestFrontEnd.accept(on: listenB))
         #expect(try deliver(frame, from: a, to: b))
         let resumed = ContinuousClock.now - stopped
-        print("restart (client mode): first frame \(resumed) after the switch stopped")
+        print("measured: restart (client mode): first frame \(resumed) after the switch stopped")
         #expect(resumed < .seconds(2))
         a.disconnect(); b.disconnect()
     }

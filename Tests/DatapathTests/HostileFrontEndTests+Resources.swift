@@ -38,7 +38,7 @@ extension HostileFrontEndTests {
                   catch TestFrontEndError.timeout { usleep(1_000) }
             }
             #expect(closed || x.waitForClose(), "after \(sent) requests")
-            print("redteam: the back-end dropped a front-end that never read, after \(sent) requests")
+            print("measured: the back-end dropped a front-end that never read, after \(sent) requests")
         }
         expectAccountingAddsUp(h.engine)
     }
@@ -82,7 +82,7 @@ extension HostileFrontEndTests {
         #expect(left.isEmpty, "after 100 connections: \(left)")
         let after = (fds: Self.openDescriptors(), maps: Self.mappingCount(), rss: Self.residentKiB())
         // Process-wide numbers (other suites may run in parallel): reported, not asserted.
-        print("redteam churn: before fds \(before.fds) maps \(before.maps) rss \(before.rss) KiB; after 300 SET_MEM_TABLE "
+        print("measured: memory-table churn: before fds \(before.fds) maps \(before.maps) rss \(before.rss) KiB; after 300 SET_MEM_TABLE "
               + "fds \(tables.fds) maps \(tables.maps) rss \(tables.rss) KiB; after 100 connections (x's RAM released) "
               + "fds \(after.fds) maps \(after.maps) rss \(after.rss) KiB")
         try expectSwitching(h, "after churn")
@@ -147,7 +147,7 @@ extension HostileFrontEndTests {
         let cpu = Self.cpuSeconds()
         usleep(500_000)
         let busy = Self.cpuSeconds() - cpu
-        print("redteam: \(busy) s of CPU in 0.5 s idle with a loaded semaphore eventfd offered as a kick")
+        print("measured: \(busy) s of CPU in 0.5 s idle with a loaded semaphore eventfd offered as a kick")
         #expect(busy < 0.1, "the engine did not sleep: \(busy) s of CPU in 0.5 s")
         // Positive control: an ordinary eventfd is taken as the kick, and the TX ring still works.
         let plain = try EventFD()

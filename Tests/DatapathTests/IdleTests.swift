@@ -60,7 +60,7 @@ import VhostTestFrontEnd
         let cpuUsed = try threadCPUSeconds(named: "switchyard-dp") - cpuBefore
         let after = try h.engine.perform { $0.loopCounters }.get()
         let turns = after.turns - before.turns, sleeps = after.sleeps - before.sleeps
-        print("idle engine: \(turns) turns, \(sleeps) sleeps in 2 s; polling engine: \(spun.turns) turns in 0.3 s")
+        print("measured: idle engine: \(turns) turns, \(sleeps) sleeps in 2 s; polling engine: \(spun.turns) turns in 0.3 s")
         #expect(sleeps >= 1, "the idle engine never went to sleep")
         #expect(turns <= 1_000, "the idle engine turned \(turns) times in 2 s (\(sleeps) sleeps)")
         // CPU time only as a coarse second witness: 2 s is 200 ticks at 100 Hz, so 10 % is 20

@@ -8,7 +8,7 @@ import VhostTestFrontEnd
 /// The tag-stack rule on uplink ingress, through a real engine (docs/vlan-safety.md): frames
 /// enter from the wire on a veth whose kernel strips the outer tag, the uplink restores it, and
 /// a second tag behind it still gets the frame dropped as `vlan-stack` before any guest sees it.
-/// Root needed (veth); the pair lives in our namespace, named after this helper ("vlan").
+/// Root needed (veth); the pair lives in our namespace, named "vlan<pid>" so parallel runs do not collide.
 @Suite(.serialized) struct UplinkVLANHoppingTests {
     /// A veth pair: the engine's uplink on `a`, the test's raw AF_PACKET socket on `b`.
     final class WirePeer {

@@ -32,6 +32,6 @@ struct DescriptorCloserTests {
         let deadline = MonotonicClock.nanoseconds() + 3_000_000_000
         while DescriptorCloser.shared.backlog > 0 && MonotonicClock.nanoseconds() < deadline { usleep(10_000) }
         #expect(DescriptorCloser.shared.backlog == 0)
-        print("noblock: plain close of a lingering socket took \(plain) s; handed to the closer in \(offThread) s")
+        print("measured: plain close of a lingering socket took \(plain) s; handed to the closer in \(offThread) s")
     }
 }

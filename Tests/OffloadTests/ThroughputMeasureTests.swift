@@ -18,7 +18,7 @@ import Virtio
         }
         #expect(results == [ReferenceChecksum.sum(bytes)])
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("checksum 64 KiB: \(Int(Double(rounds * bytes.count) / seconds / 1e6)) MB/s")
+        print("measured: checksum 64 KiB: \(Int(Double(rounds * bytes.count) / seconds / 1e6)) MB/s")
     }
 
     @Test func measuresSegmentationThroughputOn64KiBFrame() throws {
@@ -42,6 +42,6 @@ import Virtio
         }
         #expect(produced == rounds * (65495 + 46 * 54))
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("TSO 64 KiB -> 46 x 1448, full checksum: \(Int(Double(rounds * 65495) / seconds / 1e6)) MB/s payload")
+        print("measured: TSO 64 KiB -> 46 x 1448, full checksum: \(Int(Double(rounds * 65495) / seconds / 1e6)) MB/s payload")
     }
 }
