@@ -22,18 +22,16 @@ struct NonBlockingEventFDTests {
 
     /// Runs `body` on a fresh thread with `watchdog` attached to it; returns its result.
     func onGuardedThread<T: Sendable>(_ watchdog: SyscallWatchdog, _ body: @escaping @Sendable () -> T) throws -> T {
-        let box = ResultBox<T>()
+        let box = ThreadResult<T>()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
-            do { try watchdog.attach() } catch { box.error = error as? Errno }
-            if box.error == nil { box.value = body() }
+            box.result = Result { try watchdog.attach(); return body() }
             watchdog.detach()
             done.signal()
         }
         thread.start()
         #expect(done.wait(timeout: .now() + 5) == .success)
-        if let e = box.error { throw e }
-        return try #require(box.value)
+        return try #require(box.result).get()
     }
 
     func counter(_ fd: EventFD) -> UInt64 {
@@ -99,9 +97,4 @@ struct NonBlockingEventFDTests {
         #expect(EventFD.isEventFD(ends[1]) == false)
         #expect(EventFD.isEventFD(-1) == nil)
     }
-}
-
-private final class ResultBox<T>: @unchecked Sendable {
-    var value: T?
-    var error: Errno?
 }

@@ -122,7 +122,7 @@ import Testing
 
     /// Runs `body` on a new thread with effective ids uid/gid (SO_PEERCRED reports the thread's).
     private func runAs<T>(_ uid: uid_t, _ gid: gid_t, _ body: @escaping () throws -> T) throws -> T {
-        let box = ResultBox<T>()
+        let box = ThreadResult<T>()
         let done = DispatchSemaphore(value: 0)
         Thread {
             defer { done.signal() }
@@ -134,5 +134,3 @@ import Testing
         return try #require(box.result).get()
     }
 }
-
-private final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
