@@ -74,8 +74,6 @@ final class PortGuardTable {
         return false
     }
 
-    func hasAllowList(port p: Int) -> Bool { allowLists[p] != nil }
-
     @inline(__always)
     func hasStormControl(port p: Int) -> Bool {
         let b = buckets + p &* 3
