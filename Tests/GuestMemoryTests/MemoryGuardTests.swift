@@ -12,13 +12,20 @@ import Testing
     private let region = MemoryRegionDescriptor(guestPhysicalAddress: 0, size: 0x4000, userspaceAddress: 0x7000_0000,
                                                 mmapOffset: 0)
 
-    @Test func aShrunkFileReadsAsZerosAndIsRecordedForItsOwner() throws {
-        let file = try Memfd.create(name: "faults-guard", size: 0x4000)
+    /// `region` on a fresh memfd in a table guarded for `owner`; `keep` is the test's own copy of
+    /// the memfd (to shrink it under the mapping), `p` points 0x3000 into the region.
+    private func guardedRegion(_ name: String, owner: UInt64) throws
+        -> (table: GuestMemoryTable, keep: OwnedFileDescriptor, p: UnsafeMutableRawPointer) {
+        let file = try Memfd.create(name: name, size: 0x4000)
         let keep = OwnedFileDescriptor(adopting: dup(file.rawValue))
-        let owner: UInt64 = 0xFA17_0000_0001
         let table = GuestMemoryTable(guardOwner: owner)
         try table.add(region, descriptor: file)
-        let p = try #require(table.pointer(guestPhysical: 0x3000, length: 8))
+        return (table, keep, try #require(table.pointer(guestPhysical: 0x3000, length: 8)))
+    }
+
+    @Test func aShrunkFileReadsAsZerosAndIsRecordedForItsOwner() throws {
+        let owner: UInt64 = 0xFA17_0000_0001
+        let (table, keep, p) = try guardedRegion("faults-guard", owner: owner)
         // Positive control: the mapping is the file, and nothing has faulted.
         var one: UInt64 = 0x1122_3344_5566_7788
         #expect(pwrite(keep.rawValue, &one, 8, 0x3000) == 8)
@@ -55,12 +62,8 @@ import Testing
     }
 
     @Test func unregistersTheMappingWhenTheRegionGoes() throws {
-        let file = try Memfd.create(name: "faults-unregister", size: 0x4000)
-        let keep = OwnedFileDescriptor(adopting: dup(file.rawValue))
         let owner: UInt64 = 0xFA17_0000_0002
-        let table = GuestMemoryTable(guardOwner: owner)
-        try table.add(region, descriptor: file)
-        let p = try #require(table.pointer(guestPhysical: 0x3000, length: 8))
+        let (table, keep, p) = try guardedRegion("faults-unregister", owner: owner)
         #expect(ftruncate(keep.rawValue, 0) == 0)
         _ = p.load(as: UInt64.self)
         table.removeAll()
