@@ -1,5 +1,3 @@
-import CSwitchyard
-
 /// Chains a real driver would never post, for attack tests (docs/limits.md).
 extension DriverRing {
     /// Posts one chain of `lengths.count` descriptors, each over its own buffer with the given
@@ -16,17 +14,11 @@ extension DriverRing {
         }
         for (k, id) in ids.enumerated() {
             let isLast = k == ids.count - 1
-            let desc = descriptorTable.pointer + 16 * Int(id)
-            desc.storeBytes(of: buffers[Int(id)].gpa.littleEndian, toByteOffset: 0, as: UInt64.self)
-            desc.storeBytes(of: UInt32(lengths[k]).littleEndian, toByteOffset: 8, as: UInt32.self)
-            let flags: UInt16 = (writable ? 2 : 0) | (isLast ? 0 : 1)
-            desc.storeBytes(of: flags.littleEndian, toByteOffset: 12, as: UInt16.self)
-            desc.storeBytes(of: (isLast ? 0 : ids[k + 1]).littleEndian, toByteOffset: 14, as: UInt16.self)
+            DriverRing.writeDescriptor(at: descriptorTable.pointer + 16 * Int(id), address: buffers[Int(id)].gpa,
+                                       length: UInt32(lengths[k]), flags: (writable ? 2 : 0) | (isLast ? 0 : 1),
+                                       next: isLast ? 0 : ids[k + 1])
         }
-        let slot = Int(availIdx) & (size - 1)
-        availableRing.pointer.storeBytes(of: ids[0].littleEndian, toByteOffset: 4 + 2 * slot, as: UInt16.self)
-        availIdx &+= 1
-        csy_store_release_u16(availableRing.pointer + 2, availIdx)
+        publish(head: ids[0])
         return ids[0]
     }
 
@@ -45,22 +37,14 @@ extension DriverRing {
         }
         for k in 0..<entries {
             let isLast = k == entries - 1
-            let entry = table.pointer + 16 * k
-            entry.storeBytes(of: buffer.gpa.littleEndian, toByteOffset: 0, as: UInt64.self)
-            entry.storeBytes(of: UInt32(isLast ? contents.count : 0).littleEndian, toByteOffset: 8, as: UInt32.self)
-            let flags: UInt16 = (writable ? 2 : 0) | (isLast ? 0 : 1)
-            entry.storeBytes(of: flags.littleEndian, toByteOffset: 12, as: UInt16.self)
-            entry.storeBytes(of: UInt16(isLast ? 0 : k + 1).littleEndian, toByteOffset: 14, as: UInt16.self)
+            DriverRing.writeDescriptor(at: table.pointer + 16 * k, address: buffer.gpa,
+                                       length: UInt32(isLast ? contents.count : 0), flags: (writable ? 2 : 0) | (isLast ? 0 : 1),
+                                       next: UInt16(isLast ? 0 : k + 1))
         }
-        let desc = descriptorTable.pointer + 16 * Int(id)
-        desc.storeBytes(of: table.gpa.littleEndian, toByteOffset: 0, as: UInt64.self)
-        desc.storeBytes(of: UInt32(16 * entries).littleEndian, toByteOffset: 8, as: UInt32.self)
-        desc.storeBytes(of: UInt16(4).littleEndian, toByteOffset: 12, as: UInt16.self)   // VIRTQ_DESC_F_INDIRECT
-        desc.storeBytes(of: UInt16(0), toByteOffset: 14, as: UInt16.self)
-        let slot = Int(availIdx) & (size - 1)
-        availableRing.pointer.storeBytes(of: id.littleEndian, toByteOffset: 4 + 2 * slot, as: UInt16.self)
-        availIdx &+= 1
-        csy_store_release_u16(availableRing.pointer + 2, availIdx)
+        // VIRTQ_DESC_F_INDIRECT (4); the table's own length, 16 bytes an entry.
+        DriverRing.writeDescriptor(at: descriptorTable.pointer + 16 * Int(id), address: table.gpa,
+                                   length: UInt32(16 * entries), flags: 4, next: 0)
+        publish(head: id)
         return id
     }
 }

@@ -44,10 +44,10 @@ public final class DriverRing {
     /// avail_event (EVENT_IDX): the driver kicks when its avail.idx passes this value.
     public var availEvent: UInt16 { csy_load_acquire_u16(usedRing.pointer + 4 + 8 * size) }
 
-    /// Makes descriptor `d` (its whole buffer, or `length` bytes) available.
+    /// Makes one buffer (all of it, or `length` bytes) available. `contents` are copied into it
+    /// first: once the index is published the device may read the buffer at any moment (a
+    /// busy-polling back-end does).
     @discardableResult
-    /// Makes one buffer available. `contents` are copied into it first: once the index is
-    /// published the device may read the buffer at any moment (a busy-polling back-end does).
     public func post(length: Int? = nil, writable: Bool, contents: [UInt8] = []) throws -> UInt16 {
         guard let d = freeDescriptors.popLast() else { throw TestFrontEndError.ringFull }
         let buffer = buffers[Int(d)]
@@ -55,17 +55,31 @@ public final class DriverRing {
         contents.withUnsafeBytes { raw in
             if let base = raw.baseAddress { buffer.pointer.copyMemory(from: base, byteCount: raw.count) }
         }
-        let desc = descriptorTable.pointer + 16 * Int(d)
-        desc.storeBytes(of: buffer.gpa.littleEndian, toByteOffset: 0, as: UInt64.self)
-        desc.storeBytes(of: UInt32(length ?? buffer.length).littleEndian, toByteOffset: 8, as: UInt32.self)
-        desc.storeBytes(of: (writable ? UInt16(2) : 0).littleEndian, toByteOffset: 12, as: UInt16.self)
-        desc.storeBytes(of: UInt16(0), toByteOffset: 14, as: UInt16.self)
+        DriverRing.writeDescriptor(at: descriptorTable.pointer + 16 * Int(d), address: buffer.gpa,
+                                   length: UInt32(length ?? buffer.length), flags: writable ? 2 : 0, next: 0)
+        publish(head: d)
+        return d
+    }
+
+    /// One 16-byte descriptor (virtio 1.1 §2.7.5: addr, len, flags, next; little-endian), in the
+    /// ring's table or in an indirect table.
+    @inline(__always)
+    static func writeDescriptor(at entry: UnsafeMutableRawPointer, address: UInt64, length: UInt32,
+                                flags: UInt16, next: UInt16) {
+        entry.storeBytes(of: address.littleEndian, toByteOffset: 0, as: UInt64.self)
+        entry.storeBytes(of: length.littleEndian, toByteOffset: 8, as: UInt32.self)
+        entry.storeBytes(of: flags.littleEndian, toByteOffset: 12, as: UInt16.self)
+        entry.storeBytes(of: next.littleEndian, toByteOffset: 14, as: UInt16.self)
+    }
+
+    /// Makes the chain at `head` the next available one.
+    @inline(__always)
+    func publish(head: UInt16) {
         let slot = Int(availIdx) & (size - 1)
-        availableRing.pointer.storeBytes(of: d.littleEndian, toByteOffset: 4 + 2 * slot, as: UInt16.self)
+        availableRing.pointer.storeBytes(of: head.littleEndian, toByteOffset: 4 + 2 * slot, as: UInt16.self)
         availIdx &+= 1
         // The entry and descriptor must be visible before the index that publishes them.
         csy_store_release_u16(availableRing.pointer + 2, availIdx)
-        return d
     }
 
     /// The next completed chain: (descriptor id, bytes written), or nil if none.
