@@ -82,8 +82,9 @@ let package = Package(
         .target(name: "VhostTestFrontEnd", dependencies: ["LinuxIO", "Virtio", "CSwitchyard"],
                 swiftSettings: systemsMode),
 
-        // Fixtures shared by several test targets (guest memory layouts, host tool runner).
-        .target(name: "TestSupport", dependencies: ["GuestMemory", "LinuxIO"], swiftSettings: systemsMode),
+        // Fixtures shared by several test targets (guest memory layouts, host tool runner, sockets
+        // and thread identities for access tests).
+        .target(name: "TestSupport", dependencies: ["GuestMemory", "LinuxIO", "CSwitchyard"], swiftSettings: systemsMode),
 
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore"]),
         .testTarget(name: "SwitchConfigTests", dependencies: ["SwitchConfig"]),
@@ -93,10 +94,11 @@ let package = Package(
         .testTarget(name: "OffloadTests", dependencies: ["Offload", "Virtio"], swiftSettings: systemsMode),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "GuestMemory", "LinuxIO", "TestSupport"], swiftSettings: systemsMode),
         .testTarget(name: "VhostUserTests", dependencies: [
-            "VhostUser", "VhostTestFrontEnd", "LinuxIO", "Virtio",
+            "VhostUser", "VhostTestFrontEnd", "LinuxIO", "Virtio", "TestSupport",
         ], swiftSettings: systemsMode),
         .testTarget(name: "DatapathTests", dependencies: [
             "Datapath", "VhostTestFrontEnd", "SwitchCore", "VhostUser", "LinuxIO", "Virtio", "Offload", "SwitchConfig",
+            "TestSupport",
         ], swiftSettings: systemsMode),
         .testTarget(name: "UplinkTests", dependencies: [
             "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard", "TestSupport", "SwitchCore",

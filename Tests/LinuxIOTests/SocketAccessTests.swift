@@ -4,6 +4,7 @@ import Glibc
 import CSwitchyard
 import Foundation
 import LinuxIO
+import TestSupport
 import Testing
 
 /// Socket file permissions, symlinks at the socket path, the non-blocking stale-socket probe and
@@ -91,7 +92,7 @@ import Testing
         #expect(try acceptedRoot.peerCredentials().get().pid == getpid())
         _ = asRoot
 
-        let asNobody = try runAs(65534, 65534) { try UnixSocket.connect(to: path).get() }
+        let asNobody = try onThread(asUID: 65534, gid: 65534) { try UnixSocket.connect(to: path).get() }
         let acceptedNobody = try #require(listener.accept().value)
         let peer = try acceptedNobody.peerCredentials().get()
         #expect(peer.uid == 65534 && peer.gid == 65534)
@@ -99,7 +100,7 @@ import Testing
 
         // Connecting side: the uid that called listen().
         let theirPath = temporaryPath("connect-theirs")
-        let theirs = try runAs(65534, 65534) { try UnixListener(path: theirPath, permissions: SocketPermissions(mode: 0o666)) }
+        let theirs = try onThread(asUID: 65534, gid: 65534) { try UnixListener(path: theirPath, permissions: SocketPermissions(mode: 0o666)) }
         defer { theirs.close() }
         let ours = try UnixSocket.connectWithoutBlocking(to: theirPath).get()
         #expect(try ours.peerCredentials().get().uid == 65534)
@@ -110,27 +111,13 @@ import Testing
         let path = temporaryPath("connect-closed")
         let listener = try UnixListener(path: path, permissions: .default)   // root:root 0660
         defer { listener.close() }
-        let denied = try runAs(65534, 65534) { UnixSocket.connect(to: path) }
+        let denied = try onThread(asUID: 65534, gid: 65534) { UnixSocket.connect(to: path) }
         #expect(throws: Errno(EACCES)) { try denied.get() }
         // Positive control: the same uid in the socket's group gets in.
         let path2 = temporaryPath("connect-group")
         let grouped = try UnixListener(path: path2, permissions: SocketPermissions(group: 65534, mode: 0o660))
         defer { grouped.close() }
-        let admitted = try runAs(65534, 65534) { UnixSocket.connect(to: path2) }
+        let admitted = try onThread(asUID: 65534, gid: 65534) { UnixSocket.connect(to: path2) }
         #expect((try? admitted.get()) != nil)
-    }
-
-    /// Runs `body` on a new thread with effective ids uid/gid (SO_PEERCRED reports the thread's).
-    private func runAs<T>(_ uid: uid_t, _ gid: gid_t, _ body: @escaping () throws -> T) throws -> T {
-        let box = ThreadResult<T>()
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            defer { done.signal() }
-            guard csy_thread_set_effective_ids(uid, gid) == 0 else { box.result = .failure(Errno.current); return }
-            box.result = Result { try body() }
-            _ = csy_thread_set_effective_ids(0, 0)
-        }.start()
-        done.wait()
-        return try #require(box.result).get()
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import LinuxIO
 import Logging
+import TestSupport
 import Testing
 import VhostTestFrontEnd
 @testable import VhostUser
