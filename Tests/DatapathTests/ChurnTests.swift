@@ -120,12 +120,14 @@ import VhostTestFrontEnd
         let elapsed = Date().timeIntervalSince(start)
         let fds1 = Self.descriptorCount(), maps1 = Self.mappings(), rss1 = Self.residentKiB()
         print("measured: churn: 1000 cycles in \(String(format: "%.2f", elapsed)) s; fds \(fds0) -> \(fds1); mappings \(maps0) -> \(maps1); RSS \(rss0) -> \(rss1) KiB")
-        // Exact for this test's own guest memory; the process-wide totals get margins because
-        // other suites may run engines in parallel (alone: 0 fds, 0 mappings, ~4 KiB RSS). A leak
-        // per cycle would be 1000 or more.
+        // Exact for this test's own guest memory. The process-wide totals get margins because the
+        // other suites run engines, sockets and guests in parallel in this process (alone: 0 fds,
+        // 0 mappings, ~4 KiB RSS; beside them up to +70 fds was seen): a leak of one per cycle
+        // would be 1000 or more, so a quarter of the cycles still catches it.
         #expect(Self.mappings(named: name) == 0 && Self.memfdDescriptors(named: name) == 0)
-        #expect(fds1 <= fds0 + 32, "descriptors leaked: \(fds0) -> \(fds1)")
-        #expect(maps1 <= maps0 + 64, "mappings leaked: \(maps0) -> \(maps1)")
+        #expect(Self.eventually { Self.descriptorCount() <= fds0 + 250 },
+                "descriptors leaked: \(fds0) -> \(Self.descriptorCount())")
+        #expect(Self.eventually { Self.mappings() <= maps0 + 250 }, "mappings leaked: \(maps0) -> \(Self.mappings())")
         #expect(rss1 - rss0 < 32 * 1024, "RSS grew: \(rss0) -> \(rss1) KiB")
     }
 
