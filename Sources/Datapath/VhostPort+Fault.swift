@@ -69,7 +69,7 @@ extension VhostPort {
         // Stopping the rings takes them out of the engine's TX list and RX targets and marks the
         // port down in the core, so frames to it count as port-down.
         device.stopRingsAfterFault()
-        let signalled = device.signalRingErrors()
+        let signalled = device.signalRingErrors(guardedBy: engine.watchdog)
         engine.logger.error("port broken: \(fault.name); waiting for its front-end to reset the rings or reconnect",
                             metadata: ["port": "\(spec.name)", "vring-err-signalled": "\(signalled)"])
     }

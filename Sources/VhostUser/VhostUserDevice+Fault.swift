@@ -19,18 +19,14 @@ extension VhostUserDevice {
     }
 
     /// Signals the error eventfd of every ring that has one (SET_VRING_ERR): QEMU logs
-    /// "vhost vring error in virtqueue N" for it. Returns how many were signalled. Never blocks:
-    /// the front-end shares the fd's file description and could have made it blocking, or filled
-    /// the counter so a write would wait, so the write happens only while poll says it fits.
+    /// "vhost vring error in virtqueue N" for it. Returns how many were signalled. The front-end
+    /// shares each fd's file description and may have made it blocking and filled it, so the
+    /// write goes through the same watchdog as the call notifications (docs/never-blocking.md).
     @discardableResult
-    public func signalRingErrors() -> Int {
+    public func signalRingErrors(guardedBy watchdog: SyscallWatchdog?) -> Int {
         var signalled = 0
         for ring in rings {
-            guard let error = ring.error else { continue }
-            var p = pollfd(fd: error.rawValue, events: Int16(POLLOUT), revents: 0)
-            guard poll(&p, 1, 0) == 1, p.revents & Int16(POLLOUT) != 0 else { continue }
-            var one: UInt64 = 1
-            if write(error.rawValue, &one, 8) == 8 { signalled += 1 }
+            if let error = ring.error, error.signal(guardedBy: watchdog) == .done { signalled += 1 }
         }
         return signalled
     }
