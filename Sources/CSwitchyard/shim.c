@@ -120,3 +120,28 @@ int csy_timerfd_periodic(uint64_t interval_ns) {
     }
     return fd;
 }
+
+ssize_t csy_recv_with_all_fds(int sock, void *buf, size_t len, int *fds, int capacity, int *nfds, int *truncated) {
+    *nfds = 0;
+    *truncated = 0;
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    union { char buf[CMSG_SPACE(sizeof(int) * CSY_SCM_MAX_FD)]; struct cmsghdr align; } control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return n;
+    if (msg.msg_flags & MSG_CTRUNC) *truncated = 1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int *data = (int *)CMSG_DATA(c);
+        for (int i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, data + i, sizeof(int));
+            // Never closed here: the caller hands every one it does not keep to its closer.
+            if (*nfds < capacity) fds[(*nfds)++] = fd; else { *truncated = 1; close(fd); }
+        }
+    }
+    return n;
+}

@@ -74,13 +74,4 @@ extension EventFD {
         var value: UInt64 = 0
         return EventFDOutcome(csy_watchdog_eventfd_drain(watchdog?.raw, rawValue, &value))
     }
-
-    /// Whether `fd` is an eventfd (nil when /proc cannot tell).
-    public static func isEventFD(_ fd: Int32) -> Bool? {
-        switch csy_fd_is_eventfd(fd) {
-        case 1: return true
-        case 0: return false
-        default: return nil
-        }
-    }
 }

@@ -60,7 +60,7 @@ extension VhostUserDevice {
             fd.close()
             return .refused("\(request) for ring \(word.index): the descriptor is not an eventfd")
         }
-        if let fd, request == .setVringKick, Self.isSemaphoreEventFD(fd.rawValue) {
+        if let fd, request == .setVringKick, EventFD.isSemaphore(fd.rawValue) {
             fd.close()
             return .refused("SET_VRING_KICK for ring \(word.index): a semaphore eventfd would keep the engine awake")
         }

@@ -22,6 +22,16 @@ extern "C" {
 /// MSG_NOSIGNAL: a vanished peer must be an error value, not SIGPIPE. Returns bytes or -1/errno.
 ssize_t csy_send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
 
+/// The kernel's SCM_MAX_FD: no message carries more descriptors than this.
+#define CSY_SCM_MAX_FD 253
+
+/// recvmsg() of up to `len` bytes with room for every descriptor one message can
+/// carry (`capacity` should be CSY_SCM_MAX_FD): with a smaller control buffer the kernel drops the
+/// excess itself, and that last fput runs on the receiving thread, where a lingering socket or a
+/// FUSE file of the peer's choosing can make it sleep. Nothing is closed here; `*truncated` says
+/// the message had more than fit. Returns bytes (0 = peer closed) or -1/errno.
+ssize_t csy_recv_with_all_fds(int sock, void *buf, size_t len, int *fds, int capacity, int *nfds, int *truncated);
+
 /// accept4(..., SOCK_CLOEXEC): no window in which a concurrent exec could inherit the socket.
 int csy_accept_cloexec(int listener);
 
@@ -79,5 +89,6 @@ static inline void csy_fetch_or_u8(void *p, uint8_t bits) {
 #include "CSwitchyardWatchdog.h"
 #include "CSwitchyardCredentials.h"
 #include "CSwitchyardRename.h"
+#include "CSwitchyardFdKind.h"
 
 #endif

@@ -58,24 +58,6 @@ int csy_watchdog_eventfd_signal(csy_watchdog *w, int fd, uint32_t tag);
 /// shared description had been made blocking (a plain read would have slept).
 int csy_watchdog_eventfd_drain(csy_watchdog *w, int fd, uint64_t *value);
 
-/// 1 if `fd` is an eventfd (its /proc/self/fd link is anon_inode:[eventfd]), 0 if not, -1/errno
-/// when it cannot be told.
-int csy_fd_is_eventfd(int fd);
-
-/// fstatfs(fd).f_type (the file system's magic number), or -1/errno. <sys/vfs.h> is not in the
-/// Glibc module map.
-int64_t csy_fs_type(int fd);
-
-/// The kernel's SCM_MAX_FD: no message carries more descriptors than this.
-#define CSY_SCM_MAX_FD 253
-
-/// recvmsg() of up to `len` bytes with room for every descriptor one message can
-/// carry (`capacity` should be CSY_SCM_MAX_FD): with a smaller control buffer the kernel drops the
-/// excess itself, and that last fput runs on the receiving thread, where a lingering socket or a
-/// FUSE file of the peer's choosing can make it sleep. Nothing is closed here; `*truncated` says
-/// the message had more than fit. Returns bytes (0 = peer closed) or -1/errno.
-ssize_t csy_recv_with_all_fds(int sock, void *buf, size_t len, int *fds, int capacity, int *nfds, int *truncated);
-
 #ifdef __cplusplus
 }
 #endif
