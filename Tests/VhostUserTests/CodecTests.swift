@@ -81,17 +81,15 @@ extension VhostUserTests {
 
     @Test func closesDescriptorsOfRejectedAndFdlessRequests() throws {
         // SET_FEATURES carries no descriptor: the one attached must be closed, not leaked.
-        let stray = try EventFD()
-        let raw = stray.descriptor.rawValue
-        let result = decode(FrontEndWire.message(2, payload: FrontEndWire.u64(1)), fds: [stray.descriptor])
+        let stray = try handedOverSocket()
+        let result = decode(FrontEndWire.message(2, payload: FrontEndWire.u64(1)), fds: [stray.handed])
         #expect(throws: VhostUserProtocolError.wrongDescriptorCount(code: 2, expected: "0", received: 1)) { try result.get() }
-        #expect(!isOpen(raw))
+        #expect(seesClose(stray.peer))
         // Memory table with fewer fds than regions: all received fds are closed.
-        let one = try EventFD()
-        let oneRaw = one.descriptor.rawValue
+        let one = try handedOverSocket()
         let table = FrontEndWire.message(5, payload: [2, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 1, count: 64))
-        #expect(throws: VhostUserProtocolError.wrongDescriptorCount(code: 5, expected: "2", received: 1)) { try decode(table, fds: [one.descriptor]).get() }
-        #expect(!isOpen(oneRaw))
+        #expect(throws: VhostUserProtocolError.wrongDescriptorCount(code: 5, expected: "2", received: 1)) { try decode(table, fds: [one.handed]).get() }
+        #expect(seesClose(one.peer))
     }
 
     @Test func vringFdWordHonoursNoFdFlag() throws {

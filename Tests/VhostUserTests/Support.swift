@@ -99,6 +99,26 @@ func mappingCount(of name: String) -> Int {
 
 func isOpen(_ fd: Int32) -> Bool { fcntl(fd, F_GETFD) != -1 }
 
+/// One end of a socket pair to hand over as a received descriptor, and the other end, which sees
+/// end-of-file once every copy of the first is closed. Unlike probing the number with
+/// `isOpen`, this cannot be fooled by a parallel test reusing the number, and it waits for the
+/// descriptor closer thread (docs/never-blocking.md).
+func handedOverSocket() throws -> (handed: OwnedFileDescriptor, peer: OwnedFileDescriptor) {
+    var pair: [Int32] = [-1, -1]
+    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+        throw Errno.current
+    }
+    return (OwnedFileDescriptor(adopting: pair[0]), OwnedFileDescriptor(adopting: pair[1]))
+}
+
+/// Whether `peer` sees its other end closed within `seconds`.
+func seesClose(_ peer: OwnedFileDescriptor, within seconds: Int32 = 2) -> Bool {
+    var p = pollfd(fd: peer.rawValue, events: Int16(POLLIN), revents: 0)
+    guard poll(&p, 1, seconds * 1000) == 1 else { return false }
+    var byte: UInt8 = 0
+    return read(peer.rawValue, &byte, 1) == 0
+}
+
 func temporarySocketPath(_ tag: String) -> String { "/tmp/\(uniqueName("vhu-\(tag)")).sock" }
 
 /// Polls `condition` for up to `seconds`.
