@@ -33,27 +33,11 @@ import VhostTestFrontEnd
         guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return -1 }
         return maps.split(separator: "\n").filter { $0.contains("memfd:\(name)") }.count
     }
-    static func descriptorCount() -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
-    }
-
-    static func descriptorTargets() -> [String] {
-        let dir = "/proc/self/fd"
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\($0)") }.sorted()
-    }
 
     @Test func sigkilledFrontEndProcessIsUnmappedAndClosedAndThePortServesTheNextOne() throws {
         let h = try SwitchHarness(ports: [("a", .access(vlan: 1)), ("b", .access(vlan: 1))])
         let b = try h.connect("b")
         let name = "connect-py-\(UInt32.random(in: 0 ... .max))"
-        // Foundation's Process creates its own monitoring descriptors (epoll, timerfd, eventfd)
-        // on first use: start one process before taking the baseline.
-        let warmUp = Process()
-        warmUp.executableURL = URL(fileURLWithPath: "/bin/true")
-        try warmUp.run()
-        warmUp.waitUntilExit()
-        let fdsBefore = Self.descriptorCount()
 
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -65,15 +49,24 @@ import VhostTestFrontEnd
         defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
         #expect(ChurnTests.eventually(seconds: 5) { Self.mappings(named: name) == 1 },
                 "the engine mapped the child's guest memory (positive control)")
-        #expect(ChurnTests.eventually { Self.descriptorCount() > fdsBefore }, "and holds its connection")
+        // The engine's end of the child's connection, found through the socket pair (a count of
+        // this process's descriptors would also see suites running in parallel).
+        let engineEnd = ConnectionDescriptors.socketInodes(pid: child.processIdentifier)
+            .lazy.compactMap(ConnectionDescriptors.peerInode(of:)).first
+        #expect(engineEnd != nil, "the child's socket is paired with one of ours")
+        if let engineEnd {
+            #expect(ConnectionDescriptors.descriptors(ofSocket: engineEnd) == 1, "and the engine holds it (positive control)")
+        }
 
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()
         #expect(child.terminationReason == .uncaughtSignal)
         #expect(ChurnTests.eventually { Self.mappings(named: name) == 0 }, "unmapped after the kill")
         #expect(ChurnTests.memfdDescriptors(named: name) == 0, "no descriptor of its memory left")
-        #expect(ChurnTests.eventually { Self.descriptorCount() <= fdsBefore },
-                "fds back: \(Self.descriptorCount()) vs \(fdsBefore): \(Self.descriptorTargets())")
+        if let engineEnd {
+            #expect(ChurnTests.eventually { ConnectionDescriptors.descriptors(ofSocket: engineEnd) == 0 },
+                    "the engine closed its end of the connection")
+        }
         let state = try h.engine.perform { e in e.portRuntime().first { $0.spec.name == "a" }?.state }.get()
         #expect(state == "listening")
 
