@@ -2,7 +2,8 @@
 /// virtio rules (count against the sender) from a valid frame we cannot convert (count against
 /// the pair of peers).
 public enum OffloadDropReason: UInt8, Error, Sendable, CaseIterable {
-    // The virtio-net header contradicts the frame or the sender's negotiated features (notes §6.5).
+    // The virtio-net header contradicts the frame or the sender's negotiated features
+    // (docs/vhost-user-protocol.md#offload-validation).
     case frameTooShort
     case checksumNotNegotiated
     case checksumOutOfBounds

@@ -1,6 +1,7 @@
 import Virtio
 
-/// What to do with one frame on its way from a sender to a receiver (notes §6.6).
+/// What to do with one frame on its way from a sender to a receiver
+/// (docs/vhost-user-protocol.md#offload-fallbacks).
 public enum OffloadPlan: Equatable, Sendable {
     /// Deliver the frame unchanged with this header (already translated for the receiver;
     /// `numBuffers` is left to the RX writer).

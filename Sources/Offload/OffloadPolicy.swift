@@ -2,8 +2,9 @@ import Virtio
 
 /// The offload rules for one (sender, receiver) pair of negotiated feature sets, reduced once to
 /// a few bit masks (features change only on SET_FEATURES) so that `plan(for:frameLength:)` costs a
-/// handful of bit tests per frame. Notes §6.5 (what a sender may send) and §6.6 (what to do when
-/// the receiver cannot take it).
+/// handful of bit tests per frame. What a sender may send:
+/// docs/vhost-user-protocol.md#offload-validation; what to do when the receiver cannot take it:
+/// docs/vhost-user-protocol.md#offload-fallbacks.
 public struct OffloadPolicy: Equatable, Sendable {
     /// Sender negotiated CSUM: it may send NEEDS_CSUM.
     @usableFromInline let senderChecksum: Bool

@@ -1,6 +1,7 @@
 import LinuxIO
 
-/// Scripted message sequences from notes §3.4 (QEMU) and §3.6 (DPDK virtio-user).
+/// Scripted message sequences: QEMU's (docs/vhost-user-protocol.md#what-qemu-sends) and DPDK
+/// virtio-user's (docs/vhost-user-protocol.md#what-dpdk-virtio-user-sends).
 extension TestFrontEnd {
     static let protocolFeaturesBit: UInt64 = 1 << 30
     static let mtuFeature: UInt64 = 1 << 3
@@ -11,7 +12,8 @@ extension TestFrontEnd {
 
     var hasStatus: Bool { protocolFeatures & Self.statusProtocol != 0 }
 
-    /// QEMU connect (§3.4 A), repeated per queue pair like QEMU's one vhost_dev per pair.
+    /// QEMU's connect (step 1 in the doc cited above), repeated per queue pair like QEMU's one
+    /// vhost_dev per pair.
     /// Returns the features the driver will ack.
     @discardableResult
     public func negotiate() throws -> UInt64 {
@@ -42,9 +44,10 @@ extension TestFrontEnd {
         return ackedFeatures
     }
 
-    /// Guest sets DRIVER_OK (§3.4 B + C): enable, features, memory table, then per ring
-    /// NUM, BASE, ADDR, KICK, CALL. New rings are laid out (at new addresses) unless `reuseRings`,
-    /// and RX rings are filled with empty buffers before the kick. `bases` defaults to zeros.
+    /// Guest sets DRIVER_OK (step 2 in the doc cited above): enable, features, memory table, then
+    /// per ring NUM, BASE, ADDR, KICK, CALL. New rings are laid out (at new addresses) unless
+    /// `reuseRings`, and RX rings are filled with empty buffers before the kick. `bases` defaults to
+    /// zeros.
     public func start(reuseRings: Bool = false, bases: [UInt16]? = nil) throws {
         if !reuseRings || rings.isEmpty { try layOutRings() }
         if let mtu = options.mtu, ackedFeatures & Self.mtuFeature != 0 {
@@ -72,7 +75,8 @@ extension TestFrontEnd {
         try sync()
     }
 
-    /// QEMU's vhost_net_stop (§3.4 D): GET_VRING_BASE for every ring; returns the indexes.
+    /// QEMU's vhost_net_stop (step 3 in the doc cited above): GET_VRING_BASE for every ring;
+    /// returns the indexes.
     public func stopRings() throws -> [UInt16] {
         var bases: [UInt16] = []
         for ring in 0..<(2 * options.queuePairs) {
@@ -93,8 +97,8 @@ extension TestFrontEnd {
         return bases
     }
 
-    /// DPDK virtio-user's order (§3.6): SET_OWNER first, no GET_QUEUE_NUM, CALL for all rings at
-    /// FEATURES_OK, KICK last per ring, ENABLE for pair 0 after the rings, then DRIVER_OK.
+    /// DPDK virtio-user's order (cited above): SET_OWNER first, no GET_QUEUE_NUM, CALL for all
+    /// rings at FEATURES_OK, KICK last per ring, ENABLE for pair 0 after the rings, then DRIVER_OK.
     public func dpdkBoot() throws {
         try request(.setOwner, ack: false)
         offeredFeatures = try getU64(.getFeatures)

@@ -23,7 +23,8 @@ struct MessageAssembler {
     private var payloadFill = 0
     private var descriptors: [OwnedFileDescriptor] = []
 
-    /// Room for more than any valid message carries; extra ones are a protocol error (notes §1.5).
+    /// Room for more than any valid message carries; extra ones are a protocol error
+    /// (docs/vhost-user-protocol.md#descriptor-passing).
     static let maxDescriptors = 32
 
     var hasPartialMessage: Bool { headerFill > 0 }

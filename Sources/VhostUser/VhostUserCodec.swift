@@ -1,8 +1,9 @@
 import GuestMemory
 import LinuxIO
 
-/// Wire encoding and strict validation of vhost-user messages (notes §1). Decoding closes every
-/// descriptor of a rejected message: they are adopted before validation and dropped with it.
+/// Wire encoding and strict validation of vhost-user messages
+/// (docs/vhost-user-protocol.md#wire-format). Decoding closes every descriptor of a rejected message:
+/// they are adopted before validation and dropped with it.
 public enum VhostUserCodec {
     public static let maxRegionsPerTable = 8
     static let regionByteCount = 32
@@ -90,7 +91,7 @@ public enum VhostUserCodec {
             mmapOffset: truncated ? UInt64(p.littleEndian(o + 24, as: UInt32.self)) : p.littleEndian(o + 24, as: UInt64.self))
     }
 
-    /// The descriptor count each request must carry (notes §1.5).
+    /// The descriptor count each request must carry (docs/vhost-user-protocol.md#descriptor-passing).
     private static func checkDescriptorCount(_ code: UInt32, _ payload: VhostUserPayload,
                                              _ received: Int) -> VhostUserProtocolError? {
         func expect(_ allowed: ClosedRange<Int>) -> VhostUserProtocolError? {

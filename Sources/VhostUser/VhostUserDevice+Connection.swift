@@ -9,8 +9,8 @@ extension VhostUserDevice {
     }
 
     /// The front-end is gone (EOF, error or a protocol violation): stop every ring, then drop all
-    /// state — fds closed, regions unmapped, features reset (notes §3.5). The next front-end
-    /// re-sends everything.
+    /// state — fds closed, regions unmapped, features reset
+    /// (docs/vhost-user-protocol.md#disconnect-and-reconnect). The next front-end re-sends everything.
     public func connectionClosed() {
         guard isConnected else { return }
         for i in rings.indices where rings[i].started { stop(i) }

@@ -2,8 +2,8 @@ import GuestMemory
 import LinuxIO
 
 extension VhostUserDevice {
-    /// Replaces the whole table (notes §2.1 #5). Running rings are stopped first and restarted on
-    /// the new table, so no pointer into an unmapped region survives.
+    /// Replaces the whole table (docs/vhost-user-protocol.md#memory-table). Running rings are stopped
+    /// first and restarted on the new table, so no pointer into an unmapped region survives.
     func setMemoryTable(_ regions: [MemoryRegionDescriptor], _ m: inout VhostUserMessage) -> HandlerResult {
         if let refusal = exceedsMemoryLimit(regions, adding: 0) {
             // Nothing is mapped; the fds close in `handle`. The device keeps no memory at all, as

@@ -38,7 +38,8 @@ extension VhostUserDevice {
     }
 
     /// Deprecated; old DPDK virtio-user sent it on stop. The spec allows ignoring it or disabling
-    /// the rings; we stop them but keep the connection's state (notes §2.1).
+    /// the rings; we stop them but keep the connection's state
+    /// (docs/vhost-user-protocol.md#stopping-a-ring).
     func resetOwner() -> HandlerResult {
         for i in rings.indices where rings[i].started { stop(i) }
         return .done

@@ -35,8 +35,9 @@ extension VhostUserDevice {
         return .done
     }
 
-    /// Stops the ring (notes §3.3): the datapath completes what it popped and reports its index.
-    /// Kick and call are dropped like libvhost-user and DPDK do; the front-end sends new ones.
+    /// Stops the ring (docs/vhost-user-protocol.md#stopping-a-ring): the datapath completes what it
+    /// popped and reports its index. Kick and call are dropped like libvhost-user and DPDK do; the
+    /// front-end sends new ones.
     func getRingBase(_ s: VringState) -> HandlerResult {
         guard let i = checkedIndex(s.index) else { return .refused("ring \(s.index) does not exist") }
         if rings[i].started { stop(i) }
@@ -103,7 +104,8 @@ extension VhostUserDevice {
         logger.debug("ring \(i) stopped at \(rings[i].base)")
     }
 
-    /// Runnable = kick installed (or NOFD) && addresses translate && enabled (notes §3.2).
+    /// Runnable = kick installed (or NOFD) && addresses translate && enabled
+    /// (docs/vhost-user-protocol.md#starting-a-ring).
     func startIfRunnable(_ i: Int) {
         guard isConnected, !rings[i].started, rings[i].kickInstalled, rings[i].enabled,
               let p = translate(i) else { return }

@@ -81,14 +81,15 @@ public final class VhostUserDevice {
 
     public var ringCount: Int { rings.count }
 
-    /// The header length and ring options follow from the acked features (notes §6.1).
+    /// The header length and ring options follow from the acked features
+    /// (docs/vhost-user-protocol.md#net-header-length).
     public var netHeaderLength: Int { ackedFeatures.netHeaderLength }
 
-    /// Handles one request and says what to send back. Implements the reply rules of notes §1.7:
-    /// requests that always reply answer with their payload; others get a REPLY_ACK u64 (0 = done)
-    /// when asked for one and REPLY_ACK is negotiated. A request we must refuse is nacked when the
-    /// front-end asked for an ack; otherwise the connection closes, because the front-end would go
-    /// on believing in a state we do not have.
+    /// Handles one request and says what to send back. Implements the reply rules of
+    /// docs/vhost-user-protocol.md#replies: requests that always reply answer with their payload;
+    /// others get a REPLY_ACK u64 (0 = done) when asked for one and REPLY_ACK is negotiated. A request
+    /// we must refuse is nacked when the front-end asked for an ack; otherwise the connection closes,
+    /// because the front-end would go on believing in a state we do not have.
     public func handle(_ message: VhostUserMessage) -> Response {
         var message = message
         let code = message.code

@@ -27,7 +27,7 @@ public struct RingConfiguration {
     public let call: EventFD?
     /// VIRTIO_RING_F_EVENT_IDX negotiated: use used_event/avail_event instead of the flags.
     public let eventIndex: Bool
-    /// virtio-net header length, 10 or 12 (notes §6.1).
+    /// virtio-net header length, 10 or 12 (docs/vhost-user-protocol.md#net-header-length).
     public let netHeaderLength: Int
     public let mergeableRxBuffers: Bool
     /// All features the driver acked (the datapath decides offload paths from these once).
@@ -68,7 +68,8 @@ public protocol VhostUserDeviceDelegate: AnyObject {
     func memoryDidChange(device: VhostUserDevice)
     /// The connection is gone; no ring of this device is started any more.
     func deviceDisconnected(device: VhostUserDevice)
-    /// SEND_RARP: broadcast a RARP frame from `mac` as if the guest had sent it (notes §7.3).
+    /// SEND_RARP: broadcast a RARP frame from `mac` as if the guest had sent it
+    /// (docs/vhost-user-protocol.md#rarp-after-migration).
     func sendRARP(device: VhostUserDevice, mac: [UInt8])
 }
 

@@ -1,17 +1,17 @@
 import Virtio
 
 extension VirtioFeatures {
-    /// What a switch port offers (notes §6.2). Checksum and segmentation offloads both ways: a
-    /// guest's 64 KB TCP segments cross the switch whole, and the datapath finishes the job in
-    /// software only for a receiver that did not negotiate them. VIRTIO_NET_F_STATUS is left out:
-    /// it is not in QEMU's vhost-net feature list (QEMU decides it alone and never passes it in
-    /// SET_FEATURES) and DPDK virtio-user strips it, so offering it would change nothing.
-    /// GUEST_ANNOUNCE is offered so a migrated guest announces itself (it needs CTRL_VQ, which the
-    /// front-end handles). IN_ORDER (virtio 1.1 §2.7.9) costs us nothing: every TX chain is
-    /// completed within the burst that took it and RX buffers are consumed strictly from the head
-    /// of the avail ring, so buffers already come back in the order they were made available.
-    /// A driver that takes it (DPDK virtio-user) switches to its in-order paths, which skip the
-    /// free-list walk per descriptor; QEMU 7.2 and Linux 6.1 do not know the bit.
+    /// What a switch port offers (docs/vhost-user-protocol.md#virtio-features). Checksum and
+    /// segmentation offloads both ways: a guest's 64 KB TCP segments cross the switch whole, and the
+    /// datapath finishes the job in software only for a receiver that did not negotiate them.
+    /// VIRTIO_NET_F_STATUS is left out: it is not in QEMU's vhost-net feature list (QEMU decides it
+    /// alone and never passes it in SET_FEATURES) and DPDK virtio-user strips it, so offering it would
+    /// change nothing. GUEST_ANNOUNCE is offered so a migrated guest announces itself (it needs
+    /// CTRL_VQ, which the front-end handles). IN_ORDER (virtio 1.1 §2.7.9) costs us nothing: every TX
+    /// chain is completed within the burst that took it and RX buffers are consumed strictly from the
+    /// head of the avail ring, so buffers already come back in the order they were made available. A
+    /// driver that takes it (DPDK virtio-user) switches to its in-order paths, which skip the free-list
+    /// walk per descriptor; QEMU 7.2 and Linux 6.1 do not know the bit.
     public static let defaultOffer: VirtioFeatures = [
         .version1, .mergeableRxBuffers, .eventIndex, .indirectDescriptors, .anyLayout, .multiqueue, .inOrder,
         .mtu, .guestAnnounce, .vhostUserProtocolFeatures,
@@ -20,7 +20,8 @@ extension VirtioFeatures {
     ]
 }
 
-/// vhost-user protocol feature bits (GET/SET_PROTOCOL_FEATURES, notes §2.2).
+/// vhost-user protocol feature bits (GET/SET_PROTOCOL_FEATURES,
+/// docs/vhost-user-protocol.md#protocol-features).
 public struct VhostUserProtocolFeatures: OptionSet, Sendable, Hashable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }

@@ -1,4 +1,5 @@
-/// The 12-byte message header: request, flags, payload size, in host byte order (notes §1.2).
+/// The 12-byte message header: request, flags, payload size, in host byte order
+/// (docs/vhost-user-protocol.md#message-header).
 public struct VhostUserHeader: Equatable, Sendable {
     public static let byteCount = 12
     /// Largest payload we accept (rust-vmm's MAX_MSG_SIZE). The biggest a net back-end legitimately

@@ -1,8 +1,8 @@
 import LinuxIO
 
-/// The back-end's record of one ring between messages (notes §3.1). Pointers are not kept here:
-/// they are derived from the memory table each time the ring starts, so a table change can never
-/// leave a stale pointer behind.
+/// The back-end's record of one ring between messages (docs/vhost-user-protocol.md#ring-state).
+/// Pointers are not kept here: they are derived from the memory table each time the ring starts, so a
+/// table change can never leave a stale pointer behind.
 struct VhostUserRing {
     var size: Int = 0
     var address: VringAddress?
