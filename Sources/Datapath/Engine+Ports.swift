@@ -78,7 +78,7 @@ extension Engine {
                                reason: port.uplink?.link.reason ?? port.vhost?.brokenReason,
                                mtu: port.uplink.map { $0.link.mtu } ?? port.spec.mtu,
                                enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0,
-                               faults: port.vhost?.faultCount ?? 0,
+                               faults: port.vhost?.faultCount ?? 0, lastFault: port.vhost?.faults.last,
                                refusedConnections: port.vhost?.endpoint.refusedConnections ?? 0)
         }
     }
@@ -88,7 +88,7 @@ extension Engine {
 public struct PortRuntime: Sendable {
     public var index: UInt16
     public var spec: PortSpecification
-    public var state: String
+    public var state: PortOperationalState
     public var features: [String]
     /// Why the port is not up (uplinks: missing interface, no carrier), for `yardctl`.
     public var reason: String?
@@ -97,6 +97,8 @@ public struct PortRuntime: Sendable {
     public var enabledQueuePairs: Int
     /// Times the port was broken by its front-end (docs/port-faults.md).
     public var faults: UInt64 = 0
+    /// The latest of those faults (kept after the port recovers or its front-end reconnects).
+    public var lastFault: PortFault?
     /// Connections refused by allowed-uids (SO_PEERCRED), since the port was added.
     public var refusedConnections: Int = 0
 }

@@ -74,7 +74,7 @@ import VhostTestFrontEnd
         #expect(ChurnTests.memfdDescriptors(named: name) == 0, "no descriptor of its memory left")
         #expect(ChurnTests.eventually { Self.descriptorCount() <= fdsBefore },
                 "fds back: \(Self.descriptorCount()) vs \(fdsBefore): \(Self.descriptorTargets())")
-        let state = try h.engine.perform { e in e.portRuntime().first { $0.spec.name == "a" }?.state }.get()
+        let state = try h.engine.perform { e in e.portRuntime().first { $0.spec.name == "a" }?.state.description }.get()
         #expect(state == "listening")
 
         // The port takes the next front-end and forwards its traffic.
