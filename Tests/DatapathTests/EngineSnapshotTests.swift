@@ -74,13 +74,16 @@ import VhostTestFrontEnd
             return nil
         }
         let first = try #require(waitForPeriodic(after: 0), "no periodic snapshot within 2.5 s")
+        print("first periodic snapshot \((first.monotonicNanoseconds &- sent) / 1_000_000) ms after the traffic, unasked")
         #expect(first.port(named: "a")?.counters.receivedFrames == 1)
         #expect(first.port(named: "b")?.counters.transmittedFrames == 1)
         #expect(first.fdb.totalEntries == 1 && first.fdbEntries == nil)
         let second = try #require(waitForPeriodic(after: first.sequence), "the tick published only once")
         #expect(second.sequence > first.sequence && second.engineSeconds > first.engineSeconds)
         let gap = Double(second.monotonicNanoseconds &- first.monotonicNanoseconds) / 1e9
-        #expect(gap > 0.5 && gap < 2.5, "about a second between ticks, got \(gap) s")
+        // Ticks follow the engine clock's seconds; an idle engine notices a new second when its
+        // epoll sleep (at most 1 s) ends, so two ticks can be closer than a second but never 2 s apart.
+        #expect(gap < 2.5, "a tick about every second, got \(gap) s")
     }
 
     private func refusal<T>(_ result: Result<T, FDBChangeError>) -> FDBChangeError? {
