@@ -24,9 +24,12 @@ public struct TrafficCounters: Codable, Sendable, Equatable {
 /// One row of `yardctl ports`.
 public struct PortStatus: Codable, Sendable, Equatable {
     public var name: String
-    /// `vhost-user` or `uplink`.
+    /// `vhost-user`, `uplink`, or any later kind (`tap`): a string, so an older `yardctl` shows a
+    /// kind it does not know.
     public var type: String
-    /// e.g. `listening`, `connecting`, `connected`, `running`, `link-down`, `error: ...`.
+    /// Datapath's `PortOperationalState` as its description: `listening`, `connecting`,
+    /// `connected`, `running`, `broken (...)`, `up`, `link-down`, `error: ...`
+    /// (docs/engine-snapshots.md).
     public var state: String
     /// Why the port is not up, when known (e.g. an uplink's missing interface).
     public var reason: String?
