@@ -1,5 +1,6 @@
 import LinuxIO
 import SwitchCore
+import Virtio
 
 extension Engine {
     /// Engine thread only (call through `perform`).
@@ -74,7 +75,7 @@ extension Engine {
         ports.compactMap { port in
             guard let port else { return nil }
             return PortRuntime(index: port.index, spec: port.spec, state: port.state,
-                               features: port.vhost?.negotiatedFeatureNames ?? [],
+                               negotiatedFeatures: port.vhost?.negotiatedFeatures ?? [],
                                reason: port.uplink?.link.reason ?? port.vhost?.brokenReason,
                                mtu: port.uplink.map { $0.link.mtu } ?? port.spec.mtu,
                                enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0,
@@ -89,7 +90,10 @@ public struct PortRuntime: Sendable {
     public var index: UInt16
     public var spec: PortSpecification
     public var state: PortOperationalState
-    public var features: [String]
+    /// What the front-end acked (vhost-user ports, while connected). Bits, not names: a snapshot
+    /// takes this every second on the engine thread, the names are made by whoever shows them.
+    public var negotiatedFeatures: VirtioFeatures
+    public var features: [String] { negotiatedFeatures.names }
     /// Why the port is not up (uplinks: missing interface, no carrier), for `yardctl`.
     public var reason: String?
     /// In force: the configured MTU of a guest port, the interface's MTU of an uplink.

@@ -83,7 +83,7 @@ final class VhostPort {
         return runningReceiveCount == 0 && transmitQueues.allSatisfy({ $0 == nil }) ? .connected : .running
     }
 
-    var negotiatedFeatureNames: [String] { endpoint.isConnected ? VirtioFeatures(rawValue: device.ackedFeatures.rawValue).names : [] }
+    var negotiatedFeatures: VirtioFeatures { endpoint.isConnected ? VirtioFeatures(rawValue: device.ackedFeatures.rawValue) : [] }
     var enabledQueuePairs: Int { runningReceiveCount }
 
     deinit { runningReceive.deallocate() }
