@@ -87,6 +87,27 @@ import VhostTestFrontEnd
         #expect(gap < 2.5, "a tick about every second, got \(gap) s")
     }
 
+    @Test func theLatestSnapshotIsReadWithoutWaitingForABusyEngineThread() throws {
+        let h = try SwitchHarness(ports: [("a", .access(vlan: 10))])
+        let published = try h.engine.snapshot().get()
+        let started = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) let engine = h.engine
+        let blocker = Thread { _ = engine.perform { _ in started.signal(); usleep(600_000) } }
+        blocker.start()
+        started.wait()
+        // The engine thread is held for 600 ms from here.
+        let t0 = MonotonicClock.nanoseconds()
+        let latest = h.engine.latestSnapshot()
+        let read = MonotonicClock.nanoseconds() &- t0
+        #expect((latest?.sequence ?? 0) >= published.sequence && latest?.port(named: "a") != nil)
+        #expect(read < 50_000_000, "read the board in \(read / 1000) µs")
+        // Control: a fresh snapshot has to wait for the engine thread.
+        let t1 = MonotonicClock.nanoseconds()
+        let fresh = try h.engine.snapshot().get()
+        let waited = MonotonicClock.nanoseconds() &- t1
+        #expect(fresh.sequence > published.sequence && waited > 200_000_000, "waited \(waited / 1_000_000) ms")
+    }
+
     private func refusal<T>(_ result: Result<T, FDBChangeError>) -> FDBChangeError? {
         if case .failure(let e) = result { return e }
         return nil
