@@ -11,7 +11,7 @@ public enum Rendering {
             "total \(table.total) (learned \(table.learned), static \(table.staticCount)), capacity \(table.capacity)"
     }
 
-    public static func fdbStats(_ s: FDBStatistics) -> String {
+    public static func fdbStats(_ s: FDBSummary) -> String {
         """
         entries:   \(s.total) of \(s.capacity) (learned \(s.learned), static \(s.staticCount))
         aging:     \(s.agingSeconds == 0 ? "never" : "\(s.agingSeconds) s")

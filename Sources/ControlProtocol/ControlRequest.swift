@@ -13,7 +13,7 @@ public enum ControlRequest: Codable, Sendable, Equatable {
 /// The daemon's answer. `failure` carries a one-line message meant for a person.
 public enum ControlResponse: Codable, Sendable, Equatable {
     case fdb(FDBTable)
-    case fdbStats(FDBStatistics)
+    case fdbStats(FDBSummary)
     case ports([PortStatus])
     case stats(SwitchStatistics)
     case done(String)

@@ -32,7 +32,9 @@ public struct FDBTable: Codable, Sendable, Equatable {
     }
 }
 
-public struct FDBStatistics: Codable, Sendable, Equatable {
+/// `yardctl fdb stats` on the wire: occupancy, aging and lifetime learning events. Not SwitchCore's
+/// `FDBStatistics`, the table's raw counters it is made from; same JSON keys as before the rename.
+public struct FDBSummary: Codable, Sendable, Equatable {
     public var total: Int
     public var learned: Int
     public var staticCount: Int

@@ -1,6 +1,8 @@
-/// Counters of one port. Drops are keyed by their reason's name (`rx-ring-full`, `mac-limit`, ...)
-/// and list only reasons that occurred.
-public struct PortCounters: Codable, Sendable, Equatable {
+/// Traffic of one port (or of all, in `SwitchStatistics.totals`) on the wire, from the guest's
+/// view. Drops are keyed by their reason's name (`rx-ring-full`, `mac-limit`, ...) and list only
+/// reasons that occurred. Not SwitchCore's `PortCounters`, the engine's raw per-port counters this
+/// is made from; the JSON keys are the property names, so renaming the type changed no byte.
+public struct TrafficCounters: Codable, Sendable, Equatable {
     public var rxFrames: UInt64
     public var rxBytes: UInt64
     public var txFrames: UInt64
@@ -22,9 +24,12 @@ public struct PortCounters: Codable, Sendable, Equatable {
 /// One row of `yardctl ports`.
 public struct PortStatus: Codable, Sendable, Equatable {
     public var name: String
-    /// `vhost-user` or `uplink`.
+    /// `vhost-user`, `uplink`, or any later kind (`tap`): a string, so an older `yardctl` shows a
+    /// kind it does not know.
     public var type: String
-    /// e.g. `listening`, `connecting`, `connected`, `running`, `link-down`, `error: ...`.
+    /// Datapath's `PortOperationalState` as its description: `listening`, `connecting`,
+    /// `connected`, `running`, `broken (...)`, `up`, `link-down`, `error: ...`
+    /// (docs/engine-snapshots.md).
     public var state: String
     /// Why the port is not up, when known (e.g. an uplink's missing interface).
     public var reason: String?
@@ -39,7 +44,7 @@ public struct PortStatus: Codable, Sendable, Equatable {
     public var queues: Int
     public var enabledQueues: Int
     public var mtu: Int
-    public var counters: PortCounters
+    public var counters: TrafficCounters
     /// Times the port was broken by its front-end (`broken (guest-memory-fault)` and the like;
     /// docs/port-faults.md). nil from a daemon that does not report it.
     public var faults: UInt64?
@@ -49,7 +54,7 @@ public struct PortStatus: Codable, Sendable, Equatable {
 
     public init(name: String, type: String, state: String, reason: String? = nil, vlanMode: String, endpoint: String,
                 macCount: Int, features: [String] = [], queues: Int, enabledQueues: Int = 0,
-                mtu: Int, counters: PortCounters, faults: UInt64? = nil) {
+                mtu: Int, counters: TrafficCounters, faults: UInt64? = nil) {
         self.name = name
         self.type = type
         self.state = state
@@ -69,11 +74,11 @@ public struct PortStatus: Codable, Sendable, Equatable {
 public struct SwitchStatistics: Codable, Sendable, Equatable {
     public var uptimeSeconds: UInt64
     public var ports: Int
-    public var totals: PortCounters
-    public var fdb: FDBStatistics
+    public var totals: TrafficCounters
+    public var fdb: FDBSummary
     public var datapath: DatapathStatistics
 
-    public init(uptimeSeconds: UInt64, ports: Int, totals: PortCounters, fdb: FDBStatistics,
+    public init(uptimeSeconds: UInt64, ports: Int, totals: TrafficCounters, fdb: FDBSummary,
                 datapath: DatapathStatistics) {
         self.uptimeSeconds = uptimeSeconds
         self.ports = ports

@@ -1,5 +1,6 @@
 import LinuxIO
 import SwitchCore
+import Virtio
 
 extension Engine {
     /// Engine thread only (call through `perform`).
@@ -74,11 +75,11 @@ extension Engine {
         ports.compactMap { port in
             guard let port else { return nil }
             return PortRuntime(index: port.index, spec: port.spec, state: port.state,
-                               features: port.vhost?.negotiatedFeatureNames ?? [],
+                               negotiatedFeatures: port.vhost?.negotiatedFeatures ?? [],
                                reason: port.uplink?.link.reason ?? port.vhost?.brokenReason,
                                mtu: port.uplink.map { $0.link.mtu } ?? port.spec.mtu,
                                enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0,
-                               faults: port.vhost?.faultCount ?? 0,
+                               faults: port.vhost?.faultCount ?? 0, lastFault: port.vhost?.faults.last,
                                refusedConnections: port.vhost?.endpoint.refusedConnections ?? 0)
         }
     }
@@ -88,8 +89,11 @@ extension Engine {
 public struct PortRuntime: Sendable {
     public var index: UInt16
     public var spec: PortSpecification
-    public var state: String
-    public var features: [String]
+    public var state: PortOperationalState
+    /// What the front-end acked (vhost-user ports, while connected). Bits, not names: a snapshot
+    /// takes this every second on the engine thread, the names are made by whoever shows them.
+    public var negotiatedFeatures: VirtioFeatures
+    public var features: [String] { negotiatedFeatures.names }
     /// Why the port is not up (uplinks: missing interface, no carrier), for `yardctl`.
     public var reason: String?
     /// In force: the configured MTU of a guest port, the interface's MTU of an uplink.
@@ -97,6 +101,8 @@ public struct PortRuntime: Sendable {
     public var enabledQueuePairs: Int
     /// Times the port was broken by its front-end (docs/port-faults.md).
     public var faults: UInt64 = 0
+    /// The latest of those faults (kept after the port recovers or its front-end reconnects).
+    public var lastFault: PortFault?
     /// Connections refused by allowed-uids (SO_PEERCRED), since the port was added.
     public var refusedConnections: Int = 0
 }

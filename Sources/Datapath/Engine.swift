@@ -43,6 +43,8 @@ public final class Engine {
     let watchdog = SyscallWatchdog()
     private let stopRequested = Atomic<Bool>(false)
     let clock = EngineClock()
+    /// The latest snapshot, for readers on any thread (Engine+Snapshot.swift).
+    let snapshots = SnapshotBoard()
 
     public init(configuration: EngineConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -211,5 +213,6 @@ public final class Engine {
     private func housekeeping(now: UInt32) {
         core.expire(now: now)
         for case let port? in ports { port.housekeeping(now: now, engine: self) }
+        publishSnapshot(.housekeeping, including: Engine.periodicSnapshotContents)
     }
 }

@@ -15,7 +15,7 @@ final class EnginePort {
         self.spec = spec
     }
 
-    var state: String { vhost?.state ?? uplink?.state ?? "down" }
+    var state: PortOperationalState { vhost?.state ?? uplink?.state ?? .down }
 
     func handle(event: EventToken, ready: Epoll.Events, engine: Engine) {
         vhost?.handle(event: event, ready: ready, engine: engine)

@@ -29,7 +29,7 @@ final class UplinkPort {
         applyLinkChanges([.state, .socket])
     }
 
-    var state: String { link.state.description }
+    var state: PortOperationalState { PortOperationalState(link.state) }
     var socket: UplinkSocket? { link.state.isUp ? link.socket : nil }
 
     func handle(event: EventToken, ready: Epoll.Events) {

@@ -74,16 +74,16 @@ final class VhostPort {
         try endpoint.start()
     }
 
-    var state: String {
+    var state: PortOperationalState {
         if !endpoint.isConnected {
-            if case .client = endpoint.mode { return "connecting" }
-            return "listening"
+            if case .client = endpoint.mode { return .connecting }
+            return .listening
         }
-        if let fault = faults.broken { return "broken (\(fault.name))" }
-        return runningReceiveCount == 0 && transmitQueues.allSatisfy({ $0 == nil }) ? "connected" : "running"
+        if let fault = faults.broken { return .broken(fault) }
+        return runningReceiveCount == 0 && transmitQueues.allSatisfy({ $0 == nil }) ? .connected : .running
     }
 
-    var negotiatedFeatureNames: [String] { endpoint.isConnected ? VirtioFeatures(rawValue: device.ackedFeatures.rawValue).names : [] }
+    var negotiatedFeatures: VirtioFeatures { endpoint.isConnected ? VirtioFeatures(rawValue: device.ackedFeatures.rawValue) : [] }
     var enabledQueuePairs: Int { runningReceiveCount }
 
     deinit { runningReceive.deallocate() }

@@ -1,14 +1,7 @@
 extension ForwardingDatabase {
     /// Every entry, sorted by VLAN, then MAC. Control plane only: allocates.
     public func entries(now: UInt32) -> [FDBEntry] {
-        var out: [FDBEntry] = []
-        out.reserveCapacity(count)
-        for i in 0...slotMask {
-            let s = slots[i]
-            guard s.key != 0 else { continue }
-            let age: FDBEntry.Age = s.isStatic ? .static : .dynamic(seconds: now &- s.lastSeen)
-            out.append(FDBEntry(vlan: s.vlan, mac: s.mac, port: s.port, age: age))
-        }
+        var out = copyEntries(now: now)
         out.sort { ($0.vlan, $0.mac) < ($1.vlan, $1.mac) }
         return out
     }

@@ -25,12 +25,14 @@ extension Daemon {
             for port in diff.added {
                 if case .failure(let e) = engine.addPort(port.specification) { problems.append("\(e)") }
             }
-            engine.core.fdb.agingTime = UInt32(clamping: new.settings.fdb.agingSeconds)
             return problems
         }
         switch applied {
         case .success(let p): problems = p
         case .failure(let e): return .failure(ReloadFailure("\(e)"))
+        }
+        if case .failure(let e) = engine.setFDBAgingTime(seconds: UInt32(clamping: new.settings.fdb.agingSeconds)) {
+            problems.append("FDB aging: \(e)")
         }
         configuration = new
         if diff.settingsChanged {

@@ -8,7 +8,7 @@ import Testing
     private func port(state: String, reason: String?, faults: UInt64?) -> PortStatus {
         PortStatus(name: "x", type: "vhost-user", state: state, reason: reason, vlanMode: "access 10",
                    endpoint: "/run/switchyard/x.sock (server)", macCount: 0, queues: 1, mtu: 1500,
-                   counters: PortCounters(), faults: faults)
+                   counters: TrafficCounters(), faults: faults)
     }
 
     @Test func showsTheBrokenStateItsReasonAndTheFaultCount() throws {

@@ -57,7 +57,7 @@ struct BlockingPeerTests {
     }
 
     func state(_ h: SwitchHarness, _ port: String) throws -> String? {
-        try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state }.get()
+        try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state.description }.get()
     }
 
     func waitForState(_ h: SwitchHarness, _ port: String, _ wanted: String, seconds: Double = 2) throws -> String? {

@@ -46,7 +46,7 @@ import VhostTestFrontEnd
     }
 
     private func state(_ engine: Engine, _ port: String) throws -> String {
-        try engine.perform { e in e.portRuntime().first { $0.spec.name == port }?.state ?? "none" }.get()
+        try engine.perform { e in e.portRuntime().first { $0.spec.name == port }?.state.description ?? "none" }.get()
     }
     private func fdbEntries(_ engine: Engine, _ port: String) throws -> Int {
         try engine.perform { e -> Int in

@@ -91,7 +91,7 @@ import VhostTestFrontEnd
         let deadline = Date().addingTimeInterval(seconds)
         var last: String?
         repeat {
-            last = try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state }.get()
+            last = try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state.description }.get()
             if last == wanted { break }
             usleep(5_000)
         } while Date() < deadline

@@ -28,7 +28,7 @@ import VhostTestFrontEnd
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
-            last = try runtime(h, port).state
+            last = try runtime(h, port).state.description
             if last == state { return last }
             usleep(5_000)
         }

@@ -67,7 +67,7 @@ import VhostTestFrontEnd
             #expect(ChurnTests.eventually { ConnectionDescriptors.descriptors(ofSocket: engineEnd) == 0 },
                     "the engine closed its end of the connection")
         }
-        let state = try h.engine.perform { e in e.portRuntime().first { $0.spec.name == "a" }?.state }.get()
+        let state = try h.engine.perform { e in e.portRuntime().first { $0.spec.name == "a" }?.state.description }.get()
         #expect(state == "listening")
 
         // The port takes the next front-end and forwards its traffic.

@@ -9,7 +9,7 @@ import VhostTestFrontEnd
 /// port after the turn, signals SET_VRING_ERR, and a ring reset by the front-end brings it back.
 @Suite(.serialized) struct PortFaultTests {
     private func state(_ h: SwitchHarness, _ port: String) throws -> String {
-        let s = try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state }.get()
+        let s = try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state.description }.get()
         return try #require(s)
     }
 
