@@ -7,8 +7,9 @@ import GuestMemory
 ///
 /// TX (device reads): `popAvailable(maxChains:)` → `chains` / `segments(of:)` → `pushUsed(head:length: 0)`
 /// per chain → `publishUsed()` once per burst → `needsNotification()`.
-/// RX (device writes): per frame `reserve(bytes:mergeable:)` → `writeFrame(...)` → `commitReservation()`;
-/// then `publishUsed()` once per burst → `needsNotification()`.
+/// RX (device writes): per frame `reserve(bytes:mergeable:)` → `writeFrame(...)` → `commitReservation()`
+/// (or `receiveFrame(...)`, the three in one call); then `publishUsed()` once per burst → `needsNotification()`.
+/// Every RX byte is stored by `ReceiveCopy` (docs/rx-copy.md).
 ///
 /// Guest indices and descriptors are distrusted: a malformed chain is reported per chain, and
 /// impossible ring indices mark the queue broken (`isBroken`), after which it does nothing.
