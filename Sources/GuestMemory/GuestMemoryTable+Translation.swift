@@ -67,7 +67,7 @@ extension GuestMemoryTable {
             let offset = address &- slot.guestPhysicalAddress
             // offset < size (slotIndex), and validated sizes fit in Int.
             let take = min(remaining, slot.size &- offset)
-            out[count] = GuestSegment(base: slot.host + Int(offset), length: Int(take))
+            out[count] = GuestSegment(base: slot.host + Int(offset), length: Int(take), guestPhysical: address)
             count &+= 1
             address &+= take
             remaining &-= take

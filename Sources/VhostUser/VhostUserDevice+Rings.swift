@@ -1,5 +1,6 @@
 import CSwitchyard
 import LinuxIO
+import Virtio
 
 extension VhostUserDevice {
     func checkedIndex(_ raw: UInt32) -> Int? {
@@ -8,7 +9,7 @@ extension VhostUserDevice {
 
     func setRingSize(_ s: VringState) -> HandlerResult {
         guard let i = checkedIndex(s.index) else { return .refused("ring \(s.index) does not exist") }
-        guard VhostUserRing.isValidSize(s.num) else { return .refused("ring size \(s.num) is not a power of two in 1...32768") }
+        guard SplitRing.isValidSize(Int(s.num)) else { return .refused("ring size \(s.num) is not a power of two in 1...32768") }
         guard !rings[i].started else { return .refused("ring \(i) is running") }
         rings[i].size = Int(s.num)
         return .done
@@ -132,21 +133,16 @@ extension VhostUserDevice {
     }
 
     /// The three ring areas as our pointers, each entirely inside one region and aligned as the
-    /// split-ring layout requires (desc 16, avail 2, used 4); nil otherwise.
+    /// split-ring layout requires; nil otherwise. `SplitRing.Layout` makes every check, the same
+    /// ones `SplitQueue.init` makes of the pointers, so a ring that starts is one it accepts.
     func translate(_ i: Int) -> (descriptors: UnsafeMutableRawPointer, available: UnsafeMutableRawPointer,
                                  used: UnsafeMutableRawPointer)? {
         let ring = rings[i]
-        guard ring.size > 0, let a = ring.address else { return nil }
-        guard a.descriptorUVA % 16 == 0, a.availableUVA % 2 == 0, a.usedUVA % 4 == 0 else { return nil }
-        let eventBytes = ackedFeatures.contains(.eventIndex) ? 2 : 0
-        guard let d = memory.pointer(userspace: a.descriptorUVA, length: 16 * ring.size),
-              let av = memory.pointer(userspace: a.availableUVA, length: 4 + 2 * ring.size + eventBytes),
-              let u = memory.pointer(userspace: a.usedUVA, length: 4 + 8 * ring.size + eventBytes)
+        guard let a = ring.address,
+              let layout = SplitRing.Layout(queueSize: ring.size, eventIndex: ackedFeatures.contains(.eventIndex)),
+              let p = layout.pointers(descriptors: a.descriptorUVA, avail: a.availableUVA, used: a.usedUVA,
+                                      userspaceIn: memory)
         else { return nil }
-        // Aligned UVAs are not enough: a region whose UVA is not aligned like its mmap offset
-        // (e.g. UVA ...3d, offset 0) shifts our pointers off alignment, and SplitQueue refuses them
-        // (its index atomics need natural alignment). Found by Fuzz/ fuzz-vhost-user.
-        guard Int(bitPattern: d) % 16 == 0, Int(bitPattern: av) % 2 == 0, Int(bitPattern: u) % 4 == 0 else { return nil }
-        return (d, av, u)
+        return (p.descriptors, p.avail, p.used)
     }
 }

@@ -16,10 +16,4 @@ struct VhostUserRing {
     var enabled = false
     /// The delegate holds this ring (between ringStarted and ringStopping).
     var started = false
-
-    static let maxSize = 32768
-
-    static func isValidSize(_ n: UInt32) -> Bool {
-        n >= 1 && n <= UInt32(maxSize) && n & (n - 1) == 0
-    }
 }

@@ -18,7 +18,7 @@ extension SplitQueue {
         let address = UInt64(littleEndian: d.load(as: UInt64.self))
         guard let base = memory.pointer(guestPhysical: address, length: length,
                                         inHintedRegion: state.pointee.memoryHint) else { return nil }
-        return GuestSegment(base: base, length: Int(truncatingIfNeeded: length))
+        return GuestSegment(base: base, length: Int(truncatingIfNeeded: length), guestPhysical: address)
     }
 
     /// Walks the chain starting at `head` (already checked < size) into scratch slot `slot`.

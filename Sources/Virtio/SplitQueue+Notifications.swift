@@ -20,7 +20,7 @@ extension SplitQueue {
         let s = state
         s.pointee.notificationsEnabled = true
         if eventIndex {
-            csy_store_relaxed_u16(used + 4 + 8 * Int(size), s.pointee.lastAvail.littleEndian)
+            csy_store_relaxed_u16(used + SplitRing.availEventOffset(queueSize: Int(size)), s.pointee.lastAvail.littleEndian)
         } else {
             csy_store_relaxed_u16(used, 0)
         }

@@ -12,23 +12,33 @@ extension SplitQueue {
         let cursor = s.pointee.lastAvail
         // The common case, with or without MRG_RXBUF: the next buffer is one descriptor that holds
         // the whole frame, so the reservation is that one chain.
-        if cursor != s.pointee.cachedAvail, !s.pointee.broken, bytes > 0 {
-            let head = availRingEntry(cursor)
-            if head < size,
-               let buffer = singleDescriptorBuffer(head: head, deviceWrites: true, maxBytes: UInt64(UInt32.max)),
-               buffer.length >= bytes {
-                segmentStorage[0] = buffer
-                chainStorage[0] = DescriptorChain(head: head, length: buffer.length, firstSegment: 0, segmentCount: 1)
-                s.pointee.chainCount = 1
-                s.pointee.reservationOpen = true
-                s.pointee.reservationEnd = cursor &+ 1
-                s.pointee.writeChain = 0
-                s.pointee.writeSegment = 0
-                s.pointee.writeOffset = 0
-                return .reserved(chains: 1)
-            }
+        if bytes > 0, let next = singleBuffer(at: cursor), next.buffer.length >= bytes {
+            segmentStorage[0] = next.buffer
+            chainStorage[0] = DescriptorChain(head: next.head, length: next.buffer.length, firstSegment: 0, segmentCount: 1)
+            s.pointee.chainCount = 1
+            s.pointee.reservationOpen = true
+            s.pointee.reservationEnd = cursor &+ 1
+            s.pointee.writeChain = 0
+            s.pointee.writeSegment = 0
+            s.pointee.writeOffset = 0
+            return .reserved(chains: 1)
         }
         return reserveChains(bytes: bytes, mergeable: mergeable)
+    }
+
+    /// The next buffer, at avail slot `cursor` (lastAvail), when it is the common one: a single
+    /// device-writable descriptor in the region this queue last hit (`singleDescriptorBuffer`),
+    /// with no refresh of avail.idx. `reserve` and `receiveFrame` take it without the general
+    /// walk; nil sends them to `reserveChains`, which decides everything else.
+    @inlinable @inline(__always)
+    func singleBuffer(at cursor: UInt16) -> (head: UInt16, buffer: GuestSegment)? {
+        let s = state
+        guard cursor != s.pointee.cachedAvail, !s.pointee.broken else { return nil }
+        let head = availRingEntry(cursor)
+        guard head < size,
+              let buffer = singleDescriptorBuffer(head: head, deviceWrites: true, maxBytes: UInt64(UInt32.max))
+        else { return nil }
+        return (head, buffer)
     }
 
     /// The general reservation: refreshes avail.idx, walks multi-descriptor and indirect chains,
@@ -102,112 +112,6 @@ extension SplitQueue {
         return .noRoom
     }
 
-    /// Writes the virtio-net header (num_buffers set to the reserved chain count when the header
-    /// has the field) and then the frame: the bytes of `source` after its first `skipping` bytes
-    /// (e.g. a TX chain's own header). Returns the bytes written in total.
-    @inlinable @inline(__always) @discardableResult
-    public func writeFrame(header: VirtioNetHeader, headerLength: Int,
-                           from source: UnsafeBufferPointer<GuestSegment>, skipping: Int) -> Int {
-        // The common case: a fresh one-chain, one-buffer reservation with room for the header and
-        // a frame that is one piece: one header store and one copy, no cursor walking.
-        let s = state
-        if s.pointee.reservationOpen, s.pointee.chainCount == 1,
-           s.pointee.writeChain | s.pointee.writeSegment | s.pointee.writeOffset == 0,
-           headerLength == VirtioNetHeader.length || headerLength == VirtioNetHeader.legacyLength,
-           source.count == 1, skipping >= 0 {
-            let chain = chainStorage[0]
-            let piece = source[0]
-            let target = segmentStorage[chain.firstSegment]
-            let frameBytes = piece.length &- skipping
-            let total = headerLength &+ frameBytes
-            if chain.segmentCount == 1, frameBytes > 0, total <= target.length {
-                var h = header
-                h.numBuffers = 1
-                h.write(to: target.base, length: headerLength)
-                (target.base + headerLength).copyMemory(from: piece.base + skipping, byteCount: frameBytes)
-                chainStorage[0]._usedLength &+= UInt32(truncatingIfNeeded: total)
-                // The cursor ends where the general path would leave it.
-                if total == target.length {
-                    s.pointee.writeSegment = 1
-                } else {
-                    s.pointee.writeOffset = total
-                }
-                return total
-            }
-        }
-        return writeFrameGathering(header: header, headerLength: headerLength, from: source, skipping: skipping)
-    }
-
-    /// `writeFrame` through the write cursor: headers split across buffers, several buffers or
-    /// chains, frames in several pieces.
-    @usableFromInline @inline(never)
-    func writeFrameGathering(header: VirtioNetHeader, headerLength: Int,
-                             from source: UnsafeBufferPointer<GuestSegment>, skipping: Int) -> Int {
-        var h = header
-        h.numBuffers = UInt16(truncatingIfNeeded: state.pointee.chainCount)
-        let written = writeHeader(h, length: headerLength)
-        return written &+ writeReserved(from: source, skipping: skipping)
-    }
-
-    /// Writes the frame bytes at `frame` after the header (for frames from a non-guest source).
-    @discardableResult
-    public func writeFrame(header: VirtioNetHeader, headerLength: Int, frame: UnsafeRawBufferPointer) -> Int {
-        var h = header
-        h.numBuffers = UInt16(truncatingIfNeeded: state.pointee.chainCount)
-        let written = writeHeader(h, length: headerLength)
-        guard let base = frame.baseAddress else { return written }
-        return written &+ writeReserved(bytes: base, count: frame.count)
-    }
-
-    /// Copies the bytes of `source` (after `skipping` bytes) into the reservation at its write
-    /// cursor, filling each buffer completely before the next. The low-level form of `writeFrame`.
-    @discardableResult
-    public func writeReserved(from source: UnsafeBufferPointer<GuestSegment>, skipping: Int) -> Int {
-        var skip = max(0, skipping)
-        var written = 0
-        for piece in source {
-            if skip >= piece.length {
-                skip &-= piece.length
-                continue
-            }
-            let want = piece.length &- skip
-            let n = writeReserved(bytes: UnsafeRawPointer(piece.base + skip), count: want)
-            written &+= n
-            skip = 0
-            if n < want { break }
-        }
-        return written
-    }
-
-    /// Copies `count` bytes into the reservation at its write cursor; returns how many fitted.
-    /// The bytes each chain received are recorded as its `usedLength`.
-    @discardableResult
-    public func writeReserved(bytes: UnsafeRawPointer, count: Int) -> Int {
-        let s = state
-        guard s.pointee.reservationOpen else { return 0 }
-        var copied = 0
-        while copied < count && s.pointee.writeChain < s.pointee.chainCount {
-            let chain = chainStorage + s.pointee.writeChain
-            if s.pointee.writeSegment >= chain.pointee.segmentCount {
-                s.pointee.writeChain &+= 1
-                s.pointee.writeSegment = 0
-                s.pointee.writeOffset = 0
-                continue
-            }
-            let piece = segmentStorage[chain.pointee.firstSegment &+ s.pointee.writeSegment]
-            let n = min(piece.length &- s.pointee.writeOffset, count &- copied)
-            (piece.base + s.pointee.writeOffset).copyMemory(from: bytes + copied, byteCount: n)
-            copied &+= n
-            chain.pointee._usedLength &+= UInt32(truncatingIfNeeded: n)
-            s.pointee.writeOffset &+= n
-            if s.pointee.writeOffset == piece.length {
-                s.pointee.writeSegment &+= 1
-                s.pointee.writeOffset = 0
-            }
-        }
-        return copied
-    }
-
     /// Marks the reserved chains used ({head, bytes written}) and consumes them from the avail
     /// ring. The guest sees them at the next `publishUsed()`. Returns the number of chains.
     @inlinable @inline(__always) @discardableResult
@@ -228,45 +132,6 @@ extension SplitQueue {
     public func cancelReservation() {
         state.pointee.reservationOpen = false
         state.pointee.chainCount = 0
-    }
-
-    /// Header fast path: written in place when the first buffer has room; otherwise byte-wise
-    /// through the cursor (a driver may split a header across descriptors).
-    @usableFromInline
-    func writeHeader(_ header: VirtioNetHeader, length: Int) -> Int {
-        let s = state
-        guard s.pointee.reservationOpen, s.pointee.chainCount > 0,
-              length == VirtioNetHeader.legacyLength || length == VirtioNetHeader.length else { return 0 }
-        let first = chainStorage[0]
-        if s.pointee.writeChain == 0, s.pointee.writeSegment == 0, s.pointee.writeOffset == 0,
-           first.segmentCount > 0, segmentStorage[first.firstSegment].length >= length {
-            header.write(to: segmentStorage[first.firstSegment].base, length: length)
-            if segmentStorage[first.firstSegment].length == length {
-                s.pointee.writeSegment = 1
-            } else {
-                s.pointee.writeOffset = length
-            }
-            chainStorage[0]._usedLength &+= UInt32(length)
-            return length
-        }
-        var word = UInt64(header.flags) | UInt64(header.gsoType) << 8 | UInt64(header.headerLength) << 16
-            | UInt64(header.gsoSize) << 32 | UInt64(header.checksumStart) << 48
-        var tail = UInt32(header.checksumOffset) | UInt32(header.numBuffers) << 16
-        var written = 0
-        for i in 0..<length {
-            var byte: UInt8
-            if i < 8 {
-                byte = UInt8(truncatingIfNeeded: word)
-                word >>= 8
-            } else {
-                byte = UInt8(truncatingIfNeeded: tail)
-                tail >>= 8
-            }
-            let n = writeReserved(bytes: &byte, count: 1)
-            written &+= n
-            if n == 0 { break }
-        }
-        return written
     }
 
     /// Gives back the chains taken for a frame when one of them is malformed: the ring must keep

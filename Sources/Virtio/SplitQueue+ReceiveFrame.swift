@@ -29,32 +29,17 @@ extension SplitQueue {
                              mergeable: Bool) -> ReceiveReservation {
         let s = state
         let cursor = s.pointee.lastAvail
-        if source.count == 1, skipping >= 0, cursor != s.pointee.cachedAvail, !s.pointee.broken,
-           headerLength == VirtioNetHeader.length || headerLength == VirtioNetHeader.legacyLength {
-            let piece = source[0]
-            let frameBytes = piece.length &- skipping
-            let total = headerLength &+ prefixLength &+ frameBytes
-            let head = availRingEntry(cursor)
-            if frameBytes >= 0, prefixLength &+ frameBytes > 0, head < size,
-               let buffer = singleDescriptorBuffer(head: head, deviceWrites: true, maxBytes: UInt64(UInt32.max)),
-               buffer.length >= total {
-                s.pointee.reservationOpen = false
-                s.pointee.chainCount = 0
-                var target = buffer.base
-                var h = header
-                h.numBuffers = 1
-                h.write(to: target, length: headerLength)
-                target += headerLength
-                if let prefix, prefixLength > 0 {
-                    SplitQueue.copyShort(to: target, from: prefix, count: prefixLength)
-                    target += prefixLength
-                }
-                target.copyMemory(from: piece.base + skipping, byteCount: frameBytes)
-                pushUsed(head: head, length: UInt32(truncatingIfNeeded: total))
-                s.pointee.lastAvail = cursor &+ 1
-                updateAvailEvent()
-                return .reserved(chains: 1)
-            }
+        if source.count == 1, skipping >= 0, let next = singleBuffer(at: cursor),
+           let total = ReceiveCopy.fillSingle(next.buffer, header: header, headerLength: headerLength, prefix: prefix,
+                                              prefixLength: prefixLength,
+                                              bytes: UnsafeRawPointer(source[0].base + skipping),
+                                              count: source[0].length &- skipping) {
+            s.pointee.reservationOpen = false
+            s.pointee.chainCount = 0
+            pushUsed(head: next.head, length: UInt32(truncatingIfNeeded: total))
+            s.pointee.lastAvail = cursor &+ 1
+            updateAvailEvent()
+            return .reserved(chains: 1)
         }
         return receiveFrameInChains(header: header, headerLength: headerLength, prefix: prefix,
                                     prefixLength: prefixLength, from: source, skipping: skipping,
@@ -74,35 +59,9 @@ extension SplitQueue {
         bytes = headerLength &+ prefixBytes &+ max(0, bytes &- skip)
         let outcome = reserveChains(bytes: bytes, mergeable: mergeable)
         guard case .reserved = outcome else { return outcome }
-        if let prefix, prefixBytes > 0 {
-            var h = header
-            h.numBuffers = UInt16(truncatingIfNeeded: state.pointee.chainCount)
-            _ = writeHeader(h, length: headerLength)
-            writeReserved(bytes: prefix, count: prefixBytes)
-            writeReserved(from: source, skipping: skip)
-        } else {
-            _ = writeFrameGathering(header: header, headerLength: headerLength, from: source, skipping: skip)
-        }
+        _ = writeThroughCursor(header: header, headerLength: headerLength, prefix: prefix, prefixLength: prefixBytes,
+                               from: source, skipping: skip)
         commitReservation()
         return outcome
-    }
-
-    /// Copies a few bytes (a frame's L2 header: 14 or 18) with two overlapping loads and stores
-    /// instead of a memcpy call; any other length goes to memcpy. The ranges must not overlap.
-    @inlinable @inline(__always)
-    static func copyShort(to target: UnsafeMutableRawPointer, from bytes: UnsafeRawPointer, count: Int) {
-        if count >= 16 && count <= 32 {
-            let a = bytes.loadUnaligned(as: SIMD16<UInt8>.self)
-            let b = bytes.loadUnaligned(fromByteOffset: count &- 16, as: SIMD16<UInt8>.self)
-            target.storeBytes(of: a, as: SIMD16<UInt8>.self)
-            target.storeBytes(of: b, toByteOffset: count &- 16, as: SIMD16<UInt8>.self)
-        } else if count >= 8 && count < 16 {
-            let a = bytes.loadUnaligned(as: UInt64.self)
-            let b = bytes.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
-            target.storeBytes(of: a, as: UInt64.self)
-            target.storeBytes(of: b, toByteOffset: count &- 8, as: UInt64.self)
-        } else if count > 0 {
-            target.copyMemory(from: bytes, byteCount: count)
-        }
     }
 }

@@ -43,7 +43,8 @@ extension SplitQueue {
                                          | SplitRing.descriptorFlagWrite) == 0
             if oneDescriptor, length > 0, length <= maxBytes,
                let base = region.pointer(guestPhysical: address, length: length) {
-                segmentsOut[first] = GuestSegment(base: base, length: Int(truncatingIfNeeded: length))
+                segmentsOut[first] = GuestSegment(base: base, length: Int(truncatingIfNeeded: length),
+                                                  guestPhysical: address)
                 chainsOut[n] = DescriptorChain(head: head, length: Int(truncatingIfNeeded: length), firstSegment: first,
                                                segmentCount: 1)
             } else {

@@ -72,7 +72,7 @@ extension SplitQueue {
         s.pointee.signalledUsed = new
         s.pointee.signalledUsedValid = true
         if !valid { return true }
-        let usedEvent = UInt16(littleEndian: csy_load_relaxed_u16(avail + 4 + 2 * Int(size)))
+        let usedEvent = UInt16(littleEndian: csy_load_relaxed_u16(avail + SplitRing.usedEventOffset(queueSize: Int(size))))
         return SplitRing.needsEvent(event: usedEvent, new: new, old: old)
     }
 }

@@ -7,8 +7,9 @@ import GuestMemory
 ///
 /// TX (device reads): `popAvailable(maxChains:)` → `chains` / `segments(of:)` → `pushUsed(head:length: 0)`
 /// per chain → `publishUsed()` once per burst → `needsNotification()`.
-/// RX (device writes): per frame `reserve(bytes:mergeable:)` → `writeFrame(...)` → `commitReservation()`;
-/// then `publishUsed()` once per burst → `needsNotification()`.
+/// RX (device writes): per frame `reserve(bytes:mergeable:)` → `writeFrame(...)` → `commitReservation()`
+/// (or `receiveFrame(...)`, the three in one call); then `publishUsed()` once per burst → `needsNotification()`.
+/// Every RX byte is stored by `ReceiveCopy` (docs/rx-copy.md).
 ///
 /// Guest indices and descriptors are distrusted: a malformed chain is reported per chain, and
 /// impossible ring indices mark the queue broken (`isBroken`), after which it does nothing.
@@ -60,16 +61,15 @@ public final class SplitQueue {
     @usableFromInline let indirectSegments: UnsafeMutablePointer<GuestSegment>
 
     /// Nil if `size` is not a power of two in 1...32768, a ring pointer is misaligned for its
-    /// part (the index atomics need natural alignment), or `limits` are not positive.
+    /// part (the index atomics need natural alignment; both checked by `SplitRing.Layout`), or
+    /// `limits` are not positive. The pointers must each cover their part's bytes (`Layout`).
     /// `used.idx` is taken from guest memory (it survives reconnects); `lastAvailIndex` comes from
     /// SET_VRING_BASE. Starts with notifications enabled.
     public init?(size: UInt16, descriptors: UnsafeMutableRawPointer, avail: UnsafeMutableRawPointer,
                  used: UnsafeMutableRawPointer, memory: GuestMemoryTable, eventIndex: Bool,
                  lastAvailIndex: UInt16, indirectDescriptors: Bool = false, limits: Limits = Limits()) {
-        guard SplitRing.isValidSize(Int(size)),
-              Int(bitPattern: descriptors) % SplitRing.descriptorTableAlignment == 0,
-              Int(bitPattern: avail) % SplitRing.availRingAlignment == 0,
-              Int(bitPattern: used) % SplitRing.usedRingAlignment == 0,
+        guard let layout = SplitRing.Layout(queueSize: Int(size), eventIndex: eventIndex),
+              layout.isAligned(descriptors: descriptors, avail: avail, used: used),
               limits.maxChains > 0, limits.maxSegmentsPerChain > 0, limits.maxTransmitBytes > 0,
               limits.maxDescriptorsPerChain > 0
         else { return nil }
@@ -180,6 +180,6 @@ public final class SplitQueue {
     @inlinable @inline(__always)
     func updateAvailEvent() {
         guard eventIndex, state.pointee.notificationsEnabled else { return }
-        csy_store_relaxed_u16(used + 4 + 8 * Int(size), state.pointee.lastAvail.littleEndian)
+        csy_store_relaxed_u16(used + SplitRing.availEventOffset(queueSize: Int(size)), state.pointee.lastAvail.littleEndian)
     }
 }

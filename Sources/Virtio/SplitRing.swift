@@ -1,4 +1,5 @@
 /// Split virtqueue layout (virtio 1.x §2.7). All offsets in bytes; all fields little-endian.
+/// The byte arithmetic lives here; `SplitRing.Layout` checks a size and ring addresses with it.
 public enum SplitRing {
     public static let maxQueueSize = 32768
 
@@ -24,12 +25,18 @@ public enum SplitRing {
     public static func descriptorTableBytes(queueSize: Int) -> Int { descriptorSize * queueSize }
     /// flags, idx, ring[N], and used_event when EVENT_IDX is negotiated.
     public static func availRingBytes(queueSize: Int, eventIndex: Bool) -> Int {
-        4 + 2 * queueSize + (eventIndex ? 2 : 0)
+        usedEventOffset(queueSize: queueSize) + (eventIndex ? 2 : 0)
     }
     /// flags, idx, ring[N] of {id, len}, and avail_event when EVENT_IDX is negotiated.
     public static func usedRingBytes(queueSize: Int, eventIndex: Bool) -> Int {
-        4 + 8 * queueSize + (eventIndex ? 2 : 0)
+        availEventOffset(queueSize: queueSize) + (eventIndex ? 2 : 0)
     }
+
+    /// EVENT_IDX tails: used_event follows the avail ring's entries, avail_event the used ring's.
+    @inlinable
+    public static func usedEventOffset(queueSize: Int) -> Int { 4 + 2 * queueSize }
+    @inlinable
+    public static func availEventOffset(queueSize: Int) -> Int { 4 + 8 * queueSize }
 
     /// The spec's vring_need_event: notify if `event` lies in the window (old, new] of indices
     /// published since the last notification (all in wrapping 16-bit arithmetic).
