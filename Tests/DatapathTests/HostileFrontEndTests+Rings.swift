@@ -96,7 +96,7 @@ extension HostileFrontEndTests {
             try x.request(.setVringKick, FrontEndWire.u64(0), fds: [r.kick.rawValue], ack: true)
             try x.request(.setVringCall, FrontEndWire.u64(0), fds: [r.call.rawValue], ack: true)
             for i in 0..<40 {
-                try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 64 + i))
+                try h.frontEnd("a").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 64 + i))
             }
             _ = try h.receive("b", expected: 40)
         }
@@ -170,7 +170,7 @@ extension HostileFrontEndTests {
         try survive(h, baseline: baseline, "malformed TX chains") { x in
             let size = x.rings[1].size
             let before = try h.counters("x")
-            let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 64)
+            let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 64)
             let bytes = [UInt8](repeating: 0, count: x.netHeaderLength) + frame
             let buffer = try x.ram.allocate(bytes.count, region: 0)
             bytes.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
@@ -194,7 +194,7 @@ extension HostileFrontEndTests {
         try survive(h, baseline: baseline, "RX ring disabled while traffic comes") { x in
             try expectAccepted(x, code: FrontEndRequest.setVringEnable.rawValue, payload: FrontEndWire.vringState(0, 0),
                                "disable RX")
-            let flood = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 97)
+            let flood = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 97)
             try h.frontEnd("a").send(frame: flood)
             #expect(try h.receive("b", expected: 1) == [flood])
             #expect(try h.receive(by: x, expected: 0, timeout: 0.2).isEmpty, "nothing into a disabled ring")
@@ -209,7 +209,7 @@ extension HostileFrontEndTests {
         try survive(h, baseline: baseline, "an available index that jumps past the ring size") { x in
             let errors = try x.installErrorNotifier(ring: 1)
             // Positive control first: x's TX ring works.
-            let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 66)
+            let fromX = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 66)
             try x.send(frame: fromX)
             #expect(try h.receive("a", expected: 1) == [fromX])
             _ = try h.receive("b", expected: 1)
@@ -223,7 +223,7 @@ extension HostileFrontEndTests {
             #expect(try waitForState(h, "x", "broken (ring-broken)") == "broken (ring-broken)")
             #expect(errors.drain() >= 1, "SET_VRING_ERR signalled")
             _ = try h.receive(by: x, expected: 0, timeout: 0.1)  // floods from before the break
-            let flood = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 99)
+            let flood = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 99)
             try h.frontEnd("a").send(frame: flood)
             #expect(try h.receive("b", expected: 1) == [flood])
             #expect(try h.receive(by: x, expected: 0, timeout: 0.2).isEmpty)
