@@ -108,16 +108,9 @@ extension HostileFrontEndTests {
                     head: Int) {
         let r = x.rings[ring]
         for d in descriptors {
-            let p = r.descriptorTable.pointer + 16 * d.index
-            p.storeBytes(of: d.address.littleEndian, toByteOffset: 0, as: UInt64.self)
-            p.storeBytes(of: d.length.littleEndian, toByteOffset: 8, as: UInt32.self)
-            p.storeBytes(of: d.flags.littleEndian, toByteOffset: 12, as: UInt16.self)
-            p.storeBytes(of: d.next.littleEndian, toByteOffset: 14, as: UInt16.self)
+            r.setDescriptor(UInt16(d.index), address: d.address, length: d.length, flags: d.flags, next: d.next)
         }
-        let idx = r.availableRing.pointer.load(fromByteOffset: 2, as: UInt16.self)
-        r.availableRing.pointer.storeBytes(of: UInt16(head).littleEndian, toByteOffset: 4 + 2 * (Int(idx) % r.size),
-                                           as: UInt16.self)
-        r.availableRing.pointer.storeBytes(of: idx &+ 1, toByteOffset: 2, as: UInt16.self)
+        r.makeAvailable(head: UInt16(head))
         r.kick.signal()
     }
 
@@ -214,8 +207,7 @@ extension HostileFrontEndTests {
             #expect(try h.receive("a", expected: 1) == [fromX])
             _ = try h.receive("b", expected: 1)
             let r = x.rings[1]
-            let idx = r.availableRing.pointer.load(fromByteOffset: 2, as: UInt16.self)
-            r.availableRing.pointer.storeBytes(of: idx &+ UInt16(r.size) &+ 1000, toByteOffset: 2, as: UInt16.self)
+            r.forceAvailIndex(r.availableIndex &+ UInt16(r.size) &+ 1000)
             r.kick.signal()
             try expectSwitching(h, "while x's index runs away")
             // The queue stopped itself; the port shows it (within a housekeeping second) and
