@@ -2,8 +2,8 @@ import CSwitchyard
 import LinuxIO
 
 /// The driver (guest) side of one split virtqueue in `GuestRAM`: descriptor table, available and
-/// used rings, and the kick/call eventfds. The one driver-side ring of the tests, benchmarks and
-/// fuzzers, used three ways:
+/// used rings, and the kick/call eventfds. The one driver-side ring of the tests and benchmarks
+/// (the split-queue fuzzer lays its rings from the input into the same `GuestRAM`), used three ways:
 /// * as a virtio-net driver (`init(ram:index:size:bufferSize:ringRegion:)`): one fixed buffer per
 ///   descriptor (`buffers[i]` for descriptor `i`), single-descriptor chains from a free list
 ///   (`post`, `popUsed`);

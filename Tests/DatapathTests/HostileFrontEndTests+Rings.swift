@@ -7,6 +7,7 @@ import LinuxIO
 import SwitchCore
 import Testing
 import VhostTestFrontEnd
+import Virtio
 
 /// Ring attacks (see `HostileFrontEndTests`): sizes, addresses, bases and indexes that cannot be
 /// right, descriptor loops and runaway indexes.
@@ -122,8 +123,8 @@ extension HostileFrontEndTests {
 
     @Test func descriptorLoopsAndRunawayIndexesCostOnlyTheirOwnRing() throws {
         let (h, baseline) = try harness()
-        let next = Self.descriptorFlagNext
-        let indirect = Self.descriptorFlagIndirect
+        let next = SplitRing.descriptorFlagNext
+        let indirect = SplitRing.descriptorFlagIndirect
         try survive(h, baseline: baseline, "a chain that loops onto itself") { x in
             let size = x.rings[1].size
             let before = try refusedChains(h)

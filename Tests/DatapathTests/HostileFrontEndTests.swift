@@ -20,9 +20,6 @@ import VhostTestFrontEnd
 /// port), and the process holds no more descriptors than before (`/proc/self/fd`): whatever
 /// the attacker sent was closed.
 @Suite(.serialized) struct HostileFrontEndTests {
-    static let descriptorFlagNext: UInt16 = 1
-    static let descriptorFlagIndirect: UInt16 = 4
-
     static func openDescriptors() -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
     }
