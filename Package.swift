@@ -4,7 +4,6 @@ import PackageDescription
 // Low-level targets that work with raw pointers, fds and threads use the Swift 5 language mode:
 // their data is guest memory and kernel objects, whose ownership Sendable cannot describe.
 let systemsMode: [SwiftSetting] = [.swiftLanguageMode(.v5)]
-let hotPath: [SwiftSetting] = systemsMode
 
 let package = Package(
     name: "Switchyard",
@@ -17,6 +16,9 @@ let package = Package(
         .library(name: "Datapath", targets: ["Datapath"]),
         .library(name: "VhostUser", targets: ["VhostUser"]),
         .library(name: "VhostTestFrontEnd", targets: ["VhostTestFrontEnd"]),
+        // For the Benchmarks package's uplink-bench (AF_PACKET rates on veth); not a supported API.
+        .library(name: "Uplink", targets: ["Uplink"]),
+        .library(name: "CSwitchyard", targets: ["CSwitchyard"]),
         // For the Fuzz package (libFuzzer targets over the parsers of hostile input); not a supported API.
         .library(name: "LinuxIO", targets: ["LinuxIO"]),
         .library(name: "GuestMemory", targets: ["GuestMemory"]),
@@ -45,19 +47,19 @@ let package = Package(
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: systemsMode),
         .target(name: "Uplink", dependencies: [
             "LinuxIO", "LinkControl", "GuestMemory", "Virtio", "CSwitchyard",
-        ], swiftSettings: hotPath),
-        .target(name: "GuestMemory", dependencies: ["LinuxIO", "CSwitchyard"], swiftSettings: hotPath),
-        .target(name: "Virtio", dependencies: ["GuestMemory", "CSwitchyard"], swiftSettings: hotPath),
+        ], swiftSettings: systemsMode),
+        .target(name: "GuestMemory", dependencies: ["LinuxIO", "CSwitchyard"], swiftSettings: systemsMode),
+        .target(name: "Virtio", dependencies: ["GuestMemory", "CSwitchyard"], swiftSettings: systemsMode),
         .target(name: "VhostUser", dependencies: [
             "Virtio", "GuestMemory", "LinuxIO", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: systemsMode),
-        .target(name: "SwitchCore", swiftSettings: hotPath),
+        .target(name: "SwitchCore", swiftSettings: systemsMode),
         // Software checksum / segmentation for peers that did not negotiate an offload.
-        .target(name: "Offload", dependencies: ["Virtio"], swiftSettings: hotPath),
+        .target(name: "Offload", dependencies: ["Virtio"], swiftSettings: systemsMode),
         .target(name: "Datapath", dependencies: [
             "SwitchCore", "VhostUser", "Virtio", "GuestMemory", "LinuxIO", "CSwitchyard", "Offload", "Uplink",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: hotPath),
+        ], swiftSettings: systemsMode),
         .target(name: "SwitchConfig", dependencies: ["Yams"]),
         .target(name: "ControlProtocol"),
         .target(name: "ControlClient", dependencies: ["ControlProtocol", "LinuxIO"], swiftSettings: systemsMode),
@@ -74,15 +76,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Uplink frames/s with 64-byte frames on veth (measurement only; run in release as root).
-        .executableTarget(name: "uplink-bench", dependencies: ["Uplink", "CSwitchyard", "GuestMemory", "Virtio"],
-                          path: "Sources/UplinkBench", swiftSettings: systemsMode),
-
-        // Plays QEMU in-process: memfd guest memory, rings it fills and drains itself.
-        .target(name: "VhostTestFrontEnd", dependencies: ["LinuxIO", "Virtio", "CSwitchyard"],
+        // Plays QEMU in-process: memfd guest memory, rings it fills and drains itself. The one
+        // driver-side front-end of the tests, the benchmarks and the fuzzers (DriverRing, GuestRAM).
+        .target(name: "VhostTestFrontEnd", dependencies: ["LinuxIO", "GuestMemory", "Virtio", "CSwitchyard"],
                 swiftSettings: systemsMode),
 
-        // Fixtures shared by several test targets (guest memory layouts, host tool runner, sockets
+        // Fixtures shared by several test targets (byte patterns, host tool runner, sockets
         // and thread identities for access tests).
         .target(name: "TestSupport", dependencies: ["GuestMemory", "LinuxIO", "CSwitchyard"], swiftSettings: systemsMode),
 
@@ -90,9 +89,9 @@ let package = Package(
         .testTarget(name: "SwitchConfigTests", dependencies: ["SwitchConfig"]),
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO", "CSwitchyard", "TestSupport"], swiftSettings: systemsMode),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinkControl", "Capture", "TestSupport"], swiftSettings: systemsMode),
-        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxIO", "TestSupport", "CSwitchyard"], swiftSettings: systemsMode),
+        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxIO", "TestSupport", "CSwitchyard", "VhostTestFrontEnd"], swiftSettings: systemsMode),
         .testTarget(name: "OffloadTests", dependencies: ["Offload", "Virtio"], swiftSettings: systemsMode),
-        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "GuestMemory", "LinuxIO", "TestSupport"], swiftSettings: systemsMode),
+        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "GuestMemory", "LinuxIO", "TestSupport", "VhostTestFrontEnd"], swiftSettings: systemsMode),
         .testTarget(name: "VhostUserTests", dependencies: [
             "VhostUser", "VhostTestFrontEnd", "LinuxIO", "Virtio", "TestSupport",
         ], swiftSettings: systemsMode),

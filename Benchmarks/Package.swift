@@ -41,19 +41,30 @@ let package = Package(
         ),
 
         // Not benchmarks for the plugin (it takes only targets directly under Benchmarks/):
-        // the shared in-process datapath workload, and the executable scripts/instructions.sh
-        // runs under callgrind.
+        // the shared in-process datapath workload, the executable scripts/instructions.sh
+        // runs under callgrind, and uplink-bench.
         .target(name: "CBenchSupport", path: "Sources/CBenchSupport"),
         .target(
             name: "DatapathWorkload",
             dependencies: [
-                "CBenchSupport",
                 .product(name: "Datapath", package: switchyardPackage),
                 .product(name: "SwitchCore", package: switchyardPackage),
                 .product(name: "VhostTestFrontEnd", package: switchyardPackage),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/DatapathWorkload",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // Uplink frames/s with 64-byte frames on veth (measurement only; run in release as root).
+        .executableTarget(
+            name: "uplink-bench",
+            dependencies: [
+                .product(name: "Uplink", package: switchyardPackage),
+                .product(name: "CSwitchyard", package: switchyardPackage),
+                .product(name: "GuestMemory", package: switchyardPackage),
+                .product(name: "Virtio", package: switchyardPackage),
+            ],
+            path: "Sources/UplinkBench",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(

@@ -28,7 +28,7 @@ let package = Package(
             "FuzzSupport", product("VhostUser"), product("LinuxIO"), product("GuestMemory"), product("Virtio"),
         ], path: "Sources/VhostUserFuzz", swiftSettings: systemsMode),
         .executableTarget(name: "fuzz-split-queue", dependencies: [
-            "FuzzSupport", product("Virtio"), product("GuestMemory"), product("LinuxIO"),
+            "FuzzSupport", product("Virtio"), product("GuestMemory"), product("VhostTestFrontEnd"),
         ], path: "Sources/SplitQueueFuzz", swiftSettings: systemsMode),
         .executableTarget(name: "fuzz-offload", dependencies: [
             "FuzzSupport", product("Offload"), product("Virtio"),

@@ -19,8 +19,3 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
-
-private final class ThreadBody {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
-}

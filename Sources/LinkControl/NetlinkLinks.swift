@@ -8,7 +8,7 @@ import CNetlink
 public final class NetlinkLinks {
     private let socket: NetlinkSocket
     /// Original state of the flags we changed (`.up`, `.promiscuous`), per interface name.
-    private var original: [String: (mask: LinkFlags, flags: LinkFlags)] = [:]
+    var original: [String: (mask: LinkFlags, flags: LinkFlags)] = [:]
 
     public init() throws(NetlinkError) {
         socket = try NetlinkSocket()
@@ -61,27 +61,11 @@ public final class NetlinkLinks {
         original[name] = nil
     }
 
-    /// Restores every interface touched; interfaces that vanished meanwhile are skipped.
-    /// Throws the first other failure after trying all of them.
-    public func restoreAll() throws(NetlinkError) {
-        var firstFailure: NetlinkError?
-        for name in original.keys.sorted() {
-            do { try restore(name) } catch {
-                if !error.isNoSuchLink && firstFailure == nil { firstFailure = error }
-                original[name] = nil
-            }
-        }
-        if let firstFailure { throw firstFailure }
-    }
-
     /// Drops what was remembered about `name` without touching it: the interface vanished, and
     /// an interface created later under the same name starts from its own flags.
     public func forget(_ name: String) {
         original[name] = nil
     }
-
-    /// Interfaces with changes that `restore` would undo.
-    public var modifiedLinks: [String] { original.keys.sorted() }
 
     private func change(_ name: String, flag: LinkFlags, on: Bool) throws(NetlinkError) {
         let before = try withKernelLink(named: name) { LinkFlags(rawValue: rtnl_link_get_flags($0)) }

@@ -21,14 +21,5 @@ public final class MappedRegion {
         self.length = length
     }
 
-    /// Anonymous shared memory (for tests and scratch rings).
-    public init(anonymousLength length: Int) throws(Errno) {
-        guard length > 0 else { throw Errno(EINVAL) }
-        guard let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
-              p != MAP_FAILED else { throw Errno.current }
-        base = p
-        self.length = length
-    }
-
     deinit { munmap(base, length) }
 }

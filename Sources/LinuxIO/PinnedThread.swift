@@ -58,21 +58,4 @@ public final class PinnedThread {
 
     /// An unjoined thread is detached so its resources are reclaimed when it ends.
     deinit { if !joined { pthread_detach(handle) } }
-
-    /// The CPUs the calling thread may run on.
-    public static func currentAffinity() -> [Int] {
-        var cpus = [Int32](repeating: 0, count: 1024)
-        let n = cpus.withUnsafeMutableBufferPointer { csy_thread_current_affinity($0.baseAddress, Int32($0.count)) }
-        return n > 0 ? cpus.prefix(Int(n)).map { Int($0) } : []
-    }
-
-    /// The CPU the calling thread runs on at this instant (-1 if unknown).
-    public static var currentCPU: Int { Int(csy_current_cpu()) }
-
-    /// The calling thread's name as the kernel reports it.
-    public static func currentName() -> String {
-        var buffer = [CChar](repeating: 0, count: 32)
-        guard csy_thread_current_name(&buffer, buffer.count) == 0 else { return "" }
-        return String(cString: buffer)
-    }
 }

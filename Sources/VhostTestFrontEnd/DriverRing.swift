@@ -2,10 +2,17 @@ import CSwitchyard
 import LinuxIO
 
 /// The driver (guest) side of one split virtqueue in `GuestRAM`: descriptor table, available and
-/// used rings, one fixed buffer per descriptor, and the kick/call eventfds.
-/// Chains are single descriptors (enough to play a virtio-net driver); the buffer of descriptor `i`
-/// is `buffers[i]`.
+/// used rings, and the kick/call eventfds. The one driver-side ring of the tests and benchmarks
+/// (the split-queue fuzzer lays its rings from the input into the same `GuestRAM`), used three ways:
+/// * as a virtio-net driver (`init(ram:index:size:bufferSize:ringRegion:)`): one fixed buffer per
+///   descriptor (`buffers[i]` for descriptor `i`), single-descriptor chains from a free list
+///   (`post`, `popUsed`);
+/// * with raw chains (`init(ram:size:descriptorGPA:availGPA:usedGPA:)`, DriverRing+RawChains.swift):
+///   rings at addresses the test chooses, descriptors over any guest address, indices forced;
+/// * recycling (DriverRing+Recycling.swift): every returned chain is made available again at once,
+///   the cheapest steady-state guest, for the benchmarks.
 public final class DriverRing {
+    public let ram: GuestRAM
     public let index: Int
     public let size: Int
     public let descriptorTable: GuestRAM.Block
@@ -19,11 +26,17 @@ public final class DriverRing {
 
     var freeDescriptors: [UInt16]
     var availIdx: UInt16 = 0
-    private var lastUsed: UInt16 = 0
+    var lastUsed: UInt16 = 0
+    /// Raw chains take descriptor ids in ring order, wrapping, with no bookkeeping.
+    var nextRawDescriptor: UInt16 = 0
+    /// Recycling: chains the device returned, and the bytes it reported for them (RX: header + frame).
+    public internal(set) var completed = 0
+    public internal(set) var completedBytes = 0
 
     /// Ring areas go into region `ringRegion`, buffers into the other one, so a GPA/UVA mix-up in
     /// the back-end touches the wrong region.
     public init(ram: GuestRAM, index: Int, size: Int, bufferSize: Int, ringRegion: Int) throws {
+        self.ram = ram
         self.index = index
         self.size = size
         descriptorTable = try ram.allocate(16 * size, alignment: 16, region: ringRegion)
@@ -34,6 +47,33 @@ public final class DriverRing {
         kick = try EventFD()
         call = try EventFD()
         freeDescriptors = (0..<UInt16(size)).reversed().map { $0 }
+    }
+
+    /// A ring at fixed guest-physical addresses (each area inside one region), with no buffers:
+    /// the test places every descriptor itself (DriverRing+RawChains.swift). avail.idx and used.idx
+    /// start at `startIndex`; the areas' other bytes are left as they are.
+    public init(ram: GuestRAM, size: Int, descriptorGPA: UInt64, availGPA: UInt64, usedGPA: UInt64,
+                startIndex: UInt16 = 0) throws {
+        func block(_ gpa: UInt64, _ length: Int) throws -> GuestRAM.Block {
+            guard let p = ram.pointer(gpa: gpa, length: length),
+                  let r = ram.regions.first(where: { gpa >= $0.guestPhysicalAddress && gpa - $0.guestPhysicalAddress < UInt64($0.size) })
+            else { throw TestFrontEndError.outOfGuestMemory }
+            return GuestRAM.Block(gpa: gpa, uva: r.userspaceAddress + (gpa - r.guestPhysicalAddress), pointer: p, length: length)
+        }
+        self.ram = ram
+        index = 0
+        self.size = size
+        descriptorTable = try block(descriptorGPA, 16 * size)
+        availableRing = try block(availGPA, 6 + 2 * size)
+        usedRing = try block(usedGPA, 6 + 8 * size)
+        buffers = []
+        kick = try EventFD()
+        call = try EventFD()
+        freeDescriptors = []
+        availIdx = startIndex
+        lastUsed = startIndex
+        availableRing.pointer.storeBytes(of: startIndex.littleEndian, toByteOffset: 2, as: UInt16.self)
+        usedRing.pointer.storeBytes(of: startIndex.littleEndian, toByteOffset: 2, as: UInt16.self)
     }
 
     public var freeCount: Int { freeDescriptors.count }

@@ -1,13 +1,21 @@
 import CSwitchyard
+import GuestMemory
 import LinuxIO
 
-/// Guest RAM for the test front-end: one memfd holding two regions, laid out so that mixing up
-/// address spaces fails loudly. With `.qemu`, region 0 (GPA 0) sits in the *second* half of the
-/// file and of the front-end's mapping, region 1 (GPA 4 GiB) in the first half, so GPA ≠ UVA, the
-/// UVA order differs from the GPA order, and one region has a non-zero mmap offset. With
-/// `.identity` (DPDK virtio-user) GPA == UVA.
+/// Guest RAM for the test front-end, the benchmarks and the fuzzers: one memfd holding two
+/// regions, laid out so that mixing up address spaces fails loudly. With `.qemu`, region 0 (GPA 0)
+/// sits in the *second* half of the file and of the front-end's mapping, region 1 (GPA 4 GiB) in
+/// the first half, so GPA ≠ UVA, the UVA order differs from the GPA order, and one region has a
+/// non-zero mmap offset. With `.identity` (DPDK virtio-user) GPA == UVA. With `.adjacent` (QEMU
+/// splitting RAM below and above a hole, without the hole) the regions are adjacent in GPA and
+/// GPA == file offset, so one blob laid from GPA 0 covers both and a buffer across the boundary is
+/// two pieces for the back-end; their UVAs are far apart and not addresses of this process (the
+/// back-end must translate them through its own table, `table`).
 public final class GuestRAM {
-    public enum Layout: Sendable { case qemu, identity }
+    public enum Layout: Sendable { case qemu, identity, adjacent }
+
+    /// `.adjacent`: the front-end UVAs of regions 0 and 1 (never dereferenced on this side).
+    public static let adjacentUserspaceAddresses: [UInt64] = [0x7F00_0000_0000, 0x7F40_0000_0000]
 
     public struct Region: Equatable {
         public var guestPhysicalAddress: UInt64
@@ -30,6 +38,8 @@ public final class GuestRAM {
     public let mapping: MappedRegion
     public let regions: [Region]
     private var cursors: [Int]
+    /// The back-end's view (`GuestRAM+BackEnd.swift`), mapped on first use.
+    var backEndTable: GuestMemoryTable?
 
     public init(regionSize: Int = 4 << 20, layout: Layout = .qemu, name: String = "guest-ram", sealed: Bool = false) throws {
         if sealed {
@@ -57,6 +67,13 @@ public final class GuestRAM {
                 Region(guestPhysicalAddress: uva(high), size: regionSize, userspaceAddress: uva(high),
                        mmapOffset: UInt64(regionSize), base: high),
             ]
+        case .adjacent:
+            let uvas = GuestRAM.adjacentUserspaceAddresses
+            regions = [
+                Region(guestPhysicalAddress: 0, size: regionSize, userspaceAddress: uvas[0], mmapOffset: 0, base: low),
+                Region(guestPhysicalAddress: UInt64(regionSize), size: regionSize, userspaceAddress: uvas[1],
+                       mmapOffset: UInt64(regionSize), base: high),
+            ]
         }
         cursors = [0, 0]
     }
@@ -77,5 +94,42 @@ public final class GuestRAM {
             return r.base + Int(gpa - r.guestPhysicalAddress)
         }
         return nil
+    }
+
+    /// The front-end's pointer to one guest-physical byte; traps outside guest RAM (a test's own
+    /// addressing mistake, not the back-end's).
+    public func driverPointer(_ gpa: UInt64) -> UnsafeMutableRawPointer {
+        guard let p = pointer(gpa: gpa, length: 1) else { preconditionFailure("GPA \(gpa) is not guest RAM") }
+        return p
+    }
+
+    /// Copies `bytes` to `gpa`; the range may cross from one region into the next.
+    public func fill(_ gpa: UInt64, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            forEachPiece(gpa, raw.count) { p, offset, n in p.copyMemory(from: raw.baseAddress! + offset, byteCount: n) }
+        }
+    }
+
+    /// `count` bytes from `gpa`; the range may cross from one region into the next.
+    public func bytes(_ gpa: UInt64, _ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { raw in
+            forEachPiece(gpa, count) { p, offset, n in (raw.baseAddress! + offset).copyMemory(from: p, byteCount: n) }
+        }
+        return out
+    }
+
+    /// Splits a guest-physical range at region ends: (front-end pointer, offset in the range, length).
+    private func forEachPiece(_ gpa: UInt64, _ count: Int, _ body: (UnsafeMutableRawPointer, Int, Int) -> Void) {
+        var done = 0
+        while done < count {
+            let at = gpa + UInt64(done)
+            guard let r = regions.first(where: { at >= $0.guestPhysicalAddress && at - $0.guestPhysicalAddress < UInt64($0.size) })
+            else { preconditionFailure("GPA \(at) is not guest RAM") }
+            let inRegion = Int(at - r.guestPhysicalAddress)
+            let n = min(count - done, r.size - inRegion)
+            body(r.base + inRegion, done, n)
+            done += n
+        }
     }
 }

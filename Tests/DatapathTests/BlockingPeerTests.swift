@@ -28,8 +28,8 @@ struct BlockingPeerTests {
 
     /// a → b and b → a both arrive (learning both MACs first).
     func switchesBetweenAAndB(_ h: SwitchHarness, tag: UInt8) throws {
-        let ab = Frames.make(to: Frames.mac(2), from: Frames.mac(1), length: 60 + Int(tag))
-        let ba = Frames.make(to: Frames.mac(1), from: Frames.mac(2), length: 61 + Int(tag))
+        let ab = HarnessFrames.make(to: HarnessFrames.mac(2), from: HarnessFrames.mac(1), length: 60 + Int(tag))
+        let ba = HarnessFrames.make(to: HarnessFrames.mac(1), from: HarnessFrames.mac(2), length: 61 + Int(tag))
         try h.frontEnd("a").send(frame: ab)
         #expect(try receives(h, "b", ab))
         try h.frontEnd("b").send(frame: ba)
@@ -81,7 +81,7 @@ struct BlockingPeerTests {
         let (h, x) = try harness()
         // Positive control: x receives a broadcast and the others switch.
         try switchesBetweenAAndB(h, tag: 0)
-        let hello = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 70)
+        let hello = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 70)
         try h.frontEnd("a").send(frame: hello)
         #expect(try receives(h, "x", hello))
         #expect(try fault(h, "x") == nil)
@@ -93,7 +93,7 @@ struct BlockingPeerTests {
         var full: UInt64 = 0xFFFF_FFFF_FFFF_FFFE
         #expect(write(call.rawValue, &full, 8) == 8)
 
-        let flood = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 72)
+        let flood = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 72)
         // b still gets the flood (the stall is the watchdog's 20-30 ms); the write to x's call fd
         // was interrupted and x failed.
         try h.frontEnd("a").send(frame: flood)
@@ -134,13 +134,13 @@ struct BlockingPeerTests {
         var attacker = first
         for (round, penalty) in [1.0, 2.0].enumerated() {
             trapCallFd(attacker)
-            try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 80 + round))
+            try h.frontEnd("a").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 80 + round))
             #expect(try waitForState(h, "x", "broken (notification-blocked)") == "broken (notification-blocked)",
                     "round \(round): the trapped port was not broken")
             try switchesBetweenAAndB(h, tag: UInt8(10 + round))
             attacker.disconnect()
             attacker = try h.connect("x", options: options)
-            let hello = Frames.make(to: Frames.broadcast, from: Frames.mac(2), length: 90 + round)
+            let hello = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(2), length: 90 + round)
             // Reconnected, but not served before its penalty ends...
             try h.frontEnd("b").send(frame: hello)
             #expect(try state(h, "x") == "broken (notification-blocked)", "round \(round): served during its penalty")

@@ -71,7 +71,7 @@ import VhostTestFrontEnd
         var options = TestFrontEnd.Options()
         options.memoryName = name
         var a: TestFrontEnd? = try started(TestFrontEnd(connectingTo: h.socketPath("a"), options: options))
-        let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(0xA1))
+        let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(0xA1))
         #expect(try deliver(frame, from: a!, to: b))
         #expect(try fdbEntries(h.engine, "a") == 1)
         #expect(Self.mappings(named: name) >= 2, "the front-end's RAM and the engine's mapping of it")
@@ -165,7 +165,7 @@ import VhostTestFrontEnd
         var engine: Engine? = try startEngine(ports: ports, mode: .server)
         var a = try started(TestFrontEnd(connectingTo: ports[0].1))
         var b = try started(TestFrontEnd(connectingTo: ports[1].1))
-        let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(0x51))
+        let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(0x51))
         #expect(try deliver(frame, from: a, to: b))
 
         let stopped = ContinuousClock.now
@@ -202,7 +202,7 @@ import VhostTestFrontEnd
         var engine: Engine? = try startEngine(ports: ports, mode: .client)
         var a = try started(TestFrontEnd.accept(on: listenA))
         var b = try started(TestFrontEnd.accept(on: listenB))
-        let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(0x52))
+        let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(0x52))
         #expect(try deliver(frame, from: a, to: b))
 
         let stopped = ContinuousClock.now

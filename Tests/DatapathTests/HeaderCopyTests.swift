@@ -8,8 +8,8 @@ import Testing
 /// What leaves carries the header the core decided on.
 @Suite struct HeaderCopyTests {
     static let payload: [UInt8] = (0..<60).map { UInt8(truncatingIfNeeded: $0 &* 13) }
-    static let untagged = Frames.make(to: Frames.mac(2), from: Frames.mac(1), length: 78)
-    static let tagged = Frames.make(to: Frames.mac(2), from: Frames.mac(1), vlan: 10, pcp: 3, length: 82)
+    static let untagged = HarnessFrames.make(to: HarnessFrames.mac(2), from: HarnessFrames.mac(1), length: 78)
+    static let tagged = HarnessFrames.make(to: HarnessFrames.mac(2), from: HarnessFrames.mac(1), vlan: 10, pcp: 3, length: 82)
 
     /// Copies and parses `frame` like `forwardBurst`, rewrites the source's L2 header (another
     /// destination, a VLAN 20 tag where the EtherType was, an inner tag), then assembles the
@@ -24,7 +24,7 @@ import Testing
             return FrameHeader.parse(UnsafeRawPointer(copy), length: raw.count)
         }
         // Everything the decision depended on (the bytes after it are the sender's own payload).
-        let rewrite = Frames.mac(9) + Frames.mac(1) + [0x81, 0x00, 0x00, 20, 0x81, 0x00]
+        let rewrite = HarnessFrames.mac(9) + HarnessFrames.mac(1) + [0x81, 0x00, 0x00, 20, 0x81, 0x00]
         source.replaceSubrange(0..<header.l2Length, with: rewrite.prefix(header.l2Length))
         let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egressTagged, tci: tci)
         var out: [UInt8]
@@ -46,13 +46,13 @@ import Testing
 
     @Test func aPushedTagGoesInFrontOfTheParsedEtherType() {
         let (_, out) = deliverAfterRewrite(Self.untagged, egressTagged: true, tci: 10)
-        #expect(out == Frames.tag(Self.untagged, vlan: 10))
+        #expect(out == HarnessFrames.tag(Self.untagged, vlan: 10))
     }
 
     @Test func aPoppedOrRewrittenTagTakesTheParsedEtherTypeWithIt() {
         let (header, popped) = deliverAfterRewrite(Self.tagged, egressTagged: false, tci: 0)
         #expect(header.isTagged && header.vid == 10 && !header.hasTagStack)
-        #expect(popped == Frames.untag(Self.tagged))
+        #expect(popped == HarnessFrames.untag(Self.tagged))
         let (_, rewritten) = deliverAfterRewrite(Self.tagged, egressTagged: true, tci: 3 << 13 | 10)
         #expect(rewritten == Self.tagged)
     }

@@ -110,7 +110,7 @@ extension HostileFrontEndTests {
             try expectRefused(x, code: FrontEndRequest.remMemReg.rawValue, payload: FrontEndWire.singleRegion(region(61)),
                               "REM_MEM_REG of a region never added")
             // Traffic still flows over x's own rings.
-            let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 77)
+            let fromX = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 77)
             try x.send(frame: fromX)
             #expect(try h.receive("a", expected: 1) == [fromX])
             _ = try h.receive("b", expected: 1)

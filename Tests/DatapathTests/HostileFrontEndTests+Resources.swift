@@ -56,7 +56,7 @@ extension HostileFrontEndTests {
             try x!.request(.setMemTable, FrontEndWire.memoryTable(x!.ram.regions),
                            fds: x!.ram.regions.map { _ in x!.ram.file.rawValue }, ack: true)
         }
-        let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 90)
+        let fromX = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 90)
         try x!.send(frame: fromX)
         #expect(try h.receive("a", expected: 1) == [fromX], "still forwarding on the last table")
         _ = try h.receive("b", expected: 1)
@@ -154,7 +154,7 @@ extension HostileFrontEndTests {
         try expectAccepted(x, code: FrontEndRequest.setVringKick.rawValue, payload: FrontEndWire.u64(1), fds: [plain.rawValue],
                            "an ordinary kick fd")
         expectNoCopiesLeft(of: semaphore, "the refused semaphore eventfd")
-        let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 93)
+        let fromX = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 93)
         try x.send(frame: fromX)
         plain.signal()
         #expect(try h.receive("a", expected: 1) == [fromX])
@@ -181,12 +181,12 @@ extension HostileFrontEndTests {
             try x.request(.addMemReg, FrontEndWire.singleRegion(r), fds: [x.ram.file.rawValue], ack: true)
         }
         // Positive control: the rings came back on the added regions.
-        let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 91)
+        let fromX = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 91)
         try x.send(frame: fromX)
         #expect(try h.receive("a", expected: 1) == [fromX])
         _ = try h.receive("b", expected: 1)
         try x.shrinkMemory(to: 0)
-        try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 64))
+        try h.frontEnd("a").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 64))
         _ = try h.receive("b", expected: 1)
         #expect(try waitForState(h, "x", "broken (guest-memory-fault)") == "broken (guest-memory-fault)")
         try expectSwitching(h, "after the shrink")

@@ -7,6 +7,7 @@ import LinuxIO
 import SwitchCore
 import Testing
 import VhostTestFrontEnd
+import Virtio
 
 /// Ring attacks (see `HostileFrontEndTests`): sizes, addresses, bases and indexes that cannot be
 /// right, descriptor loops and runaway indexes.
@@ -96,7 +97,7 @@ extension HostileFrontEndTests {
             try x.request(.setVringKick, FrontEndWire.u64(0), fds: [r.kick.rawValue], ack: true)
             try x.request(.setVringCall, FrontEndWire.u64(0), fds: [r.call.rawValue], ack: true)
             for i in 0..<40 {
-                try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 64 + i))
+                try h.frontEnd("a").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 64 + i))
             }
             _ = try h.receive("b", expected: 40)
         }
@@ -108,16 +109,9 @@ extension HostileFrontEndTests {
                     head: Int) {
         let r = x.rings[ring]
         for d in descriptors {
-            let p = r.descriptorTable.pointer + 16 * d.index
-            p.storeBytes(of: d.address.littleEndian, toByteOffset: 0, as: UInt64.self)
-            p.storeBytes(of: d.length.littleEndian, toByteOffset: 8, as: UInt32.self)
-            p.storeBytes(of: d.flags.littleEndian, toByteOffset: 12, as: UInt16.self)
-            p.storeBytes(of: d.next.littleEndian, toByteOffset: 14, as: UInt16.self)
+            r.setDescriptor(UInt16(d.index), address: d.address, length: d.length, flags: d.flags, next: d.next)
         }
-        let idx = r.availableRing.pointer.load(fromByteOffset: 2, as: UInt16.self)
-        r.availableRing.pointer.storeBytes(of: UInt16(head).littleEndian, toByteOffset: 4 + 2 * (Int(idx) % r.size),
-                                           as: UInt16.self)
-        r.availableRing.pointer.storeBytes(of: idx &+ 1, toByteOffset: 2, as: UInt16.self)
+        r.makeAvailable(head: UInt16(head))
         r.kick.signal()
     }
 
@@ -129,8 +123,8 @@ extension HostileFrontEndTests {
 
     @Test func descriptorLoopsAndRunawayIndexesCostOnlyTheirOwnRing() throws {
         let (h, baseline) = try harness()
-        let next = Self.descriptorFlagNext
-        let indirect = Self.descriptorFlagIndirect
+        let next = SplitRing.descriptorFlagNext
+        let indirect = SplitRing.descriptorFlagIndirect
         try survive(h, baseline: baseline, "a chain that loops onto itself") { x in
             let size = x.rings[1].size
             let before = try refusedChains(h)
@@ -170,7 +164,7 @@ extension HostileFrontEndTests {
         try survive(h, baseline: baseline, "malformed TX chains") { x in
             let size = x.rings[1].size
             let before = try h.counters("x")
-            let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 64)
+            let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 64)
             let bytes = [UInt8](repeating: 0, count: x.netHeaderLength) + frame
             let buffer = try x.ram.allocate(bytes.count, region: 0)
             bytes.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
@@ -194,7 +188,7 @@ extension HostileFrontEndTests {
         try survive(h, baseline: baseline, "RX ring disabled while traffic comes") { x in
             try expectAccepted(x, code: FrontEndRequest.setVringEnable.rawValue, payload: FrontEndWire.vringState(0, 0),
                                "disable RX")
-            let flood = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 97)
+            let flood = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 97)
             try h.frontEnd("a").send(frame: flood)
             #expect(try h.receive("b", expected: 1) == [flood])
             #expect(try h.receive(by: x, expected: 0, timeout: 0.2).isEmpty, "nothing into a disabled ring")
@@ -209,13 +203,12 @@ extension HostileFrontEndTests {
         try survive(h, baseline: baseline, "an available index that jumps past the ring size") { x in
             let errors = try x.installErrorNotifier(ring: 1)
             // Positive control first: x's TX ring works.
-            let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 66)
+            let fromX = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 66)
             try x.send(frame: fromX)
             #expect(try h.receive("a", expected: 1) == [fromX])
             _ = try h.receive("b", expected: 1)
             let r = x.rings[1]
-            let idx = r.availableRing.pointer.load(fromByteOffset: 2, as: UInt16.self)
-            r.availableRing.pointer.storeBytes(of: idx &+ UInt16(r.size) &+ 1000, toByteOffset: 2, as: UInt16.self)
+            r.forceAvailIndex(r.availableIndex &+ UInt16(r.size) &+ 1000)
             r.kick.signal()
             try expectSwitching(h, "while x's index runs away")
             // The queue stopped itself; the port shows it (within a housekeeping second) and
@@ -223,7 +216,7 @@ extension HostileFrontEndTests {
             #expect(try waitForState(h, "x", "broken (ring-broken)") == "broken (ring-broken)")
             #expect(errors.drain() >= 1, "SET_VRING_ERR signalled")
             _ = try h.receive(by: x, expected: 0, timeout: 0.1)  // floods from before the break
-            let flood = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 99)
+            let flood = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 99)
             try h.frontEnd("a").send(frame: flood)
             #expect(try h.receive("b", expected: 1) == [flood])
             #expect(try h.receive(by: x, expected: 0, timeout: 0.2).isEmpty)

@@ -20,9 +20,6 @@ import VhostTestFrontEnd
 /// port), and the process holds no more descriptors than before (`/proc/self/fd`): whatever
 /// the attacker sent was closed.
 @Suite(.serialized) struct HostileFrontEndTests {
-    static let descriptorFlagNext: UInt16 = 1
-    static let descriptorFlagIndirect: UInt16 = 4
-
     static func openDescriptors() -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
     }
@@ -59,10 +56,10 @@ import VhostTestFrontEnd
 
     /// a → b (flood) and b → a (learned unicast).
     func expectSwitching(_ h: SwitchHarness, _ note: String) throws {
-        let hello = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 80)
+        let hello = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 80)
         try h.frontEnd("a").send(frame: hello)
         #expect(try h.receive("b", expected: 1) == [hello], "\(note): a → b")
-        let answer = Frames.make(to: Frames.mac(1), from: Frames.mac(2), length: 120)
+        let answer = HarnessFrames.make(to: HarnessFrames.mac(1), from: HarnessFrames.mac(2), length: 120)
         try h.frontEnd("b").send(frame: answer)
         #expect(try h.receive("a", expected: 1) == [answer], "\(note): b → a")
     }
@@ -72,7 +69,7 @@ import VhostTestFrontEnd
         var fe: TestFrontEnd? = try connectWhenListening(h, port)
         try fe!.negotiate()
         try fe!.start()
-        let hello = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 64 + tag)
+        let hello = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 64 + tag)
         try fe!.send(frame: hello)
         #expect(try h.receive("a", expected: 1) == [hello], "well-behaved front-end on \(port) after attack \(tag)")
         #expect(try h.receive("b", expected: 1) == [hello], "well-behaved front-end on \(port) after attack \(tag)")

@@ -37,10 +37,10 @@ import VhostTestFrontEnd
 
     /// a ⇄ b both ways: a broadcast from a reaches b, b's unicast answer reaches a.
     private func expectSwitching(_ h: SwitchHarness, _ note: Comment) throws {
-        let hello = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 80)
+        let hello = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 80)
         try h.frontEnd("a").send(frame: hello)
         #expect(try h.receive("b", expected: 1) == [hello], note)
-        let answer = Frames.make(to: Frames.mac(1), from: Frames.mac(2), length: 120)
+        let answer = HarnessFrames.make(to: HarnessFrames.mac(1), from: HarnessFrames.mac(2), length: 120)
         try h.frontEnd("b").send(frame: answer)
         #expect(try h.receive("a", expected: 1) == [answer], note)
     }
@@ -61,11 +61,11 @@ import VhostTestFrontEnd
         // Before: everyone switches, x included, and no error was signalled.
         try expectSwitching(h, "before the attack")
         _ = try h.receive("x", expected: 1)  // a's flood
-        let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 90)
+        let fromX = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 90)
         try x.send(frame: fromX)
         #expect(try h.receive("a", expected: 1) == [fromX])
         #expect(try h.receive("b", expected: 1) == [fromX])
-        let toX = Frames.make(to: Frames.mac(9), from: Frames.mac(1), length: 70)
+        let toX = HarnessFrames.make(to: HarnessFrames.mac(9), from: HarnessFrames.mac(1), length: 70)
         try h.frontEnd("a").send(frame: toX)
         #expect(try h.receive("x", expected: 1) == [toX])
         #expect(try waitForState(h, "x", "running") == "running")
@@ -76,7 +76,7 @@ import VhostTestFrontEnd
         try x.shrinkMemory(to: 0)
         // Traffic towards x (learned unicast and a flood); the engine also polls x's TX ring.
         try h.frontEnd("a").send(frame: toX)
-        try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 64))
+        try h.frontEnd("a").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 64))
         #expect(try waitForState(h, "x", Self.broken) == Self.broken)
         _ = try h.receive("b", expected: 1)
 
@@ -119,7 +119,7 @@ import VhostTestFrontEnd
         // Only the first page stays: x's TX ring (at the start of the file) still reads fine, its RX
         // ring does not, so the fault comes from delivering a flood to x.
         try h.frontEnd("x").shrinkMemory(to: 4096)
-        try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 64))
+        try h.frontEnd("a").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 64))
         #expect(try waitForState(h, "x", Self.broken) == Self.broken)
         _ = try h.receive("b", expected: 1)
         try expectSwitching(h, "while x is broken")
@@ -128,10 +128,10 @@ import VhostTestFrontEnd
         #expect(try waitForState(h, "x", "listening") == "listening")
         let x = try h.connect("x")
         #expect(try waitForState(h, "x", "running") == "running")
-        let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 90)
+        let fromX = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 90)
         try x.send(frame: fromX)
         #expect(try h.receive("a", expected: 1) == [fromX])
-        let toX = Frames.make(to: Frames.mac(9), from: Frames.mac(2), length: 70)
+        let toX = HarnessFrames.make(to: HarnessFrames.mac(9), from: HarnessFrames.mac(2), length: 70)
         try h.frontEnd("b").send(frame: toX)
         #expect(try h.receive("x", expected: 1) == [toX])
         expectAccountingAddsUp(h.engine)
@@ -145,7 +145,7 @@ import VhostTestFrontEnd
         sealed.sealMemory = true
         let q = try h.connect("q", options: sealed)
         #expect(throws: Errno(EPERM)) { try q.shrinkMemory(to: 0) }
-        let f = Frames.make(to: Frames.broadcast, from: Frames.mac(5), length: 100)
+        let f = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(5), length: 100)
         try q.send(frame: f)
         #expect(try h.receive("a", expected: 1) == [f])
         #expect(try waitForState(h, "q", "running") == "running")

@@ -80,7 +80,7 @@ import VhostTestFrontEnd
             let sleepsBefore = try h.engine.perform { $0.loopCounters.sleeps }.get()
             usleep(100_000)  // long enough for the engine to stop spinning and sleep in epoll
             let start = ContinuousClock.now
-            try a.send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 64 + i))
+            try a.send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 64 + i))
             var got = 0
             // Poll gently: on two cores a spinning test would compete with the engine it measures.
             while got == 0 && ContinuousClock.now - start < .seconds(3) {

@@ -74,7 +74,7 @@ import VhostTestFrontEnd
         let a = try TestFrontEnd(connectingTo: h.socketPath("a"))
         try a.negotiate()
         try a.start()
-        let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(0xA7))
+        let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(0xA7))
         var arrived = false
         for _ in 0..<40 where !arrived {
             _ = a.reclaimTransmitted()

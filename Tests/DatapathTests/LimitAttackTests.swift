@@ -37,7 +37,7 @@ import VhostTestFrontEnd
     }
 
     func gsoFrame(payload: Int, seq: UInt32 = 1000) -> [UInt8] {
-        TCPFrames.partial(to: Frames.broadcast, from: Frames.mac(1),
+        TCPFrames.partial(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1),
                           payload: (0..<payload).map { UInt8(truncatingIfNeeded: $0 * 13) }, seq: seq)
     }
 
@@ -53,7 +53,7 @@ import VhostTestFrontEnd
     }
 
     func bystandersStillSwitch(_ h: SwitchHarness) throws {
-        let frame = Frames.make(to: Frames.mac(0xC2), from: Frames.mac(0xC1))
+        let frame = HarnessFrames.make(to: HarnessFrames.mac(0xC2), from: HarnessFrames.mac(0xC1))
         try h.frontEnd("c1").send(frame: frame)
         #expect(try h.receive("c2", expected: 1) == [frame])
     }
@@ -69,7 +69,7 @@ import VhostTestFrontEnd
 
         // Positive control: the same path with a real MSS cuts and delivers every segment.
         let payload = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 * 13) }
-        let legit = TCPFrames.partial(to: Frames.broadcast, from: Frames.mac(1), payload: payload)
+        let legit = TCPFrames.partial(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), payload: payload)
         try h.frontEnd("sender").send(frame: legit, netHeader: TCPFrames.netHeader(mss: 1448))
         let segments = try h.receive("plain", expected: 14)
         #expect(segments.count == 14 && segments.allSatisfy(TCPFrames.checksumsVerify))
@@ -127,7 +127,7 @@ import VhostTestFrontEnd
         try h.connect("peer")
         try h.connect("c1")
         try h.connect("c2")
-        let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(7))
+        let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(7))
         let bytes = [UInt8](repeating: 0, count: guest.netHeaderLength) + frame
         let tx = guest.rings[1]
 
@@ -154,7 +154,7 @@ import VhostTestFrontEnd
         let guest = try h.connect("guest")
         try h.connect("peer")
         #expect(guest.ackedFeatures & (1 << 28) != 0, "INDIRECT_DESC negotiated")
-        let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(8))
+        let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(8))
         let bytes = [UInt8](repeating: 0, count: guest.netHeaderLength) + frame
         let tx = guest.rings[1]
         let table = try guest.ram.allocate(16 * 256, alignment: 16, region: 0)
@@ -192,7 +192,7 @@ import VhostTestFrontEnd
         // Positive control: the front-end's real 8 MiB table is accepted and the port forwards.
         try fe.start()
         #expect(try refusals(h, "a") == 1)
-        let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(0xA))
+        let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(0xA))
         try fe.send(frame: frame)
         #expect(try h.receive("b", expected: 1) == [frame])
         fe.disconnect()
@@ -224,7 +224,7 @@ import VhostTestFrontEnd
         #expect(try refusals(h, "a") == 1)
         #expect(try mappedRegions(h, "a") == 3)
         // The port still forwards from its RAM.
-        let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(0xA))
+        let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(0xA))
         try fe.send(frame: frame)
         #expect(try h.receive("b", expected: 1) == [frame])
         expectAccountingAddsUp(h.engine)

@@ -25,7 +25,7 @@ import VhostTestFrontEnd
     @Test func aGSOFrameReachesATSOReceiverWholeAndIsSegmentedForAnother() throws {
         let h = try harness()
         let payload = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 * 13) }
-        let frame = TCPFrames.partial(to: Frames.broadcast, from: Frames.mac(1), payload: payload)
+        let frame = TCPFrames.partial(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), payload: payload)
         try h.frontEnd("sender").send(frame: frame, netHeader: TCPFrames.netHeader(mss: 1448))
 
         let whole = try h.receive("capable", expected: 1)
@@ -41,7 +41,7 @@ import VhostTestFrontEnd
 
     @Test func aPartialChecksumIsCompletedOnlyForAReceiverWithoutGuestCsum() throws {
         let h = try harness()
-        let frame = TCPFrames.partial(to: Frames.broadcast, from: Frames.mac(1), payload: Array(repeating: 7, count: 301))
+        let frame = TCPFrames.partial(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), payload: Array(repeating: 7, count: 301))
         try h.frontEnd("sender").send(frame: frame, netHeader: TCPFrames.netHeader(mss: nil))
         #expect(try h.receive("capable", expected: 1) == [frame])
         let completed = try #require(try h.receive("plain", expected: 1).first)
@@ -52,7 +52,7 @@ import VhostTestFrontEnd
 
     @Test func aGSOHeaderThatContradictsTheFrameIsDroppedAndCounted() throws {
         let h = try harness()
-        let frame = TCPFrames.partial(to: Frames.broadcast, from: Frames.mac(1), payload: Array(repeating: 1, count: 100))
+        let frame = TCPFrames.partial(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), payload: Array(repeating: 1, count: 100))
         var bad = TCPFrames.netHeader(mss: 1448)
         bad[6] = 0xF0  // csum_start far beyond the frame
         bad[7] = 0x0F

@@ -29,7 +29,7 @@ import VhostTestFrontEnd
         for p in ["a", "b", "x"] { try h.connect(p) }
         let x = try h.frontEnd("x")
         let errors = try [0, 1].map { try x.installErrorNotifier(ring: $0) }
-        let flood = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 64)
+        let flood = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 64)
         try h.frontEnd("a").send(frame: flood)
         #expect(try h.receive("x", expected: 1) == [flood], "control: x is served")
         _ = try h.receive("b", expected: 1)
@@ -60,7 +60,7 @@ import VhostTestFrontEnd
         #expect(try waitForState(h, "x", "running", seconds: 4) == "running")
         try h.frontEnd("a").send(frame: flood)
         #expect(try h.receive("x", expected: 1) == [flood])
-        let fromX = Frames.make(to: Frames.broadcast, from: Frames.mac(9), length: 64)
+        let fromX = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9), length: 64)
         try x.send(frame: fromX)
         #expect(try h.receive("a", expected: 1) == [fromX])
         expectAccountingAddsUp(h.engine)

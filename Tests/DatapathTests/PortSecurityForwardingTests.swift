@@ -55,8 +55,8 @@ import VhostTestFrontEnd
         let h = try SwitchHarness(ports: [("flood", .access(vlan: 1)), ("b", .access(vlan: 1)), ("c", .access(vlan: 1))])
         try configure(h, "flood", macLimit: 256)
         for p in ["flood", "b", "c"] { try h.connect(p) }
-        try h.frontEnd("b").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(2)))
-        try h.frontEnd("c").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(3)))
+        try h.frontEnd("b").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(2)))
+        try h.frontEnd("c").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(3)))
         _ = try h.receive("flood", expected: 2)
         _ = try h.receive("b", expected: 1)
         _ = try h.receive("c", expected: 1)
@@ -67,7 +67,7 @@ import VhostTestFrontEnd
         for _ in 0..<100_000 {
             var src = (0..<6).map { _ in UInt8.random(in: 0...255, using: &rng) }
             src[0] = (src[0] & 0xFE) | 0x02  // unicast, locally administered
-            frames.append(Frames.make(to: Frames.mac(2), from: src, length: 60))
+            frames.append(HarnessFrames.make(to: HarnessFrames.mac(2), from: src, length: 60))
         }
         try sendAll(h.frontEnd("flood"), frames)
 
@@ -84,7 +84,7 @@ import VhostTestFrontEnd
         #expect(counters.receivedFrames == 100_000 + 0)
         #expect(counters.receiveDrops(.macLimit) == 100_000 - 256)
         // Positive control: c still reaches b by unicast.
-        let hello = Frames.make(to: Frames.mac(2), from: Frames.mac(3), length: 70)
+        let hello = HarnessFrames.make(to: HarnessFrames.mac(2), from: HarnessFrames.mac(3), length: 70)
         _ = try h.receive("b", expected: 256, timeout: 0.5)
         try h.frontEnd("c").send(frame: hello)
         #expect(try h.receive("b", expected: 1).last == hello)
@@ -95,29 +95,29 @@ import VhostTestFrontEnd
         let h = try SwitchHarness(ports: [("a", .access(vlan: 1)), ("b", .access(vlan: 1))])
         try configure(h, "a", security: PortSecurity(allowedSources: [MACAddress(rawValue: 0x5254_0000_0001)]))
         for p in ["a", "b"] { try h.connect(p) }
-        let spoofed = Frames.make(to: Frames.broadcast, from: Frames.mac(9))
+        let spoofed = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(9))
         try h.frontEnd("a").send(frame: spoofed)
         #expect(try h.receivesNothing("b"))
         #expect(try h.counters("a").receiveDrops(.sourceMACNotAllowed) == 1)
         // Positive control: the allowed source is delivered.
-        let allowed = Frames.make(to: Frames.broadcast, from: Frames.mac(1))
+        let allowed = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1))
         try h.frontEnd("a").send(frame: allowed)
         #expect(try h.receive("b", expected: 1) == [allowed])
 
         // b, without an allow-list, may not take a's address: dropped, and a's entry stays.
-        try h.frontEnd("b").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1)))
+        try h.frontEnd("b").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1)))
         #expect(try h.receivesNothing("a"))
         #expect(try h.counters("b").receiveDrops(.sourceMACNotAllowed) == 1)
         let a = try index(h, "a")
         #expect(try core(h) { $0.fdb.lookup(vlan: 1, mac: MACAddress(rawValue: 0x5254_0000_0001)) } == a)
 
         // SEND_RARP for a forbidden MAC is refused and counted; for the allowed one it goes out.
-        try h.frontEnd("a").request(.sendRARP, Frames.mac(7) + [0, 0])
+        try h.frontEnd("a").request(.sendRARP, HarnessFrames.mac(7) + [0, 0])
         #expect(try h.receivesNothing("b"))
         #expect(try h.counters("a").receiveDrops(.sourceMACNotAllowed) == 2)
-        try h.frontEnd("a").request(.sendRARP, Frames.mac(1) + [0, 0])
+        try h.frontEnd("a").request(.sendRARP, HarnessFrames.mac(1) + [0, 0])
         let rarp = try h.receive("b", expected: 1)
-        #expect(rarp.count == 1 && Array(rarp.first?[6..<12] ?? []) == Frames.mac(1)
+        #expect(rarp.count == 1 && Array(rarp.first?[6..<12] ?? []) == HarnessFrames.mac(1)
             && Array(rarp.first?[12..<14] ?? []) == [0x80, 0x35])
         expectAccountingAddsUp(h.engine)
     }
@@ -126,15 +126,15 @@ import VhostTestFrontEnd
         let h = try SwitchHarness(ports: [("a", .access(vlan: 1)), ("b", .access(vlan: 1))])
         try configure(h, "a", security: PortSecurity(stormControl: StormControl(broadcast: 20)))
         for p in ["a", "b"] { try h.connect(p) }
-        try h.frontEnd("b").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(2)))
+        try h.frontEnd("b").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(2)))
         _ = try h.receive("a", expected: 1)
-        try sendAll(h.frontEnd("a"), (0..<60).map { _ in Frames.make(to: Frames.broadcast, from: Frames.mac(1)) })
+        try sendAll(h.frontEnd("a"), (0..<60).map { _ in HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1)) })
         let got = try h.receive("b", expected: 60, timeout: 0.5).count
         // 20 per second of the engine's clock: 20, or 40 if the sends straddled a second.
         #expect(got == 20 || got == 40, "\(got) broadcasts passed")
         #expect(try h.counters("a").receiveDrops(.stormControl) == UInt64(60 - got))
         // Positive control: known unicast is not limited.
-        let unicast = (0..<60).map { n in Frames.make(to: Frames.mac(2), from: Frames.mac(1), length: 60 + n) }
+        let unicast = (0..<60).map { n in HarnessFrames.make(to: HarnessFrames.mac(2), from: HarnessFrames.mac(1), length: 60 + n) }
         try sendAll(h.frontEnd("a"), unicast)
         #expect(try h.receive("b", expected: 60) == unicast)
         expectAccountingAddsUp(h.engine)
@@ -145,24 +145,24 @@ import VhostTestFrontEnd
         try configure(h, "a", security: PortSecurity(isolated: true))
         try configure(h, "b", security: PortSecurity(isolated: true))
         for p in ["a", "b", "up"] { try h.connect(p) }
-        let fromA = Frames.make(to: Frames.broadcast, from: Frames.mac(1))
+        let fromA = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1))
         try h.frontEnd("a").send(frame: fromA)
         #expect(try h.receive("up", expected: 1) == [fromA])
         #expect(try h.receivesNothing("b"), "a flood from an isolated port skips isolated ports")
-        let fromUp = Frames.make(to: Frames.broadcast, from: Frames.mac(3))
+        let fromUp = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(3))
         try h.frontEnd("up").send(frame: fromUp)
         #expect(try h.receive("a", expected: 1) == [fromUp])
         #expect(try h.receive("b", expected: 1) == [fromUp], "floods from the uplink reach every port")
 
         // b knows a's address (learned from a's broadcast) but may not send to it.
-        try h.frontEnd("b").send(frame: Frames.make(to: Frames.mac(1), from: Frames.mac(2)))
+        try h.frontEnd("b").send(frame: HarnessFrames.make(to: HarnessFrames.mac(1), from: HarnessFrames.mac(2)))
         #expect(try h.receivesNothing("a"))
         #expect(try h.counters("b").receiveDrops(.portIsolated) == 1)
         // Positive controls: isolated ↔ uplink unicast both ways.
-        let aToUp = Frames.make(to: Frames.mac(3), from: Frames.mac(1), length: 90)
+        let aToUp = HarnessFrames.make(to: HarnessFrames.mac(3), from: HarnessFrames.mac(1), length: 90)
         try h.frontEnd("a").send(frame: aToUp)
         #expect(try h.receive("up", expected: 1) == [aToUp])
-        let upToB = Frames.make(to: Frames.mac(2), from: Frames.mac(3), length: 91)
+        let upToB = HarnessFrames.make(to: HarnessFrames.mac(2), from: HarnessFrames.mac(3), length: 91)
         try h.frontEnd("up").send(frame: upToB)
         #expect(try h.receive("b", expected: 1) == [upToB])
         expectAccountingAddsUp(h.engine)

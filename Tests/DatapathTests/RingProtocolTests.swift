@@ -30,7 +30,7 @@ import VhostTestFrontEnd
         let eventBefore = b.rings[0].availEvent
 
         for n in 0..<8 {
-            try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 60 + n))
+            try h.frontEnd("a").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 60 + n))
         }
         #expect(try h.receive("b", expected: 8).count == 8)
         #expect(try h.receive("c", expected: 8).count == 8)
@@ -52,14 +52,14 @@ import VhostTestFrontEnd
         #expect(a.ackedFeatures & Self.inOrderBit != 0 && b.ackedFeatures & Self.inOrderBit != 0)
 
         // b teaches the switch its MAC, then a sends a mix of good and bad chains to it.
-        try b.send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(2)))
+        try b.send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(2)))
         #expect(try h.receive("a", expected: 1).count == 1)
         let tx = a.rings[1]
         let headerLength = a.netHeaderLength
         var posted: [UInt16] = []
         var good = 0
         for n in 0..<24 {
-            let frame = [UInt8](repeating: 0, count: headerLength) + Frames.make(to: Frames.mac(2), from: Frames.mac(1), length: 60 + n)
+            let frame = [UInt8](repeating: 0, count: headerLength) + HarnessFrames.make(to: HarnessFrames.mac(2), from: HarnessFrames.mac(1), length: 60 + n)
             switch n % 6 {
             case 2:   // header only: no frame at all (malformed-descriptor)
                 posted.append(try tx.post(length: headerLength, writable: false, contents: Array(frame.prefix(headerLength))))
@@ -90,7 +90,7 @@ import VhostTestFrontEnd
         try h.connect("a")
         try h.connect("b")
         for n in 0..<10 {
-            try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 60 + n))
+            try h.frontEnd("a").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 60 + n))
         }
         #expect(try h.receive("b", expected: 10).count == 10)
         let l = try h.engine.perform { $0.loopCounters }.get()

@@ -79,7 +79,7 @@ final class SwitchHarness {
 }
 
 /// Ethernet frames for tests.
-enum Frames {
+enum HarnessFrames {
     static func mac(_ last: UInt8) -> [UInt8] { [0x52, 0x54, 0x00, 0x00, 0x00, last] }
     static let broadcast: [UInt8] = Array(repeating: 0xFF, count: 6)
 

@@ -94,19 +94,19 @@ import VhostTestFrontEnd
         func fromOutside(_ frames: [[UInt8]]) -> [[UInt8]] { frames.filter { Array($0[6..<12]) == outside } }
 
         // Positive control first, until the uplink is up: one priority-tagged frame, VLAN 10.
-        let legit = Frames.stacked(to: Frames.broadcast, from: outside, tags: [(0x8100, 6 << 13)], length: 80)
+        let legit = HarnessFrames.stacked(to: HarnessFrames.broadcast, from: outside, tags: [(0x8100, 6 << 13)], length: 80)
         var delivered: [[UInt8]] = []
         for _ in 0..<50 where delivered.isEmpty {
             try wire.send(legit)
             delivered = fromOutside(try h.receive("g10", expected: 1, timeout: 0.1))
         }
-        #expect(delivered.first == Frames.untag(legit))
+        #expect(delivered.first == HarnessFrames.untag(legit))
         _ = try h.receive("g10", expected: 0, timeout: 0.2)  // late copies of the control
 
         let attacks = [
-            Frames.stacked(to: Frames.broadcast, from: outside, tags: [(0x8100, 0), (0x8100, 20)]),
-            Frames.stacked(to: Frames.broadcast, from: outside, tags: [(0x8100, 20), (0x8100, 10)]),
-            Frames.stacked(to: Frames.broadcast, from: outside, tags: [(0x88A8, 20), (0x8100, 20)]),
+            HarnessFrames.stacked(to: HarnessFrames.broadcast, from: outside, tags: [(0x8100, 0), (0x8100, 20)]),
+            HarnessFrames.stacked(to: HarnessFrames.broadcast, from: outside, tags: [(0x8100, 20), (0x8100, 10)]),
+            HarnessFrames.stacked(to: HarnessFrames.broadcast, from: outside, tags: [(0x88A8, 20), (0x8100, 20)]),
         ]
         let before = try h.counters("up").receiveDrops(.vlanStack)
         for f in attacks { try wire.send(f) }
@@ -115,9 +115,9 @@ import VhostTestFrontEnd
         #expect(try h.counters("up").receiveDrops(.vlanStack) - before == UInt64(attacks.count))
 
         // And the single-tag frame of the attacked VLAN still goes through (same path, after).
-        let vlan20 = Frames.make(to: Frames.broadcast, from: outside, vlan: 20, length: 90)
+        let vlan20 = HarnessFrames.make(to: HarnessFrames.broadcast, from: outside, vlan: 20, length: 90)
         try wire.send(vlan20)
-        #expect(fromOutside(try h.receive("g20", expected: 1)) == [Frames.untag(vlan20)])
+        #expect(fromOutside(try h.receive("g20", expected: 1)) == [HarnessFrames.untag(vlan20)])
         #expect(fromOutside(try h.receive("g10", expected: 0, timeout: 0.1)).isEmpty)
         expectAccountingAddsUp(h.engine)
     }

@@ -25,10 +25,10 @@ import VhostTestFrontEnd
         // The classic attack: a priority tag (VID 0, so the access port takes it as its own
         // VLAN 10) with VLAN 20's tag behind it; and the same with 802.1ad / QinQ TPIDs.
         let attacks = [
-            Frames.stacked(to: Frames.broadcast, from: Frames.mac(1), tags: [(0x8100, 0), (0x8100, 20)]),
-            Frames.stacked(to: Frames.broadcast, from: Frames.mac(1), tags: [(0x8100, 0), (0x88A8, 20)]),
-            Frames.stacked(to: Frames.broadcast, from: Frames.mac(1), tags: [(0x88A8, 20), (0x8100, 20)]),
-            Frames.stacked(to: Frames.broadcast, from: Frames.mac(1), tags: [(0x9100, 20)]),
+            HarnessFrames.stacked(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), tags: [(0x8100, 0), (0x8100, 20)]),
+            HarnessFrames.stacked(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), tags: [(0x8100, 0), (0x88A8, 20)]),
+            HarnessFrames.stacked(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), tags: [(0x88A8, 20), (0x8100, 20)]),
+            HarnessFrames.stacked(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), tags: [(0x9100, 20)]),
         ]
         for f in attacks { try h.frontEnd("a").send(frame: f) }
         for p in ["b", "c", "t", "n"] { #expect(try h.receivesNothing(p), "port \(p)") }
@@ -37,11 +37,11 @@ import VhostTestFrontEnd
         #expect(a.receiveSideBalances)
 
         // Positive control, same port, same path: a legitimate priority-tagged frame is VLAN 10.
-        let legit = Frames.stacked(to: Frames.broadcast, from: Frames.mac(1), tags: [(0x8100, 5 << 13)], length: 90)
+        let legit = HarnessFrames.stacked(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), tags: [(0x8100, 5 << 13)], length: 90)
         try h.frontEnd("a").send(frame: legit)
-        #expect(try h.receive("c", expected: 1) == [Frames.untag(legit)])
-        #expect(try h.receive("n", expected: 1) == [Frames.untag(legit)])
-        #expect(try h.receive("t", expected: 1) == [Frames.tag(Frames.untag(legit), vlan: 10, pcp: 5)])
+        #expect(try h.receive("c", expected: 1) == [HarnessFrames.untag(legit)])
+        #expect(try h.receive("n", expected: 1) == [HarnessFrames.untag(legit)])
+        #expect(try h.receive("t", expected: 1) == [HarnessFrames.tag(HarnessFrames.untag(legit), vlan: 10, pcp: 5)])
         #expect(try h.receivesNothing("b"))
         #expect(try h.counters("a").receiveDrops(.vlanStack) == UInt64(attacks.count))
         expectAccountingAddsUp(h.engine)
@@ -51,36 +51,36 @@ import VhostTestFrontEnd
         let h = try makeSwitch()
         // VLAN 10 on the trunk, VLAN 20's tag inside: popping the outer tag towards a (access 10)
         // or n (native 10) would hand them a VLAN 20 frame.
-        let attack = Frames.stacked(to: Frames.broadcast, from: Frames.mac(2), tags: [(0x8100, 10), (0x8100, 20)])
+        let attack = HarnessFrames.stacked(to: HarnessFrames.broadcast, from: HarnessFrames.mac(2), tags: [(0x8100, 10), (0x8100, 20)])
         try h.frontEnd("t").send(frame: attack)
         for p in ["a", "b", "c", "n"] { #expect(try h.receivesNothing(p), "port \(p)") }
         #expect(try h.counters("t").receiveDrops(.vlanStack) == 1)
 
         // Positive control: the same frame with one tag is delivered, the tag popped.
-        let legit = Frames.make(to: Frames.broadcast, from: Frames.mac(2), vlan: 10, length: 100)
+        let legit = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(2), vlan: 10, length: 100)
         try h.frontEnd("t").send(frame: legit)
-        #expect(try h.receive("a", expected: 1) == [Frames.untag(legit)])
-        #expect(try h.receive("n", expected: 1) == [Frames.untag(legit)])
+        #expect(try h.receive("a", expected: 1) == [HarnessFrames.untag(legit)])
+        #expect(try h.receive("n", expected: 1) == [HarnessFrames.untag(legit)])
         #expect(try h.receivesNothing("b"))
         expectAccountingAddsUp(h.engine)
     }
 
     @Test func aPriorityTagWithATagInsideIsDroppedOnTheNativeVLAN() throws {
         let h = try makeSwitch()
-        let attack = Frames.stacked(to: Frames.broadcast, from: Frames.mac(3), tags: [(0x8100, 0), (0x8100, 20)])
+        let attack = HarnessFrames.stacked(to: HarnessFrames.broadcast, from: HarnessFrames.mac(3), tags: [(0x8100, 0), (0x8100, 20)])
         try h.frontEnd("n").send(frame: attack)
         for p in ["a", "b", "c", "t"] { #expect(try h.receivesNothing(p), "port \(p)") }
         #expect(try h.counters("n").receiveDrops(.vlanStack) == 1)
 
-        let legit = Frames.stacked(to: Frames.broadcast, from: Frames.mac(3), tags: [(0x8100, 0)], length: 70)
+        let legit = HarnessFrames.stacked(to: HarnessFrames.broadcast, from: HarnessFrames.mac(3), tags: [(0x8100, 0)], length: 70)
         try h.frontEnd("n").send(frame: legit)
-        #expect(try h.receive("a", expected: 1) == [Frames.untag(legit)])
+        #expect(try h.receive("a", expected: 1) == [HarnessFrames.untag(legit)])
         #expect(try h.receivesNothing("b"))
         expectAccountingAddsUp(h.engine)
     }
 }
 
-extension Frames {
+extension HarnessFrames {
     /// dst, src, the tags as (TPID, TCI) from the outside in, EtherType 0x0800, payload pattern.
     static func stacked(to dst: [UInt8], from src: [UInt8], tags: [(UInt16, UInt16)], length: Int = 64) -> [UInt8] {
         var f = dst + src

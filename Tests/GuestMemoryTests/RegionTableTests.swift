@@ -4,6 +4,7 @@ import Glibc
 import GuestMemory
 import LinuxIO
 import Testing
+import VhostTestFrontEnd
 import TestSupport
 
 @Suite struct RegionTableTests {
@@ -98,14 +99,14 @@ import TestSupport
     }
 
     @Test func removesRegionMatchingAddressesAndSizeIgnoringOffset() throws {
-        let guest = try TwoRegionGuest()
-        let b = TwoRegionGuest.regionB
+        let guest = try GuestRAM(regionSize: 0x10_0000, layout: .adjacent)
+        let b = guest.descriptors[1]
         // Warm the cache on region B (index 1), then remove A so B moves to index 0.
         #expect(guest.table.pointer(guestPhysical: b.guestPhysicalAddress, length: 1) != nil)
-        var wrongSize = TwoRegionGuest.regionA
+        var wrongSize = guest.descriptors[0]
         wrongSize.size -= 0x1000
         #expect(!guest.table.remove(matching: wrongSize))
-        var otherOffset = TwoRegionGuest.regionA
+        var otherOffset = guest.descriptors[0]
         otherOffset.mmapOffset = 0x5000
         #expect(guest.table.remove(matching: otherOffset))
         #expect(guest.table.regions == [b])
@@ -119,11 +120,11 @@ import TestSupport
     }
 
     @Test func removeAllLeavesNothingTranslatable() throws {
-        let guest = try TwoRegionGuest()
+        let guest = try GuestRAM(regionSize: 0x10_0000, layout: .adjacent)
         guest.table.removeAll()
         #expect(guest.table.regions.isEmpty)
         #expect(guest.table.pointer(guestPhysical: 0x10, length: 1) == nil)
-        #expect(guest.table.pointer(userspace: TwoRegionGuest.regionB.userspaceAddress, length: 1) == nil)
+        #expect(guest.table.pointer(userspace: guest.descriptors[1].userspaceAddress, length: 1) == nil)
     }
 
     @Test func unmapsRemovedRegionsSoTheMappingCountDropsBack() throws {

@@ -1,10 +1,11 @@
 import GuestMemory
 import Testing
+import VhostTestFrontEnd
 import TestSupport
 
 @Suite struct TranslationTests {
     @Test func translatesGuestPhysicalAddressToTheSameBytesTheDriverSees() throws {
-        let guest = try TwoRegionGuest()
+        let guest = try GuestRAM(regionSize: 0x10_0000, layout: .adjacent)
         guest.fill(0x2345, pattern(64, seed: 1))
         guest.fill(0x10_0100, pattern(64, seed: 2))
         let a = try #require(guest.table.pointer(guestPhysical: 0x2345, length: 64))
@@ -14,7 +15,7 @@ import TestSupport
     }
 
     @Test func acceptsRangeEndingExactlyAtRegionEndButNotOneBytePast() throws {
-        let guest = try TwoRegionGuest()
+        let guest = try GuestRAM(regionSize: 0x10_0000, layout: .adjacent)
         #expect(guest.table.pointer(guestPhysical: 0xF_FF00, length: 0x100) != nil)
         #expect(guest.table.pointer(guestPhysical: 0xF_FF00, length: 0x101) == nil)
         #expect(guest.table.pointer(guestPhysical: 0x1F_FFFF, length: 1) != nil)
@@ -22,12 +23,12 @@ import TestSupport
     }
 
     @Test func refusesUnknownAddressesInBothSpaces() throws {
-        let guest = try TwoRegionGuest()
+        let guest = try GuestRAM(regionSize: 0x10_0000, layout: .adjacent)
         #expect(guest.table.pointer(guestPhysical: 0x20_0000, length: 1) == nil)
         #expect(guest.table.pointer(guestPhysical: 0xDEAD_0000_0000, length: 1) == nil)
         #expect(guest.table.pointer(userspace: 0x1000, length: 1) == nil)
-        #expect(guest.table.pointer(userspace: TwoRegionGuest.regionA.userspaceAddress - 1, length: 1) == nil)
-        var segments = segmentBuffer(guest, count: 4)
+        #expect(guest.table.pointer(userspace: guest.descriptors[0].userspaceAddress - 1, length: 1) == nil)
+        var segments = guest.segmentBuffer(count: 4)
         let n = segments.withUnsafeMutableBufferPointer {
             guest.table.segments(guestPhysical: 0x1F_FF00, length: 0x200, into: $0)
         }
@@ -35,11 +36,11 @@ import TestSupport
     }
 
     @Test func refusesLengthsThatWrapOrAreNegative() throws {
-        let guest = try TwoRegionGuest()
+        let guest = try GuestRAM(regionSize: 0x10_0000, layout: .adjacent)
         #expect(guest.table.pointer(guestPhysical: 0x1000, length: -1) == nil)
         #expect(guest.table.pointer(guestPhysical: 0x1000, length: Int.max) == nil)
         #expect(guest.table.pointer(guestPhysical: UInt64.max - 3, length: 16) == nil)
-        var segments = segmentBuffer(guest, count: 4)
+        var segments = guest.segmentBuffer(count: 4)
         let wrapped = segments.withUnsafeMutableBufferPointer {
             guest.table.segments(guestPhysical: UInt64.max - 3, length: 16, into: $0)
         }
@@ -51,11 +52,11 @@ import TestSupport
     }
 
     @Test func splitsBufferStraddlingTwoRegionsIntoTwoSegmentsWithTheRightBytes() throws {
-        let guest = try TwoRegionGuest()
+        let guest = try GuestRAM(regionSize: 0x10_0000, layout: .adjacent)
         let data = pattern(0x200, seed: 9)
         guest.fill(0xF_FF00, data)
         #expect(guest.table.pointer(guestPhysical: 0xF_FF00, length: 0x200) == nil)
-        var segments = segmentBuffer(guest, count: 4)
+        var segments = guest.segmentBuffer(count: 4)
         let n = segments.withUnsafeMutableBufferPointer {
             guest.table.segments(guestPhysical: 0xF_FF00, length: 0x200, into: $0)
         }
@@ -66,8 +67,8 @@ import TestSupport
     }
 
     @Test func refusesStraddlingBufferThatNeedsMoreSegmentsThanTheCallerGave() throws {
-        let guest = try TwoRegionGuest()
-        var one = segmentBuffer(guest, count: 1)
+        let guest = try GuestRAM(regionSize: 0x10_0000, layout: .adjacent)
+        var one = guest.segmentBuffer(count: 1)
         let n = one.withUnsafeMutableBufferPointer {
             guest.table.segments(guestPhysical: 0xF_FF00, length: 0x200, into: $0)
         }
@@ -79,15 +80,15 @@ import TestSupport
     }
 
     @Test func translatesRingAddressesByUserspaceAddress() throws {
-        let guest = try TwoRegionGuest()
-        let byUVA = guest.table.pointer(userspace: TwoRegionGuest.regionB.userspaceAddress + 0x40, length: 8)
-        let byGPA = guest.table.pointer(guestPhysical: TwoRegionGuest.regionB.guestPhysicalAddress + 0x40, length: 8)
+        let guest = try GuestRAM(regionSize: 0x10_0000, layout: .adjacent)
+        let byUVA = guest.table.pointer(userspace: guest.descriptors[1].userspaceAddress + 0x40, length: 8)
+        let byGPA = guest.table.pointer(guestPhysical: guest.descriptors[1].guestPhysicalAddress + 0x40, length: 8)
         #expect(byUVA != nil && byUVA == byGPA)
-        #expect(guest.table.pointer(userspace: TwoRegionGuest.regionA.userspaceAddress + 0xF_FFF0, length: 0x20) == nil)
+        #expect(guest.table.pointer(userspace: guest.descriptors[0].userspaceAddress + 0xF_FFF0, length: 0x20) == nil)
     }
 
     @Test func perCallerHintGivesTheSameAnswersAsTheSharedCache() throws {
-        let guest = try TwoRegionGuest()
+        let guest = try GuestRAM(regionSize: 0x10_0000, layout: .adjacent)
         var hint = 57
         for gpa: UInt64 in [0x10, 0x10_0010, 0x20, 0x1F_0000, 0x30_0000] {
             #expect(guest.table.pointer(guestPhysical: gpa, length: 4, hint: &hint)
@@ -96,10 +97,10 @@ import TestSupport
     }
 
     @Test func gathersBytesAcrossSegmentsFromAnOffset() throws {
-        let guest = try TwoRegionGuest()
+        let guest = try GuestRAM(regionSize: 0x10_0000, layout: .adjacent)
         let data = pattern(0x200, seed: 3)
         guest.fill(0xF_FF00, data)
-        var segments = segmentBuffer(guest, count: 2)
+        var segments = guest.segmentBuffer(count: 2)
         _ = segments.withUnsafeMutableBufferPointer {
             guest.table.segments(guestPhysical: 0xF_FF00, length: 0x200, into: $0)
         }

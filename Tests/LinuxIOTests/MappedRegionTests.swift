@@ -36,7 +36,6 @@ import Testing
 
     @Test func rejectsZeroLengthAndBadDescriptors() {
         #expect(throws: Errno(EINVAL)) { try MappedRegion(descriptor: 0, length: 0) }
-        #expect(throws: Errno(EINVAL)) { try MappedRegion(anonymousLength: 0) }
         #expect(throws: Errno(EBADF)) { try MappedRegion(descriptor: -1, length: 4096) }
     }
 }

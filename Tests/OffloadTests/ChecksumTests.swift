@@ -4,13 +4,13 @@ import Testing
 @Suite struct ChecksumTests {
     /// Captured on a veth pair with TX checksum offload off, so the kernel computed both checksums
     /// in software: TCP SYN 192.0.2.1:48726 → 192.0.2.2:8080 (IP 0x37e7, TCP 0x86f9).
-    static let capturedSYN = TestFrames.hex("""
+    static let capturedSYN = OffloadFrames.hex("""
         6646 b962 0aec 5a9d a941 c638 0800 4500 003c 7ed1 4000 4006 37e7 c000 0201 c000
         0202 be56 1f90 f691 bbe7 0000 0000 a002 faf0 86f9 0000 0204 05b4 0402 080a 8e56
         2358 0000 0000 0103 030a
         """)
     /// Same capture: UDP 192.0.2.1:35351 → 192.0.2.2:9999 "hello-udp\\n" (IP 0xcb47, UDP 0xa131).
-    static let capturedUDP = TestFrames.hex("""
+    static let capturedUDP = OffloadFrames.hex("""
         6646 b962 0aec 5a9d a941 c638 0800 4500 0026 eb7b 4000 4011 cb47 c000 0201 c000
         0202 8a17 270f 0012 a131 6865 6c6c 6f2d 7564 700a
         """)
@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func matchesReferenceForEveryLengthAndAlignment() {
-        let data = TestFrames.payload(300).map { $0 ^ 0xC7 }
+        let data = OffloadFrames.payload(300).map { $0 ^ 0xC7 }
         for length in 0...200 {
             for offset in 0..<4 {
                 let bytes = Array(data[0..<length])
@@ -48,8 +48,8 @@ import Testing
     }
 
     @Test func continuesFromAnInitialSum() {
-        let a = TestFrames.payload(64)
-        let b = TestFrames.payload(37).map { $0 &+ 9 }
+        let a = OffloadFrames.payload(64)
+        let b = OffloadFrames.payload(37).map { $0 &+ 9 }
         #expect(sum(b, offset: 1, initial: sum(a)) == ReferenceChecksum.sum(a + b))
         #expect(Checksum.combine(sum(a), sum(b)) == ReferenceChecksum.sum(a + b))
     }
@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test func computesIPv6PseudoHeaderLikeReference() {
-        let built = TestFrames.tcp(ipv6: true, payloadLength: 1001)
+        let built = OffloadFrames.tcp(ipv6: true, payloadLength: 1001)
         var frame = built.bytes
         let sum: UInt16 = frame.withUnsafeMutableBytes { raw in
             guard let base = raw.baseAddress else { return 0 }
@@ -106,8 +106,8 @@ import Testing
     @Test(arguments: [false, true])
     func partialCompletionEqualsFullRecomputationForTCP(ipv6: Bool) {
         for length in [0, 1, 2, 7, 100, 1447, 9001] {
-            let partial = TestFrames.tcp(ipv6: ipv6, vlan: 7, payloadLength: length)
-            let full = TestFrames.tcp(ipv6: ipv6, vlan: 7, payloadLength: length, fullChecksum: true)
+            let partial = OffloadFrames.tcp(ipv6: ipv6, vlan: 7, payloadLength: length)
+            let full = OffloadFrames.tcp(ipv6: ipv6, vlan: 7, payloadLength: length, fullChecksum: true)
             var frame = partial.bytes
             let done = frame.withUnsafeMutableBytes {
                 Checksum.completePartialChecksum(frame: $0, checksumStart: partial.transport, checksumOffset: 16)
@@ -123,7 +123,7 @@ import Testing
 
     @Test func storesAllOnesWhenUDPChecksumComputesToZero() throws {
         // Pick the last two body bytes so that the complete sum is 0xFFFF, i.e. checksum 0.
-        var built = TestFrames.udpIPv4(body: TestFrames.payload(40) + [0, 0])
+        var built = OffloadFrames.udpIPv4(body: OffloadFrames.payload(40) + [0, 0])
         var probe = built.bytes
         probe.setBE16(0, at: built.transport + 6)
         let partialSum = ReferenceChecksum.sum(ReferenceChecksum.pseudoHeader(

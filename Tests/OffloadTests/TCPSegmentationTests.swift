@@ -9,7 +9,7 @@ import Virtio
     @Test(arguments: [SegmentChecksumMode.full, .partial])
     func segments64KTCPv4FrameIntoMSSSegments(mode: SegmentChecksumMode) throws {
         // 65535 - 20 (IP) - 20 (TCP) = 65495 bytes: 45 segments of 1448 and a last one of 335.
-        let built = TestFrames.tcp(ipv6: false, payloadLength: 65495, flags: 0x99)  // CWR|ACK|PSH|FIN
+        let built = OffloadFrames.tcp(ipv6: false, payloadLength: 65495, flags: 0x99)  // CWR|ACK|PSH|FIN
         let result = try Segmentation.run(built.bytes, gsoType: Self.tcp4, size: 1448, mode: mode).get()
         #expect(result.frames.count == 46)
         #expect(result.frames.last?.count == 54 + 335)
@@ -20,14 +20,14 @@ import Virtio
 
     @Test(arguments: [SegmentChecksumMode.full, .partial])
     func segments64KTCPv6FrameIntoMSSSegments(mode: SegmentChecksumMode) throws {
-        let built = TestFrames.tcp(ipv6: true, payloadLength: 65515, flags: 0x99)
+        let built = OffloadFrames.tcp(ipv6: true, payloadLength: 65515, flags: 0x99)
         let result = try Segmentation.run(built.bytes, gsoType: Self.tcp6, size: 1428, mode: mode).get()
         #expect(result.frames.count == 46)
         Segmentation.verifyTCP(result, original: built, mss: 1428, mode: mode)
     }
 
     @Test func segmentsVLANTaggedFrame() throws {
-        let built = TestFrames.tcp(ipv6: false, vlan: 0x2064, payloadLength: 10000)
+        let built = OffloadFrames.tcp(ipv6: false, vlan: 0x2064, payloadLength: 10000)
         let result = try Segmentation.run(built.bytes, gsoType: Self.tcp4, size: 1460).get()
         #expect(result.frames.count == 7)
         #expect(result.frames.allSatisfy { $0[12] == 0x81 && $0[13] == 0x00 && $0[14] == 0x20 && $0[15] == 0x64 })
@@ -36,7 +36,7 @@ import Virtio
 
     @Test func segmentsTaggedIPv6FrameWithOptionsAndUnevenPayload() throws {
         let timestamps: [UInt8] = [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]
-        let built = TestFrames.tcp(ipv6: true, vlan: 5, payloadLength: 4001, tcpOptions: timestamps)
+        let built = OffloadFrames.tcp(ipv6: true, vlan: 5, payloadLength: 4001, tcpOptions: timestamps)
         let result = try Segmentation.run(built.bytes, gsoType: Self.tcp6, size: 1000).get()
         #expect(result.frames.map(\.count) == [1000, 1000, 1000, 1000, 1].map { $0 + built.payload })
         Segmentation.verifyTCP(result, original: built, mss: 1000, mode: .full)
@@ -44,14 +44,14 @@ import Virtio
 
     @Test func segmentsIPv4FrameWithOptions() throws {
         let routerAlert: [UInt8] = [0x94, 0x04, 0x00, 0x00]
-        let built = TestFrames.tcp(ipv6: false, payloadLength: 3000, ipv4Options: routerAlert)
+        let built = OffloadFrames.tcp(ipv6: false, payloadLength: 3000, ipv4Options: routerAlert)
         let result = try Segmentation.run(built.bytes, gsoType: Self.tcp4, size: 1448).get()
         #expect(result.frames.count == 3)
         Segmentation.verifyTCP(result, original: built, mss: 1448, mode: .full)
     }
 
     @Test func segmentsIPv6FrameWithDestinationOptionsHeader() throws {
-        let built = TestFrames.tcp(ipv6: true, payloadLength: 3000, ipv6ExtensionHeader: 60)
+        let built = OffloadFrames.tcp(ipv6: true, payloadLength: 3000, ipv6ExtensionHeader: 60)
         let result = try Segmentation.run(built.bytes, gsoType: Self.tcp6, size: 1400, mode: .partial).get()
         #expect(result.frames.count == 3)
         Segmentation.verifyTCP(result, original: built, mss: 1400, mode: .partial)
@@ -59,7 +59,7 @@ import Virtio
 
     @Test func emitsOneSegmentWhenPayloadFitsOrIsEmpty() throws {
         for length in [0, 1, 1448] {
-            let built = TestFrames.tcp(ipv6: false, payloadLength: length, flags: 0x11)
+            let built = OffloadFrames.tcp(ipv6: false, payloadLength: length, flags: 0x11)
             let result = try Segmentation.run(built.bytes, gsoType: Self.tcp4, size: 1448).get()
             #expect(result.frames.count == 1)
             Segmentation.verifyTCP(result, original: built, mss: 1448, mode: .full)
@@ -67,13 +67,13 @@ import Virtio
     }
 
     @Test func keepsFinAndPshOnlyOnLastAndCwrOnlyOnFirst() throws {
-        let built = TestFrames.tcp(ipv6: false, payloadLength: 300, flags: 0x99)
+        let built = OffloadFrames.tcp(ipv6: false, payloadLength: 300, flags: 0x99)
         let result = try Segmentation.run(built.bytes, gsoType: Self.tcp4, size: 100).get()
         #expect(result.frames.map { $0[built.transport + 13] } == [0x90, 0x10, 0x19])
     }
 
     @Test func refusesOutputBufferTooSmallWithoutLosingTheSegment() throws {
-        var frame = TestFrames.tcp(ipv6: false, payloadLength: 3000).bytes
+        var frame = OffloadFrames.tcp(ipv6: false, payloadLength: 3000).bytes
         try frame.withUnsafeMutableBytes { raw in
             let request = SegmentationRequest(kind: .tcp, gsoType: Self.tcp4, segmentSize: 1448, checksumMode: .full)
             var segmenter = try SoftwareSegmenter.start(frame: UnsafeRawBufferPointer(raw), request: request).get()
@@ -88,8 +88,8 @@ import Virtio
     }
 
     @Test func rejectsFramesWhoseHeadersContradictTheGSOType() {
-        let v4 = TestFrames.tcp(ipv6: false, payloadLength: 3000).bytes
-        let v6 = TestFrames.tcp(ipv6: true, payloadLength: 3000).bytes
+        let v4 = OffloadFrames.tcp(ipv6: false, payloadLength: 3000).bytes
+        let v6 = OffloadFrames.tcp(ipv6: true, payloadLength: 3000).bytes
         #expect(Segmentation.run(v4, gsoType: Self.tcp6, size: 1000).failure == .headersMismatchGSOType)
         #expect(Segmentation.run(v6, gsoType: Self.tcp4, size: 1000).failure == .headersMismatchGSOType)
         var udp = v4
@@ -104,7 +104,7 @@ import Virtio
     }
 
     @Test func rejectsTruncatedHeaders() {
-        let v4 = TestFrames.tcp(ipv6: false, payloadLength: 0).bytes
+        let v4 = OffloadFrames.tcp(ipv6: false, payloadLength: 0).bytes
         for cut in [13, 20, 33, 40, 53] {
             #expect(Segmentation.run(Array(v4[0..<cut]), gsoType: Self.tcp4, size: 1000).failure == .truncatedHeaders,
                     "cut at \(cut)")
@@ -118,14 +118,14 @@ import Virtio
     }
 
     @Test func rejectsIPv6RoutingAndFragmentHeaders() {
-        let routed = TestFrames.tcp(ipv6: true, payloadLength: 3000, ipv6ExtensionHeader: 43).bytes
+        let routed = OffloadFrames.tcp(ipv6: true, payloadLength: 3000, ipv6ExtensionHeader: 43).bytes
         #expect(Segmentation.run(routed, gsoType: Self.tcp6, size: 1000).failure == .ipv6ExtensionHeaderUnsupported)
-        let fragment = TestFrames.tcp(ipv6: true, payloadLength: 3000, ipv6ExtensionHeader: 44).bytes
+        let fragment = OffloadFrames.tcp(ipv6: true, payloadLength: 3000, ipv6ExtensionHeader: 44).bytes
         #expect(Segmentation.run(fragment, gsoType: Self.tcp6, size: 1000).failure == .fragmentedDatagram)
     }
 
     @Test func rejectsDatagramLongerThanIPCanDescribe() {
-        let built = TestFrames.tcp(ipv6: false, payloadLength: 65536)
+        let built = OffloadFrames.tcp(ipv6: false, payloadLength: 65536)
         #expect(Segmentation.run(built.bytes, gsoType: Self.tcp4, size: 1448).failure == .oversizedDatagram)
     }
 }

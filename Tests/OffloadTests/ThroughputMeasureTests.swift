@@ -6,7 +6,7 @@ import Virtio
 /// results. Numbers from `swift test` are debug builds; see the report for release numbers.
 @Suite struct ThroughputMeasureTests {
     @Test func measuresChecksumThroughputOn64KiB() throws {
-        let bytes = TestFrames.payload(65536)
+        let bytes = OffloadFrames.payload(65536)
         let rounds = 2000
         var results = Set<UInt16>()
         let clock = ContinuousClock()
@@ -22,7 +22,7 @@ import Virtio
     }
 
     @Test func measuresSegmentationThroughputOn64KiBFrame() throws {
-        var frame = TestFrames.tcp(ipv6: false, payloadLength: 65495).bytes
+        var frame = OffloadFrames.tcp(ipv6: false, payloadLength: 65495).bytes
         let rounds = 100
         var output = [UInt8](repeating: 0, count: 1502)
         var produced = 0

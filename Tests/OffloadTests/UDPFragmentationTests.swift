@@ -20,7 +20,7 @@ import Virtio
     }
 
     @Test func fragmentsLargeDatagramAndCompletesItsChecksum() throws {
-        let built = TestFrames.udpIPv4(body: TestFrames.payload(60000))
+        let built = OffloadFrames.udpIPv4(body: OffloadFrames.payload(60000))
         // 1480 is what a 1500-byte MTU leaves for IP payload per fragment.
         let result = try Segmentation.run(built.bytes, kind: .udpFragments, gsoType: Self.ufo, size: 1480).get()
         #expect(result.frames.count == (60008 + 1479) / 1480)
@@ -37,14 +37,14 @@ import Virtio
     }
 
     @Test func roundsFragmentSizeDownToMultipleOfEight() throws {
-        let built = TestFrames.udpIPv4(vlan: 3, body: TestFrames.payload(3000))
+        let built = OffloadFrames.udpIPv4(vlan: 3, body: OffloadFrames.payload(3000))
         let result = try Segmentation.run(built.bytes, kind: .udpFragments, gsoType: Self.ufo, size: 1477).get()
         #expect(result.frames.map { $0.count - built.transport } == [1472, 1472, 64])
         #expect(reassemble(result.frames, network: built.network) != nil)
     }
 
     @Test func sendsFittingDatagramUnfragmented() throws {
-        let built = TestFrames.udpIPv4(body: TestFrames.payload(100))
+        let built = OffloadFrames.udpIPv4(body: OffloadFrames.payload(100))
         let result = try Segmentation.run(built.bytes, kind: .udpFragments, gsoType: Self.ufo, size: 1480).get()
         #expect(result.frames.count == 1)
         let frame = try #require(result.frames.first)
@@ -54,13 +54,13 @@ import Virtio
     }
 
     @Test func rejectsBadUFOFrames() {
-        let built = TestFrames.udpIPv4(body: TestFrames.payload(3000))
+        let built = OffloadFrames.udpIPv4(body: OffloadFrames.payload(3000))
         #expect(Segmentation.run(built.bytes, kind: .udpFragments, gsoType: Self.ufo, size: 7).failure == .gsoSizeTooSmall)
         var wrongLength = built.bytes
         wrongLength.setBE16(100, at: built.transport + 4)
         #expect(Segmentation.run(wrongLength, kind: .udpFragments, gsoType: Self.ufo, size: 1480).failure
             == .inconsistentLength)
-        let v6 = TestFrames.tcp(ipv6: true, payloadLength: 100).bytes
+        let v6 = OffloadFrames.tcp(ipv6: true, payloadLength: 100).bytes
         #expect(Segmentation.run(v6, kind: .udpFragments, gsoType: Self.ufo, size: 1480).failure == .unsupportedOffload)
     }
 }

@@ -4,7 +4,7 @@ import Testing
 /// The tag-stack rule (docs/vlan-safety.md): every port takes at most one 802.1Q tag. Frames are
 /// built as bytes and parsed, so the table covers `FrameHeader.parse` and `classify` together.
 @Suite struct TagStackTests {
-    enum Mode: String, CaseIterable, Sendable {
+    enum PortModeCase: String, CaseIterable, Sendable {
         case access10, trunkNoNative, trunkNative10
 
         var portMode: PortMode {
@@ -42,7 +42,7 @@ import Testing
     }
 
     /// Single-tag and untagged frames keep their usual classification (the positive controls).
-    static func expected(_ mode: Mode, _ stack: Stack) -> (vlan: UInt16?, reason: DropReason?) {
+    static func expected(_ mode: PortModeCase, _ stack: Stack) -> (vlan: UInt16?, reason: DropReason?) {
         if stack.isStack { return (nil, .vlanStack) }
         switch (mode, stack) {
         case (.access10, .tagged20): return (nil, .vlanTaggedOnAccess)
@@ -55,12 +55,12 @@ import Testing
     }
 
     struct Case: Sendable, CustomStringConvertible {
-        var mode: Mode
+        var mode: PortModeCase
         var stack: Stack
         var description: String { "\(mode.rawValue)/\(stack.rawValue)" }
     }
 
-    static let cases = Mode.allCases.flatMap { mode in Stack.allCases.map { Case(mode: mode, stack: $0) } }
+    static let cases = PortModeCase.allCases.flatMap { mode in Stack.allCases.map { Case(mode: mode, stack: $0) } }
     static let sender = station(0x100)
 
     static func bytes(_ stack: Stack, to destination: MACAddress = .broadcast, from source: MACAddress = sender) -> [UInt8] {

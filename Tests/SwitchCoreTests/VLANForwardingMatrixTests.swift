@@ -7,7 +7,7 @@ import SwitchCore
 ///   port 2: trunk allowing 10, 20, 30, no native — where destinations are learned
 ///   port 3: access 10     port 4: access 20     port 5: access 30
 @Suite struct VLANForwardingMatrixTests {
-    enum Mode: String, CaseIterable, Sendable {
+    enum PortModeCase: String, CaseIterable, Sendable {
         case access10, trunkNoNative, trunkNativeAllowed, trunkNativeImplicit
 
         var portMode: PortMode {
@@ -38,7 +38,7 @@ import SwitchCore
     }
 
     /// VLAN classification, written out by hand: nil VLAN means dropped with the reason.
-    static let classification: [Mode: [Tagging: (vlan: UInt16?, reason: DropReason?)]] = [
+    static let classification: [PortModeCase: [Tagging: (vlan: UInt16?, reason: DropReason?)]] = [
         .access10: [
             .untagged: (10, nil), .priorityTagged: (10, nil),
             .taggedAllowed20: (nil, .vlanTaggedOnAccess), .taggedNotAllowed30: (nil, .vlanTaggedOnAccess),
@@ -61,13 +61,13 @@ import SwitchCore
     static let floodSets: [UInt16: [UInt16]] = [10: [2, 3], 20: [2, 4], 30: [2, 5]]
 
     struct Case: Sendable, CustomStringConvertible {
-        var mode: Mode
+        var mode: PortModeCase
         var tagging: Tagging
         var destination: Destination
         var description: String { "\(mode.rawValue)/\(tagging.rawValue)/\(destination.rawValue)" }
     }
 
-    static let cases: [Case] = Mode.allCases.flatMap { mode in
+    static let cases: [Case] = PortModeCase.allCases.flatMap { mode in
         Tagging.allCases.flatMap { tagging in
             Destination.allCases.map { Case(mode: mode, tagging: tagging, destination: $0) }
         }

@@ -12,11 +12,11 @@ import TestSupport
         let path = temporaryFile("decode")
         defer { unlink(path) }
         let writer = try PcapWriter(path: path, linkType: .ethernet, snaplen: 65535)
-        #expect(writer.write(frame: Frames.arpRequest, timestamp: PcapTimestamp(seconds: 1_700_000_000, microseconds: 1)))
-        #expect(writer.write(frame: Frames.dnsQuery, timestamp: PcapTimestamp(seconds: 1_700_000_000, microseconds: 2)))
+        #expect(writer.write(frame: CaptureFrames.arpRequest, timestamp: PcapTimestamp(seconds: 1_700_000_000, microseconds: 1)))
+        #expect(writer.write(frame: CaptureFrames.dnsQuery, timestamp: PcapTimestamp(seconds: 1_700_000_000, microseconds: 2)))
         try writer.flush()
         writer.close()
-        #expect(!writer.write(frame: Frames.arpRequest, timestamp: .now))
+        #expect(!writer.write(frame: CaptureFrames.arpRequest, timestamp: .now))
 
         let result = try run("tcpdump", ["-tt", "-n", "-r", path])
         #expect(result.status == 0, "tcpdump failed: \(result.output)")
@@ -35,11 +35,11 @@ import TestSupport
         let path = temporaryFile("snaplen")
         defer { unlink(path) }
         let writer = try PcapWriter(path: path, snaplen: 34)
-        writer.write(frame: Frames.dnsQuery, timestamp: PcapTimestamp(seconds: 1_700_000_000, microseconds: 0))
+        writer.write(frame: CaptureFrames.dnsQuery, timestamp: PcapTimestamp(seconds: 1_700_000_000, microseconds: 0))
         writer.close()
         let result = try run("tcpdump", ["-tt", "-n", "-e", "-r", path])
         #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.contains("length \(Frames.dnsQuery.count)"), "\(result.output)")
+        #expect(result.output.contains("length \(CaptureFrames.dnsQuery.count)"), "\(result.output)")
         #expect(result.output.contains("[|udp]") || result.output.contains("truncated"), "\(result.output)")
     }
 
@@ -49,11 +49,11 @@ import TestSupport
 
     @Test func bpfFilterMatchesDNSButNotARP() throws {
         let dns = try PcapFilter(expression: "udp port 53")
-        #expect(dns.matches(frame: Frames.dnsQuery))
-        #expect(!dns.matches(frame: Frames.arpRequest))
+        #expect(dns.matches(frame: CaptureFrames.dnsQuery))
+        #expect(!dns.matches(frame: CaptureFrames.arpRequest))
         let arp = try PcapFilter(expression: "arp and ether src 02:00:00:00:00:0a")
-        #expect(arp.matches(frame: Frames.arpRequest))
-        #expect(!arp.matches(frame: Frames.dnsQuery))
+        #expect(arp.matches(frame: CaptureFrames.arpRequest))
+        #expect(!arp.matches(frame: CaptureFrames.dnsQuery))
         #expect(!dns.matches(frame: []))
     }
 

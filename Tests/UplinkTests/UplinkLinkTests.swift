@@ -32,10 +32,10 @@ import Uplink
         // Same interface, same socket: nothing to re-register, and frames flow again.
         #expect(link.socket === socket)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
-        let frame = TestFrames.udp(from: TestFrames.outside, to: TestFrames.guest, marker: 0x51)
+        let frame = UplinkFrames.udp(from: UplinkFrames.outside, to: UplinkFrames.guest, marker: 0x51)
         try peer.send(frame)
         #expect(socket.collect(count: 1) { $0 == frame }.count == 1)
-        let out = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0x52)
+        let out = UplinkFrames.udp(from: UplinkFrames.guest, to: UplinkFrames.broadcast, marker: 0x52)
         #expect(socket.send(out) == .queued)
         #expect(socket.flush())
         #expect(peer.receive(count: 1).contains(out))
@@ -50,7 +50,7 @@ import Uplink
         #expect(waitForState(link, .linkDown) == .linkDown)
         #expect(link.reason?.contains("administratively down") == true, "\(link.reason ?? "nil")")
         // Frames offered while down are dropped at flush and counted, not kept.
-        let lost = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0x50)
+        let lost = UplinkFrames.udp(from: UplinkFrames.guest, to: UplinkFrames.broadcast, marker: 0x50)
         #expect(socket.send(lost) == .queued)
         #expect(!socket.flush())
         #expect(socket.counters.transmitDropped == 1)
@@ -60,7 +60,7 @@ import Uplink
         // The ENETDOWN the kernel left on the socket was cleared when the link came back.
         #expect(socket.clearPendingError() == nil)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
-        let frame = TestFrames.udp(from: TestFrames.outside, to: TestFrames.guest, marker: 0x53)
+        let frame = UplinkFrames.udp(from: UplinkFrames.outside, to: UplinkFrames.guest, marker: 0x53)
         try peer.send(frame)
         #expect(socket.collect(count: 1) { $0 == frame }.count == 1)
     }
@@ -87,7 +87,7 @@ import Uplink
         let index = try #require(try NetlinkLinks().link(named: veth.hostSide)).index
         #expect(second.interfaceIndex == index)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
-        let frame = TestFrames.udp(from: TestFrames.outside, to: TestFrames.guest, marker: 0x54)
+        let frame = UplinkFrames.udp(from: UplinkFrames.outside, to: UplinkFrames.guest, marker: 0x54)
         try peer.send(frame)
         #expect(second.collect(count: 1) { $0 == frame }.count == 1)
     }
@@ -105,9 +105,9 @@ import Uplink
         }
         #expect(link.mtu == 1400)
         #expect(socket.mtu == 1400)
-        let full = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0x55, length: 1514)
+        let full = UplinkFrames.udp(from: UplinkFrames.guest, to: UplinkFrames.broadcast, marker: 0x55, length: 1514)
         #expect(socket.send(full) == .mtuExceeded)
-        let fits = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0x56, length: 1414)
+        let fits = UplinkFrames.udp(from: UplinkFrames.guest, to: UplinkFrames.broadcast, marker: 0x56, length: 1414)
         #expect(socket.send(fits) == .queued)
         #expect(socket.flush())
     }

@@ -22,11 +22,11 @@ import Virtio
         let veth = try NamespacedVeth(tag: "rx")
         let (link, uplink) = try openUplink(veth)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
-        let small = TestFrames.udp(from: TestFrames.outside, to: TestFrames.guest, marker: 0xa1)
-        let large = TestFrames.udp(from: TestFrames.outside, to: TestFrames.guest, marker: 0xa2, length: 1514)
+        let small = UplinkFrames.udp(from: UplinkFrames.outside, to: UplinkFrames.guest, marker: 0xa1)
+        let large = UplinkFrames.udp(from: UplinkFrames.outside, to: UplinkFrames.guest, marker: 0xa2, length: 1514)
         try peer.send(small)
         try peer.send(large)
-        let got = uplink.collect(count: 2) { Array($0[6..<12]) == TestFrames.outside }
+        let got = uplink.collect(count: 2) { Array($0[6..<12]) == UplinkFrames.outside }
         #expect(got.map(\.bytes) == [small, large])
         #expect(got.allSatisfy { !$0.tagRestored && $0.segmentCount == 1 })
         #expect(uplink.counters.receivedFrames >= 2)
@@ -40,14 +40,14 @@ import Virtio
         let veth = try NamespacedVeth(tag: "vr")
         let (link, uplink) = try openUplink(veth)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
-        let inner = TestFrames.udp(from: TestFrames.outside, to: TestFrames.broadcast, marker: 0xb1, length: 200)
-        let dot1q = TestFrames.tagged(inner, vid: 10, pcp: 3)
-        var dot1ad = TestFrames.tagged(inner, vid: 300)
+        let inner = UplinkFrames.udp(from: UplinkFrames.outside, to: UplinkFrames.broadcast, marker: 0xb1, length: 200)
+        let dot1q = UplinkFrames.tagged(inner, vid: 10, pcp: 3)
+        var dot1ad = UplinkFrames.tagged(inner, vid: 300)
         dot1ad[12] = 0x88
         dot1ad[13] = 0xa8
         try peer.send(dot1q)
         try peer.send(dot1ad)
-        let got = uplink.collect(count: 2) { Array($0[6..<12]) == TestFrames.outside }
+        let got = uplink.collect(count: 2) { Array($0[6..<12]) == UplinkFrames.outside }
         #expect(got.map(\.bytes) == [dot1q, dot1ad])
         // The whole tagged Ethernet header is in the first segment, for the header parser.
         #expect(got.allSatisfy { $0.tagRestored && $0.segmentCount == 2 && $0.firstSegmentLength == 18 })
@@ -59,9 +59,9 @@ import Virtio
         let veth = try NamespacedVeth(tag: "tx")
         let (link, uplink) = try openUplink(veth)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
-        let untagged = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0xc1, length: 300)
-        let inner = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0xc2, length: 400)
-        let tagged = TestFrames.tagged(inner, vid: 20, pcp: 5)
+        let untagged = UplinkFrames.udp(from: UplinkFrames.guest, to: UplinkFrames.broadcast, marker: 0xc1, length: 300)
+        let inner = UplinkFrames.udp(from: UplinkFrames.guest, to: UplinkFrames.broadcast, marker: 0xc2, length: 400)
+        let tagged = UplinkFrames.tagged(inner, vid: 20, pcp: 5)
         #expect(uplink.send(untagged) == .queued)
         #expect(uplink.send(tagged) == .queued)
         #expect(uplink.pendingTransmits == 2)
@@ -79,9 +79,9 @@ import Virtio
         let veth = try NamespacedVeth(tag: "px")
         let (link, uplink) = try openUplink(veth)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
-        let frame = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0xc3, length: 120)
+        let frame = UplinkFrames.udp(from: UplinkFrames.guest, to: UplinkFrames.broadcast, marker: 0xc3, length: 120)
         let guestBuffer = [UInt8](repeating: 0, count: 12) + frame
-        let tagged = TestFrames.tagged(frame, vid: 7)
+        let tagged = UplinkFrames.tagged(frame, vid: 7)
         let prefix = Array(tagged[0..<16])
         var result = UplinkTransmitResult.rejected
         guestBuffer.withUnsafeBytes { raw in
@@ -104,12 +104,12 @@ import Virtio
         let veth = try NamespacedVeth(tag: "lo")
         let (link, uplink) = try openUplink(veth)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
-        let mine = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0xd1)
+        let mine = UplinkFrames.udp(from: UplinkFrames.guest, to: UplinkFrames.broadcast, marker: 0xd1)
         for _ in 0..<16 { #expect(uplink.send(mine) == .queued) }
         #expect(uplink.flush())
         #expect(peer.receive(count: 16).filter { $0 == mine }.count == 16)
         // A frame from outside after ours proves the ring delivered everything before it.
-        let theirs = TestFrames.udp(from: TestFrames.outside, to: TestFrames.guest, marker: 0xd2)
+        let theirs = UplinkFrames.udp(from: UplinkFrames.outside, to: UplinkFrames.guest, marker: 0xd2)
         try peer.send(theirs)
         let got = uplink.collect(count: 1) { $0 == theirs }
         #expect(got.count == 1)
@@ -124,13 +124,13 @@ import Virtio
         let (link, uplink) = try openUplink(veth)
         #expect(uplink.mtu == 1500)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
-        let fits = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0xe1, length: 1514)
-        let tooLong = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0xe2, length: 1515)
-        let taggedFits = TestFrames.tagged(fits, vid: 5)
-        let taggedTooLong = TestFrames.tagged(tooLong, vid: 5)
+        let fits = UplinkFrames.udp(from: UplinkFrames.guest, to: UplinkFrames.broadcast, marker: 0xe1, length: 1514)
+        let tooLong = UplinkFrames.udp(from: UplinkFrames.guest, to: UplinkFrames.broadcast, marker: 0xe2, length: 1515)
+        let taggedFits = UplinkFrames.tagged(fits, vid: 5)
+        let taggedTooLong = UplinkFrames.tagged(tooLong, vid: 5)
         #expect(uplink.send(tooLong) == .mtuExceeded)
         #expect(uplink.send(taggedTooLong) == .mtuExceeded)
-        let jumbo = TestFrames.udp(from: TestFrames.guest, to: TestFrames.broadcast, marker: 0xe3, length: 9000)
+        let jumbo = UplinkFrames.udp(from: UplinkFrames.guest, to: UplinkFrames.broadcast, marker: 0xe3, length: 9000)
         #expect(uplink.send(jumbo) == .mtuExceeded)
         #expect(uplink.send(fits) == .queued)
         #expect(uplink.send(taggedFits) == .queued)
@@ -149,7 +149,7 @@ import Virtio
         try must("ethtool", ["-K", veth.hostSide, "tso", "off", "tx", "off"])
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
         let payload = 10_000
-        let superFrame = TestFrames.tcpSuperFrame(from: TestFrames.guest, to: TestFrames.outside, payload: payload)
+        let superFrame = UplinkFrames.tcpSuperFrame(from: UplinkFrames.guest, to: UplinkFrames.outside, payload: payload)
         let header = VirtioNetHeader(flags: VirtioNetHeader.flagNeedsChecksum, gsoType: VirtioNetHeader.gsoTCPv4,
                                      headerLength: 54, gsoSize: 1448, checksumStart: 34, checksumOffset: 16)
         #expect(uplink.send(superFrame, vnetHeader: header) == .queued)
@@ -157,14 +157,14 @@ import Virtio
         let segments = peer.receive(count: 7).filter { $0.count > 34 && $0[23] == 6 }
         #expect(segments.count == 7, "segments of \(segments.map(\.count))")
         #expect(segments.map { $0.count - 54 } == [1448, 1448, 1448, 1448, 1448, 1448, 1312])
-        #expect(segments.allSatisfy { TestFrames.tcpChecksumIsValid($0) })
+        #expect(segments.allSatisfy { UplinkFrames.tcpChecksumIsValid($0) })
         var body: [UInt8] = []
         for s in segments { body += s[54...] }
         #expect(body == Array(superFrame[54...]))
 
         // The same super-frame on a trunk VLAN: the tag goes in as a prefix (as the engine
         // re-tags), the offsets move by 4, and every segment leaves tagged.
-        let tagged = TestFrames.tagged(superFrame, vid: 30)
+        let tagged = UplinkFrames.tagged(superFrame, vid: 30)
         var result = UplinkTransmitResult.rejected
         superFrame.withUnsafeBytes { raw in
             guard let start = raw.baseAddress else { return }
@@ -180,7 +180,7 @@ import Virtio
         let taggedSegments = peer.receive(count: 7).filter { $0.count > 38 && $0[12] == 0x81 && $0[27] == 6 }
         #expect(taggedSegments.map { $0.count - 58 } == [1448, 1448, 1448, 1448, 1448, 1448, 1312])
         #expect(taggedSegments.allSatisfy { Array($0[14..<16]) == [0x00, 30] })
-        #expect(taggedSegments.allSatisfy { TestFrames.tcpChecksumIsValid(Array($0[0..<12]) + Array($0[16...])) })
+        #expect(taggedSegments.allSatisfy { UplinkFrames.tcpChecksumIsValid(Array($0[0..<12]) + Array($0[16...])) })
         withExtendedLifetime(link) {}
     }
 
@@ -191,7 +191,7 @@ import Virtio
         let (link, uplink) = try openUplink(veth)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
         let frames = (0..<100).map {
-            TestFrames.udp(from: TestFrames.outside, to: TestFrames.guest, marker: UInt8($0), length: 60 + $0 * 7)
+            UplinkFrames.udp(from: UplinkFrames.outside, to: UplinkFrames.guest, marker: UInt8($0), length: 60 + $0 * 7)
         }
         for f in frames { try peer.send(f) }
         var got: [[UInt8]] = []
@@ -214,7 +214,7 @@ import Virtio
                 #expect(f.segments[0].base.load(fromByteOffset: 14 + 20 + 8, as: UInt8.self) == burst[i][42])
             }
             uplink.releaseBurst()
-            got += burst.filter { Array($0[6..<12]) == TestFrames.outside }
+            got += burst.filter { Array($0[6..<12]) == UplinkFrames.outside }
             if n == 0 { usleep(2_000) }
         }
         #expect(got == frames)
@@ -230,7 +230,7 @@ import Virtio
         _ = uplink.collect(count: 1000, timeout: 0.05)
         #expect(epoll.wait(timeoutMilliseconds: 20).isEmpty)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
-        let frame = TestFrames.udp(from: TestFrames.outside, to: TestFrames.guest, marker: 0x99)
+        let frame = UplinkFrames.udp(from: UplinkFrames.outside, to: UplinkFrames.guest, marker: 0x99)
         try peer.send(frame)
         let ready = epoll.wait(timeoutMilliseconds: 1000)
         #expect(ready.map(\.token) == [77])

@@ -33,16 +33,16 @@ import Virtio
         let link = try UplinkLink(interface: veth.hostSide)
         let uplink = try #require(link.socket)
         let peer = try PeerSocket(in: veth, interface: veth.farSide)
-        let payload = TestFrames.udp(from: TestFrames.outside, to: TestFrames.broadcast, marker: 0xc1, length: 120)
-        var serviceOuter = TestFrames.tagged(TestFrames.tagged(payload, vid: 30), vid: 20)
+        let payload = UplinkFrames.udp(from: UplinkFrames.outside, to: UplinkFrames.broadcast, marker: 0xc1, length: 120)
+        var serviceOuter = UplinkFrames.tagged(UplinkFrames.tagged(payload, vid: 30), vid: 20)
         serviceOuter[12] = 0x88
         serviceOuter[13] = 0xA8
         let frames = [
-            TestFrames.tagged(TestFrames.tagged(payload, vid: 20), vid: 0),   // priority tag, VLAN 20 inside
-            TestFrames.tagged(TestFrames.tagged(payload, vid: 20), vid: 10),  // VLAN 10, VLAN 20 inside
+            UplinkFrames.tagged(UplinkFrames.tagged(payload, vid: 20), vid: 0),   // priority tag, VLAN 20 inside
+            UplinkFrames.tagged(UplinkFrames.tagged(payload, vid: 20), vid: 10),  // VLAN 10, VLAN 20 inside
             serviceOuter,                                                     // S-tag 20, C-tag 30
-            TestFrames.tagged(payload, vid: 10, pcp: 4),                      // positive controls:
-            TestFrames.tagged(payload, vid: 0, pcp: 6),                       // one tag each
+            UplinkFrames.tagged(payload, vid: 10, pcp: 4),                      // positive controls:
+            UplinkFrames.tagged(payload, vid: 0, pcp: 6),                       // one tag each
         ]
         for f in frames { try peer.send(f) }
         let got = parsedHeaders(uplink, count: frames.count)

@@ -1,5 +1,6 @@
 import GuestMemory
 import Testing
+import VhostTestFrontEnd
 import Virtio
 import TestSupport
 
@@ -7,14 +8,14 @@ import TestSupport
 /// had no room is not walked again until the driver adds buffers.
 @Suite struct ChainLimitTests {
     private func setUp(size: UInt16 = 256, indirect: Bool = false,
-                       limits: SplitQueue.Limits = SplitQueue.Limits()) throws -> (TestDriverRing, SplitQueue) {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: size)
+                       limits: SplitQueue.Limits = SplitQueue.Limits()) throws -> (DriverRing, SplitQueue) {
+        let driver = try RingLayout.driver(size: size)
         let queue = try #require(driver.makeQueue(eventIndex: true, indirect: indirect, limits: limits))
         return (driver, queue)
     }
 
     /// `count` zero-length descriptors then one 64-byte frame, chained in ring slots from 0.
-    private func emptyDescriptorChain(_ driver: TestDriverRing, count: Int, writable: Bool = false) -> [(gpa: UInt64, length: UInt32)] {
+    private func emptyDescriptorChain(_ driver: DriverRing, count: Int, writable: Bool = false) -> [(gpa: UInt64, length: UInt32)] {
         Array(repeating: (gpa: UInt64(0x3_0000), length: UInt32(0)), count: count) + [(gpa: 0x3_0000, length: 64)]
     }
 
@@ -52,7 +53,7 @@ import TestSupport
         // MAX_SKB_FRAGS = 45 (the largest CONFIG_MAX_SKB_FRAGS) + 2 entries, behind one INDIRECT.
         let (driver, queue) = try setUp(indirect: true)
         let entries = (0..<47).map { (gpa: UInt64(0x3_0000 + $0 * 64), length: UInt32(64)) }
-        driver.addIndirectChain(entries, writable: false)
+        driver.addIndirectChain(entries, writable: false, table: RingLayout.indirectGPA)
         driver.addChain(emptyDescriptorChain(driver, count: 64), writable: false)
         #expect(queue.popAvailable(maxChains: 32) == 2)
         #expect(queue.chains[0].error == nil && queue.chains[0].length == 47 * 64)

@@ -1,5 +1,6 @@
 import GuestMemory
 import Testing
+import VhostTestFrontEnd
 import Virtio
 import TestSupport
 
@@ -7,8 +8,8 @@ import TestSupport
 /// what the general walk gives, fall back whenever their one-region, one-descriptor assumption
 /// fails, and refuse the same malformed descriptors.
 @Suite struct FastPathTests {
-    private func setUp(limits: SplitQueue.Limits = SplitQueue.Limits()) throws -> (TestDriverRing, SplitQueue) {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+    private func setUp(limits: SplitQueue.Limits = SplitQueue.Limits()) throws -> (DriverRing, SplitQueue) {
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false, limits: limits))
         return (driver, queue)
     }
@@ -18,10 +19,10 @@ import TestSupport
     @Test func singleAndMultiDescriptorTransmitChainsGiveTheSameByteStream() throws {
         let (driver, queue) = try setUp()
         let frame = pattern(76, seed: 11)
-        driver.guest.fill(0x3_0000, frame)
-        driver.guest.fill(0x4_0000, Array(frame[0..<12]))
-        driver.guest.fill(0x5_0000, Array(frame[12..<40]))
-        driver.guest.fill(0x6_0000, Array(frame[40...]))
+        driver.ram.fill(0x3_0000, frame)
+        driver.ram.fill(0x4_0000, Array(frame[0..<12]))
+        driver.ram.fill(0x5_0000, Array(frame[12..<40]))
+        driver.ram.fill(0x6_0000, Array(frame[40...]))
         let single = driver.addChain([(0x3_0000, 76)], writable: false)
         let multi = driver.addChain([(0x4_0000, 12), (0x5_0000, 28), (0x6_0000, 36)], writable: false)
         #expect(queue.popAvailable(maxChains: 32) == 2)
@@ -33,7 +34,7 @@ import TestSupport
         #expect(chains[0].usedLength == 0 && chains[1].usedLength == 0)
         #expect(gatherAll(queue.segments(of: chains[0])) == frame)
         #expect(gatherAll(queue.segments(of: chains[1])) == frame)
-        #expect(queue.segments(of: chains[0])[0].base == driver.guest.table.pointer(guestPhysical: 0x3_0000, length: 76))
+        #expect(queue.segments(of: chains[0])[0].base == driver.ram.table.pointer(guestPhysical: 0x3_0000, length: 76))
     }
 
     @Test func transmitChainsAlternatingBetweenRegionsAreTranslatedCorrectly() throws {
@@ -41,7 +42,7 @@ import TestSupport
         // Region A, region B (the hint misses), A again, then one straddling both.
         let buffers: [(UInt64, UInt32)] = [(0x3_0000, 64), (0x13_0000, 64), (0x3_1000, 64), (0xF_FFE0, 64)]
         for (k, b) in buffers.enumerated() {
-            driver.guest.fill(b.0, pattern(64, seed: UInt8(k)))
+            driver.ram.fill(b.0, pattern(64, seed: UInt8(k)))
             driver.addChain([b], writable: false)
         }
         #expect(queue.popAvailable(maxChains: 32) == 4)
@@ -74,9 +75,9 @@ import TestSupport
 
     @Test func fastChainsAfterASlowChainUseTheirOwnSegmentSlots() throws {
         let (driver, queue) = try setUp(limits: SplitQueue.Limits(maxChains: 4, maxSegmentsPerChain: 3))
-        driver.guest.fill(0x3_0000, pattern(30, seed: 1))
-        driver.guest.fill(0x4_0000, pattern(30, seed: 2))
-        driver.guest.fill(0x5_0000, pattern(30, seed: 3))
+        driver.ram.fill(0x3_0000, pattern(30, seed: 1))
+        driver.ram.fill(0x4_0000, pattern(30, seed: 2))
+        driver.ram.fill(0x5_0000, pattern(30, seed: 3))
         driver.addChain([(0x3_0000, 10), (0x3_0010, 10), (0x3_0020, 10)], writable: false)
         driver.addChain([(0x4_0000, 30)], writable: false)
         driver.addChain([(0x5_0000, 30)], writable: false)
@@ -91,10 +92,10 @@ import TestSupport
 
     /// Forwards `frame` (behind a 12-byte TX header, one piece, staged at GPA 0x8_0000) into the
     /// next RX buffer and returns the used element and the bytes the guest sees at `gpa`.
-    private func receive(_ frame: [UInt8], into driver: TestDriverRing, queue: SplitQueue,
+    private func receive(_ frame: [UInt8], into driver: DriverRing, queue: SplitQueue,
                          mergeable: Bool, at gpa: UInt64) -> (used: (id: UInt32, length: UInt32), bytes: [UInt8]) {
-        driver.guest.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 12) + frame)
-        let segments = [GuestSegment(base: driver.guest.driverPointer(0x8_0000), length: 12 + frame.count)]
+        driver.ram.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 12) + frame)
+        let segments = [GuestSegment(base: driver.ram.driverPointer(0x8_0000), length: 12 + frame.count)]
         #expect(queue.reserve(bytes: 12 + frame.count, mergeable: mergeable) == .reserved(chains: 1))
         let written = segments.withUnsafeBufferPointer {
             queue.writeFrame(header: VirtioNetHeader(), headerLength: 12, from: $0, skipping: 12)
@@ -103,7 +104,7 @@ import TestSupport
         queue.commitReservation()
         queue.publishUsed()
         let used = driver.usedElement(driver.usedIndex &- 1)
-        return (used, driver.guest.bytes(gpa, Int(used.length)))
+        return (used, driver.ram.bytes(gpa, Int(used.length)))
     }
 
     @Test func singleAndMultiDescriptorReceiveBuffersGetTheSameBytesAndLength() throws {
@@ -118,7 +119,7 @@ import TestSupport
         #expect(a.used.length == 76 && b.used.length == 76)
         #expect(a.bytes == b.bytes)
         #expect(Array(a.bytes[12...]) == frame)
-        #expect(VirtioNetHeader(readingFrom: driver.guest.driverPointer(0x3_0000), length: 12)
+        #expect(VirtioNetHeader(readingFrom: driver.ram.driverPointer(0x3_0000), length: 12)
                 == VirtioNetHeader(numBuffers: 1))
     }
 
@@ -126,8 +127,8 @@ import TestSupport
         let (driver, queue) = try setUp()
         driver.addChain([(0x3_0000, 76)], writable: true)
         let frame = pattern(64, seed: 5)
-        let segments = [GuestSegment(base: driver.guest.driverPointer(0x8_0000), length: 76)]
-        driver.guest.fill(0x8_0000, [UInt8](repeating: 0, count: 12) + frame)
+        let segments = [GuestSegment(base: driver.ram.driverPointer(0x8_0000), length: 76)]
+        driver.ram.fill(0x8_0000, [UInt8](repeating: 0, count: 12) + frame)
         #expect(queue.reserve(bytes: 76, mergeable: false) == .reserved(chains: 1))
         let written = segments.withUnsafeBufferPointer {
             queue.writeFrame(header: VirtioNetHeader(), headerLength: 12, from: $0, skipping: 12)
@@ -138,27 +139,27 @@ import TestSupport
         #expect(queue.commitReservation() == 1)
         queue.publishUsed()
         #expect(driver.usedElement(0).length == 76)
-        #expect(driver.guest.bytes(0x3_000C, 64) == frame)
+        #expect(driver.ram.bytes(0x3_000C, 64) == frame)
     }
 
     @Test func fastReceiveLeavesTheCursorForMoreBytesAfterTheFrame() throws {
         let (driver, queue) = try setUp()
         driver.addChain([(0x3_0000, 200)], writable: true)
         let front = pattern(20, seed: 1)
-        driver.guest.fill(0x8_0000, front)
-        let segments = [GuestSegment(base: driver.guest.driverPointer(0x8_0000), length: 20)]
+        driver.ram.fill(0x8_0000, front)
+        let segments = [GuestSegment(base: driver.ram.driverPointer(0x8_0000), length: 20)]
         #expect(queue.reserve(bytes: 12 + 30, mergeable: true) == .reserved(chains: 1))
         _ = segments.withUnsafeBufferPointer {
             queue.writeFrame(header: VirtioNetHeader(flags: 2), headerLength: 12, from: $0, skipping: 0)
         }
         let tail = pattern(10, seed: 2)
-        driver.guest.fill(0x8_1000, tail)
-        #expect(queue.writeReserved(bytes: driver.guest.driverPointer(0x8_1000), count: 10) == 10)
+        driver.ram.fill(0x8_1000, tail)
+        #expect(queue.writeReserved(bytes: driver.ram.driverPointer(0x8_1000), count: 10) == 10)
         queue.commitReservation()
         queue.publishUsed()
         #expect(driver.usedElement(0).length == 42)
-        #expect(driver.guest.bytes(0x3_000C, 30) == front + tail)
-        #expect(VirtioNetHeader(readingFrom: driver.guest.driverPointer(0x3_0000), length: 12)
+        #expect(driver.ram.bytes(0x3_000C, 30) == front + tail)
+        #expect(VirtioNetHeader(readingFrom: driver.ram.driverPointer(0x3_0000), length: 12)
                 == VirtioNetHeader(flags: 2, numBuffers: 1))
     }
 
@@ -200,7 +201,7 @@ import TestSupport
     @Test func writeFrameWithoutAReservationWritesNothing() throws {
         let (driver, queue) = try setUp()
         driver.addChain([(0x3_0000, 2048)], writable: true)
-        let segments = [GuestSegment(base: driver.guest.driverPointer(0x8_0000), length: 76)]
+        let segments = [GuestSegment(base: driver.ram.driverPointer(0x8_0000), length: 76)]
         let written = segments.withUnsafeBufferPointer {
             queue.writeFrame(header: VirtioNetHeader(), headerLength: 12, from: $0, skipping: 12)
         }
@@ -211,7 +212,7 @@ import TestSupport
     // MARK: header
 
     @Test func headerWriteAndReadRoundTripInBothLengths() throws {
-        let guest = try TwoRegionGuest()
+        let guest = try RingLayout.guest()
         let header = VirtioNetHeader(flags: 1, gsoType: 4, headerLength: 0x1234, gsoSize: 0x5678,
                                      checksumStart: 0x9ABC, checksumOffset: 0xDEF0, numBuffers: 0x0102)
         let p = guest.driverPointer(0x3_0001)   // unaligned on purpose

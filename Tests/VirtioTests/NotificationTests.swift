@@ -1,10 +1,11 @@
 import Testing
+import VhostTestFrontEnd
 import Virtio
 import TestSupport
 
 @Suite struct NotificationTests {
     /// Completes `count` single-buffer TX chains and publishes them.
-    private func complete(_ count: Int, driver: TestDriverRing, queue: SplitQueue) {
+    private func complete(_ count: Int, driver: DriverRing, queue: SplitQueue) {
         for _ in 0..<count { driver.addChain([(0x3_0000, 60)], writable: false) }
         let n = queue.popAvailable(maxChains: 64)
         for chain in queue.chains.prefix(n) { queue.pushUsed(head: chain.head, length: 0) }
@@ -23,7 +24,7 @@ import TestSupport
     }
 
     @Test func firstNotificationWithEventIndexIsUnconditionalThenFollowsUsedEvent() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         driver.setUsedEvent(100)
         complete(1, driver: driver, queue: queue)
@@ -38,7 +39,7 @@ import TestSupport
     }
 
     @Test func eventIndexDecisionsHoldAcrossTheSixteenBitWrap() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16, startIndex: 65533)
+        let driver = try RingLayout.driver(size: 16, startIndex: 65533)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         #expect(queue.usedIndex == 65533 && queue.lastAvailIndex == 65533)
         driver.setUsedEvent(65533)
@@ -55,7 +56,7 @@ import TestSupport
     }
 
     @Test func withoutEventIndexNotifiesUnlessDriverSetNoInterrupt() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         complete(1, driver: driver, queue: queue)
         #expect(queue.needsNotification())
@@ -67,7 +68,7 @@ import TestSupport
     }
 
     @Test func disablingKicksSetsNoNotifyAndEnablingReportsBuffersAddedMeanwhile() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         #expect(driver.usedFlags == 0)
         queue.disableNotifications()
@@ -82,7 +83,7 @@ import TestSupport
     }
 
     @Test func withEventIndexKickSuppressionMovesAvailEvent() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         #expect(driver.availEvent == 0)
         driver.addChain([(0x3_0000, 60)], writable: false)
@@ -102,7 +103,7 @@ import TestSupport
     }
 
     @Test func resyncTakesLastAvailFromUsedIndexAfterReconnect() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16, startIndex: 5)
+        let driver = try RingLayout.driver(size: 16, startIndex: 5)
         for _ in 0..<4 { driver.addChain([(0x3_0000, 60)], writable: false) }
         // The front-end re-sent a base of 9 though only 5 buffers were ever marked used.
         let queue = try #require(driver.makeQueue(eventIndex: true, lastAvail: 9))
@@ -114,7 +115,7 @@ import TestSupport
     }
 
     @Test func aBurstThatLeavesChainsBehindReportsThemAsKnownPending() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 64)
+        let driver = try RingLayout.driver(size: 64)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         for _ in 0..<40 { driver.addChain([(0x3_0000, 60)], writable: false) }
         #expect(queue.popAvailable(maxChains: 32) == 32)

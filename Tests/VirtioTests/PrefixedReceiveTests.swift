@@ -1,5 +1,6 @@
 import GuestMemory
 import Testing
+import VhostTestFrontEnd
 import Virtio
 import TestSupport
 
@@ -13,8 +14,8 @@ import TestSupport
     /// VLAN 20 tag where the EtherType was.
     static let rewrite: [UInt8] = [0x52, 0x54, 0, 0, 0, 9, 0x52, 0x54, 0, 0, 0, 1, 0x81, 0x00]
 
-    private func setUp() throws -> (TestDriverRing, SplitQueue) {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+    private func setUp() throws -> (DriverRing, SplitQueue) {
+        let driver = try RingLayout.driver(size: 16)
         return (driver, try #require(driver.makeQueue(eventIndex: false)))
     }
 
@@ -24,28 +25,28 @@ import TestSupport
     /// With `warmUp`, one plain frame goes first into a buffer at 0x6_0000: the one-descriptor
     /// fast path only takes a buffer whose avail entry it has already seen.
     private func deliverAfterRewrite(pieces: Int, buffers: [(UInt64, UInt32)],
-                                     warmUp: Bool = false) throws -> (TestDriverRing, ReceiveReservation) {
+                                     warmUp: Bool = false) throws -> (DriverRing, ReceiveReservation) {
         let (driver, queue) = try setUp()
         if warmUp {
-            driver.guest.fill(0x7_0000, [UInt8](repeating: 0, count: 12) + Self.frame)
+            driver.ram.fill(0x7_0000, [UInt8](repeating: 0, count: 12) + Self.frame)
             driver.addChain([(0x6_0000, 2048)], writable: true)
             // Posted before the warm-up reads avail.idx, so the fast path sees it as available.
             driver.addChain(buffers, writable: true)
-            let plain = [GuestSegment(base: driver.guest.driverPointer(0x7_0000), length: 12 + Self.frame.count)]
+            let plain = [GuestSegment(base: driver.ram.driverPointer(0x7_0000), length: 12 + Self.frame.count)]
             let first = plain.withUnsafeBufferPointer {
                 queue.receiveFrame(header: VirtioNetHeader(), headerLength: 12, from: $0, skipping: 12, mergeable: true)
             }
             #expect(first == .reserved(chains: 1))
         }
-        driver.guest.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 12) + Self.frame)
+        driver.ram.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 12) + Self.frame)
         let total = 12 + Self.frame.count
         let cut = pieces == 1 ? total : 20
-        var segments = [GuestSegment(base: driver.guest.driverPointer(0x8_0000), length: cut)]
+        var segments = [GuestSegment(base: driver.ram.driverPointer(0x8_0000), length: cut)]
         if pieces > 1 {
-            segments.append(GuestSegment(base: driver.guest.driverPointer(0x8_0000 + UInt64(cut)), length: total - cut))
+            segments.append(GuestSegment(base: driver.ram.driverPointer(0x8_0000 + UInt64(cut)), length: total - cut))
         }
-        let parsed = driver.guest.bytes(0x8_000C, 14)
-        driver.guest.fill(0x8_000C, Self.rewrite)
+        let parsed = driver.ram.bytes(0x8_000C, 14)
+        driver.ram.fill(0x8_000C, Self.rewrite)
         if !warmUp { driver.addChain(buffers, writable: true) }
         let result = parsed.withUnsafeBytes { copy in
             segments.withUnsafeBufferPointer {
@@ -61,7 +62,7 @@ import TestSupport
         let (driver, result) = try deliverAfterRewrite(pieces: 1, buffers: [(0x3_0000, 2048)], warmUp: true)
         #expect(result == .reserved(chains: 1))
         #expect(driver.usedElement(1).length == UInt32(12 + Self.frame.count))
-        #expect(driver.guest.bytes(0x3_000C, Self.frame.count) == Self.frame)
+        #expect(driver.ram.bytes(0x3_000C, Self.frame.count) == Self.frame)
     }
 
     @Test func theGeneralPathWritesTheParsedHeaderNotTheRewrittenOne() throws {
@@ -69,22 +70,22 @@ import TestSupport
         let (driver, result) = try deliverAfterRewrite(pieces: 2, buffers: [(0x4_0000, 10), (0x4_000A, 8), (0x4_0012, 2000)])
         #expect(result == .reserved(chains: 1))
         #expect(driver.usedElement(0).length == UInt32(12 + Self.frame.count))
-        let out = driver.guest.bytes(0x4_0000, 12 + Self.frame.count)
+        let out = driver.ram.bytes(0x4_0000, 12 + Self.frame.count)
         #expect(Array(out[12...]) == Self.frame)
-        #expect(VirtioNetHeader(readingFrom: driver.guest.driverPointer(0x4_0000), length: 12) == VirtioNetHeader(numBuffers: 1))
+        #expect(VirtioNetHeader(readingFrom: driver.ram.driverPointer(0x4_0000), length: 12) == VirtioNetHeader(numBuffers: 1))
     }
 
     @Test func theSourceRewriteIsReallyThere() throws {
         // Control for the two tests above: without the prefix the rewrite does go out.
         let (driver, queue) = try setUp()
-        driver.guest.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 12) + Self.frame)
-        driver.guest.fill(0x8_000C, Self.rewrite)
+        driver.ram.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 12) + Self.frame)
+        driver.ram.fill(0x8_000C, Self.rewrite)
         driver.addChain([(0x3_0000, 2048)], writable: true)
-        let segments = [GuestSegment(base: driver.guest.driverPointer(0x8_0000), length: 12 + Self.frame.count)]
+        let segments = [GuestSegment(base: driver.ram.driverPointer(0x8_0000), length: 12 + Self.frame.count)]
         let result = segments.withUnsafeBufferPointer {
             queue.receiveFrame(header: VirtioNetHeader(), headerLength: 12, from: $0, skipping: 12, mergeable: true)
         }
         #expect(result == .reserved(chains: 1))
-        #expect(driver.guest.bytes(0x3_000C, 14) == Self.rewrite)
+        #expect(driver.ram.bytes(0x3_000C, 14) == Self.rewrite)
     }
 }

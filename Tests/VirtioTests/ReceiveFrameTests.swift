@@ -1,24 +1,25 @@
 import GuestMemory
 import Testing
+import VhostTestFrontEnd
 import Virtio
 import TestSupport
 
 /// `receiveFrame` must leave the guest exactly what reserve + writeFrame + commitReservation leave,
 /// on its one-descriptor fast path and on the general path, and refuse the same buffers.
 @Suite struct ReceiveFrameTests {
-    private func setUp(eventIndex: Bool = false) throws -> (TestDriverRing, SplitQueue) {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+    private func setUp(eventIndex: Bool = false) throws -> (DriverRing, SplitQueue) {
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: eventIndex))
         return (driver, queue)
     }
 
     /// `frame` behind a 12-byte TX header, staged in guest memory at 0x8_0000 in `pieces` pieces.
-    private func stage(_ frame: [UInt8], in driver: TestDriverRing, pieces: Int = 1) -> [GuestSegment] {
-        driver.guest.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 12) + frame)
+    private func stage(_ frame: [UInt8], in driver: DriverRing, pieces: Int = 1) -> [GuestSegment] {
+        driver.ram.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 12) + frame)
         let total = 12 + frame.count
         let cut = pieces == 1 ? total : 20
-        var segments = [GuestSegment(base: driver.guest.driverPointer(0x8_0000), length: cut)]
-        if pieces > 1 { segments.append(GuestSegment(base: driver.guest.driverPointer(0x8_0000 + UInt64(cut)), length: total - cut)) }
+        var segments = [GuestSegment(base: driver.ram.driverPointer(0x8_0000), length: cut)]
+        if pieces > 1 { segments.append(GuestSegment(base: driver.ram.driverPointer(0x8_0000 + UInt64(cut)), length: total - cut)) }
         return segments
     }
 
@@ -39,9 +40,9 @@ import TestSupport
         #expect(driver.usedIndex == 0)
         #expect(queue.publishUsed() == 2)
         #expect(driver.usedElement(0) == (UInt32(single), 76) && driver.usedElement(1) == (UInt32(multi), 76))
-        #expect(driver.guest.bytes(0x3_0000, 76) == driver.guest.bytes(0x4_0000, 76))
-        #expect(driver.guest.bytes(0x3_000C, 64) == frame)
-        #expect(VirtioNetHeader(readingFrom: driver.guest.driverPointer(0x3_0000), length: 12) == VirtioNetHeader(numBuffers: 1))
+        #expect(driver.ram.bytes(0x3_0000, 76) == driver.ram.bytes(0x4_0000, 76))
+        #expect(driver.ram.bytes(0x3_000C, 64) == frame)
+        #expect(VirtioNetHeader(readingFrom: driver.ram.driverPointer(0x3_0000), length: 12) == VirtioNetHeader(numBuffers: 1))
         #expect(queue.lastAvailIndex == 2)
     }
 
@@ -52,7 +53,7 @@ import TestSupport
         #expect(receive(queue, stage(frame, in: driver, pieces: 2)) == .reserved(chains: 1))
         queue.publishUsed()
         #expect(driver.usedElement(0).length == 112)
-        #expect(driver.guest.bytes(0x3_000C, 100) == frame)
+        #expect(driver.ram.bytes(0x3_000C, 100) == frame)
     }
 
     @Test func mergeableFrameLargerThanOneBufferTakesTwoAndSaysSo() throws {
@@ -63,8 +64,8 @@ import TestSupport
         #expect(receive(queue, stage(frame, in: driver)) == .reserved(chains: 2))
         #expect(queue.publishUsed() == 2)
         #expect([driver.usedElement(0).length, driver.usedElement(1).length] == [100, 62])
-        #expect(driver.guest.bytes(0x3_000C, 88) + driver.guest.bytes(0x4_0000, 62) == frame)
-        #expect(VirtioNetHeader(readingFrom: driver.guest.driverPointer(0x3_0000), length: 12) == VirtioNetHeader(numBuffers: 2))
+        #expect(driver.ram.bytes(0x3_000C, 88) + driver.ram.bytes(0x4_0000, 62) == frame)
+        #expect(VirtioNetHeader(readingFrom: driver.ram.driverPointer(0x3_0000), length: 12) == VirtioNetHeader(numBuffers: 2))
     }
 
     @Test func noBufferOrTooSmallABufferConsumesAndWritesNothing() throws {
@@ -74,7 +75,7 @@ import TestSupport
         driver.addChain([(0x3_0000, 100)], writable: true)
         #expect(receive(queue, segments, mergeable: false) == .noRoom)
         #expect(queue.lastAvailIndex == 0 && queue.publishUsed() == 0)
-        #expect(driver.guest.bytes(0x3_0000, 100) == [UInt8](repeating: 0, count: 100))
+        #expect(driver.ram.bytes(0x3_0000, 100) == [UInt8](repeating: 0, count: 100))
     }
 
     @Test func malformedBuffersAreReturnedEmptyAndReported() throws {
@@ -98,7 +99,7 @@ import TestSupport
         #expect(queue.commitReservation() == 0)
         #expect(queue.publishUsed() == 1)
         #expect(queue.lastAvailIndex == 1)
-        #expect(driver.guest.bytes(0x3_000C, 64) == frame)
+        #expect(driver.ram.bytes(0x3_000C, 64) == frame)
     }
 
     @Test func movesAvailEventWithEventIndex() throws {

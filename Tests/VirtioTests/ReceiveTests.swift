@@ -1,11 +1,12 @@
 import GuestMemory
 import Testing
+import VhostTestFrontEnd
 import Virtio
 import TestSupport
 
 @Suite struct ReceiveTests {
     @Test func mergeableFrameFillsThreeBuffersCompletelyWithNumBuffersThree() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         let heads = [0x3_0000, 0x4_0000, 0x5_0000].map { driver.addChain([(UInt64($0), 100)], writable: true) }
         driver.addChain([(0x6_0000, 100)], writable: true)   // must stay untouched
@@ -20,17 +21,17 @@ import TestSupport
         #expect(driver.usedIndex == 3)
         #expect((0..<3).map { driver.usedElement($0).id } == heads.map { UInt32($0) })
         #expect((0..<3).map { driver.usedElement($0).length } == [100, 100, 62])
-        let stream = driver.guest.bytes(0x3_0000, 100) + driver.guest.bytes(0x4_0000, 100) + driver.guest.bytes(0x5_0000, 62)
-        let written12 = VirtioNetHeader(readingFrom: driver.guest.driverPointer(0x3_0000), length: 12)
+        let stream = driver.ram.bytes(0x3_0000, 100) + driver.ram.bytes(0x4_0000, 100) + driver.ram.bytes(0x5_0000, 62)
+        let written12 = VirtioNetHeader(readingFrom: driver.ram.driverPointer(0x3_0000), length: 12)
         #expect(written12 == VirtioNetHeader(flags: VirtioNetHeader.flagDataValid, numBuffers: 3))
         #expect(Array(stream[12...]) == frame)
-        #expect(driver.guest.bytes(0x5_0000 + 62, 38) == [UInt8](repeating: 0, count: 38))
-        #expect(driver.guest.bytes(0x6_0000, 100) == [UInt8](repeating: 0, count: 100))
+        #expect(driver.ram.bytes(0x5_0000 + 62, 38) == [UInt8](repeating: 0, count: 38))
+        #expect(driver.ram.bytes(0x6_0000, 100) == [UInt8](repeating: 0, count: 100))
         #expect(queue.lastAvailIndex == 3)
     }
 
     @Test func mergeableFrameWithoutEnoughBuffersConsumesAndWritesNothing() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         driver.addChain([(0x3_0000, 100)], writable: true)
         driver.addChain([(0x4_0000, 100)], writable: true)
@@ -39,13 +40,13 @@ import TestSupport
         #expect(queue.commitReservation() == 0)
         queue.publishUsed()
         #expect(driver.usedIndex == 0)
-        #expect(driver.guest.bytes(0x3_0000, 100) == [UInt8](repeating: 0, count: 100))
+        #expect(driver.ram.bytes(0x3_0000, 100) == [UInt8](repeating: 0, count: 100))
         // The next, smaller frame still gets the first buffer.
         #expect(queue.reserve(bytes: 12 + 60, mergeable: true) == .reserved(chains: 1))
     }
 
     @Test func nonMergeableBufferTooSmallIsNoRoomWithNothingConsumed() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         driver.addChain([(0x3_0000, 100)], writable: true)
         driver.addChain([(0x4_0000, 2000)], writable: true)
@@ -55,7 +56,7 @@ import TestSupport
     }
 
     @Test func nonMergeableFrameUsesOneMultiDescriptorChain() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         // Header alone in a short first descriptor, as legacy drivers lay it out.
         let head = driver.addChain([(0x3_0000, 10), (0x4_0000, 1514)], writable: true)
@@ -65,12 +66,12 @@ import TestSupport
         queue.commitReservation()
         queue.publishUsed()
         #expect(driver.usedElement(0) == (UInt32(head), 310))
-        #expect(driver.guest.bytes(0x3_0000, 10) == [UInt8](repeating: 0, count: 10))
-        #expect(driver.guest.bytes(0x4_0000, 300) == frame)
+        #expect(driver.ram.bytes(0x3_0000, 10) == [UInt8](repeating: 0, count: 10))
+        #expect(driver.ram.bytes(0x4_0000, 300) == frame)
     }
 
     @Test func headerSplitAcrossDescriptorsIsWrittenByteByByte() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         driver.addChain([(0x3_0000, 5), (0xF_FFF8, 200)], writable: true)   // 2nd straddles regions
         let frame = pattern(100, seed: 2)
@@ -81,7 +82,7 @@ import TestSupport
         queue.commitReservation()
         queue.publishUsed()
         #expect(driver.usedElement(0).length == 112)
-        let stream = driver.guest.bytes(0x3_0000, 5) + driver.guest.bytes(0xF_FFF8, 107)
+        let stream = driver.ram.bytes(0x3_0000, 5) + driver.ram.bytes(0xF_FFF8, 107)
         var expected = header
         expected.numBuffers = 1
         let got = stream.withUnsafeBytes { raw in
@@ -92,8 +93,8 @@ import TestSupport
     }
 
     @Test func copiesGuestToGuestFromTransmitSegmentsSkippingTheSourceHeader() throws {
-        let guest = try TwoRegionGuest()
-        let tx = TestDriverRing(guest: guest, size: 16)
+        let guest = try RingLayout.guest()
+        let tx = try RingLayout.driver(on: guest, size: 16)
         let txQueue = try #require(tx.makeQueue(eventIndex: true))
         let frame = pattern(400, seed: 6)
         guest.fill(0x7_0000, [UInt8](repeating: 0xEE, count: 12) + frame)
@@ -102,8 +103,8 @@ import TestSupport
         let chain = try #require(txQueue.chains.first)
 
         // A second queue over other ring memory plays the RX side of another port.
-        let rxDriverMemory = try TwoRegionGuest()
-        let rx = TestDriverRing(guest: rxDriverMemory, size: 16)
+        let rxDriverMemory = try RingLayout.guest()
+        let rx = try RingLayout.driver(on: rxDriverMemory, size: 16)
         let rxQueue = try #require(rx.makeQueue(eventIndex: true))
         rx.addChain([(0x3_0000, 256)], writable: true)
         rx.addChain([(0x4_0000, 256)], writable: true)
@@ -119,7 +120,7 @@ import TestSupport
     }
 
     @Test func malformedReceiveChainIsReturnedEmptyAndTheRingMovesOn() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         let good = driver.addChain([(0x3_0000, 100)], writable: true)
         let bad = driver.addChain([(0x4_0000, 100)], writable: false)
@@ -132,7 +133,7 @@ import TestSupport
     }
 
     @Test func frameNeedingMoreBuffersThanTheLimitIsTooLargeWithNothingConsumed() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true, limits: SplitQueue.Limits(maxChains: 2)))
         for i in 0..<3 { driver.addChain([(0x3_0000 + UInt64(i) * 0x1000, 100)], writable: true) }
         #expect(queue.reserve(bytes: 250, mergeable: true) == .tooLarge)
@@ -140,7 +141,7 @@ import TestSupport
     }
 
     @Test func cancelledReservationLeavesTheRingAsItWas() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try RingLayout.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         driver.addChain([(0x3_0000, 100)], writable: true)
         #expect(queue.reserve(bytes: 50, mergeable: true) == .reserved(chains: 1))

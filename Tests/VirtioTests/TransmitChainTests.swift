@@ -1,12 +1,13 @@
 import GuestMemory
 import Testing
+import VhostTestFrontEnd
 import Virtio
 import TestSupport
 
 @Suite struct TransmitChainTests {
     private func setUp(size: UInt16 = 16, indirect: Bool = false,
-                       limits: SplitQueue.Limits = SplitQueue.Limits()) throws -> (TestDriverRing, SplitQueue) {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: size)
+                       limits: SplitQueue.Limits = SplitQueue.Limits()) throws -> (DriverRing, SplitQueue) {
+        let driver = try RingLayout.driver(size: size)
         let queue = try #require(driver.makeQueue(eventIndex: true, indirect: indirect, limits: limits))
         return (driver, queue)
     }
@@ -18,7 +19,7 @@ import TestSupport
 
     @Test func popsSingleDescriptorChainWithItsBytes() throws {
         let (driver, queue) = try setUp()
-        driver.guest.fill(0x3_0000, pattern(100, seed: 1))
+        driver.ram.fill(0x3_0000, pattern(100, seed: 1))
         let head = driver.addChain([(0x3_0000, 100)], writable: false)
         let chain = try onlyChain(queue)
         #expect(chain.head == head && chain.error == nil && chain.length == 100)
@@ -29,9 +30,9 @@ import TestSupport
 
     @Test func popsMultiDescriptorChainAsOneByteStreamInOrder() throws {
         let (driver, queue) = try setUp()
-        driver.guest.fill(0x3_0000, pattern(12, seed: 1))
-        driver.guest.fill(0x4_0000, pattern(60, seed: 2))
-        driver.guest.fill(0x5_0000, pattern(30, seed: 3))
+        driver.ram.fill(0x3_0000, pattern(12, seed: 1))
+        driver.ram.fill(0x4_0000, pattern(60, seed: 2))
+        driver.ram.fill(0x5_0000, pattern(30, seed: 3))
         driver.addChain([(0x3_0000, 12), (0x4_0000, 60), (0x5_0000, 30)], writable: false)
         let chain = try onlyChain(queue)
         #expect(chain.error == nil && chain.length == 102 && chain.segmentCount == 3)
@@ -40,7 +41,7 @@ import TestSupport
 
     @Test func splitsDescriptorStraddlingTwoRegionsIntoTwoSegments() throws {
         let (driver, queue) = try setUp()
-        driver.guest.fill(0xF_FF80, pattern(0x100, seed: 4))
+        driver.ram.fill(0xF_FF80, pattern(0x100, seed: 4))
         driver.addChain([(0xF_FF80, 0x100)], writable: false)
         let chain = try onlyChain(queue)
         #expect(chain.error == nil && chain.segmentCount == 2)
@@ -49,9 +50,9 @@ import TestSupport
 
     @Test func followsIndirectTableWhenNegotiated() throws {
         let (driver, queue) = try setUp(indirect: true)
-        driver.guest.fill(0x3_0000, pattern(12, seed: 5))
-        driver.guest.fill(0x4_0000, pattern(200, seed: 6))
-        let head = driver.addIndirectChain([(0x3_0000, 12), (0x4_0000, 200)], writable: false)
+        driver.ram.fill(0x3_0000, pattern(12, seed: 5))
+        driver.ram.fill(0x4_0000, pattern(200, seed: 6))
+        let head = driver.addIndirectChain([(0x3_0000, 12), (0x4_0000, 200)], writable: false, table: RingLayout.indirectGPA)
         let chain = try onlyChain(queue)
         #expect(chain.head == head && chain.error == nil && chain.length == 212)
         #expect(gatherAll(queue.segments(of: chain)) == pattern(12, seed: 5) + pattern(200, seed: 6))
@@ -59,7 +60,7 @@ import TestSupport
 
     @Test func followsIndirectTableThatStraddlesRegions() throws {
         let (driver, queue) = try setUp(indirect: true)
-        driver.guest.fill(0x3_0000, pattern(64, seed: 7))
+        driver.ram.fill(0x3_0000, pattern(64, seed: 7))
         // Two 16-byte entries, the second one across the region boundary.
         driver.addIndirectChain([(0x3_0000, 32), (0x3_0020, 32)], writable: false, table: 0xF_FFF0)
         let chain = try onlyChain(queue)
@@ -69,25 +70,25 @@ import TestSupport
 
     @Test func refusesIndirectTableWhenNotNegotiated() throws {
         let (driver, queue) = try setUp(indirect: false)
-        driver.addIndirectChain([(0x3_0000, 12)], writable: false)
+        driver.addIndirectChain([(0x3_0000, 12)], writable: false, table: RingLayout.indirectGPA)
         #expect(try onlyChain(queue).error == .indirectNotNegotiated)
     }
 
     @Test func refusesIndirectInsideIndirect() throws {
         let (driver, queue) = try setUp(indirect: true)
         driver.setDescriptor(0, address: 0x3_0000, length: 16, flags: SplitRing.descriptorFlagIndirect,
-                             table: TestDriverRing.indirectGPA)
-        driver.setDescriptor(0, address: TestDriverRing.indirectGPA, length: 16, flags: SplitRing.descriptorFlagIndirect)
+                             table: RingLayout.indirectGPA)
+        driver.setDescriptor(0, address: RingLayout.indirectGPA, length: 16, flags: SplitRing.descriptorFlagIndirect)
         driver.makeAvailable(head: 0)
         #expect(try onlyChain(queue).error == .nestedIndirect)
     }
 
     @Test func refusesIndirectTablesOfBadLength() throws {
         let (driver, queue) = try setUp(size: 4, indirect: true)
-        driver.setDescriptor(0, address: TestDriverRing.indirectGPA, length: 24, flags: SplitRing.descriptorFlagIndirect)
-        driver.setDescriptor(1, address: TestDriverRing.indirectGPA, length: 0, flags: SplitRing.descriptorFlagIndirect)
-        driver.setDescriptor(2, address: TestDriverRing.indirectGPA, length: 5 * 16, flags: SplitRing.descriptorFlagIndirect)
-        driver.setDescriptor(3, address: TestDriverRing.indirectGPA, length: 16,
+        driver.setDescriptor(0, address: RingLayout.indirectGPA, length: 24, flags: SplitRing.descriptorFlagIndirect)
+        driver.setDescriptor(1, address: RingLayout.indirectGPA, length: 0, flags: SplitRing.descriptorFlagIndirect)
+        driver.setDescriptor(2, address: RingLayout.indirectGPA, length: 5 * 16, flags: SplitRing.descriptorFlagIndirect)
+        driver.setDescriptor(3, address: RingLayout.indirectGPA, length: 16,
                              flags: SplitRing.descriptorFlagIndirect | SplitRing.descriptorFlagNext, next: 0)
         for head: UInt16 in 0..<4 { driver.makeAvailable(head: head) }
         #expect(queue.popAvailable(maxChains: 32) == 4)
@@ -105,7 +106,7 @@ import TestSupport
 
     @Test func stopsLoopInsideIndirectTable() throws {
         let (driver, queue) = try setUp(indirect: true)
-        let table = TestDriverRing.indirectGPA
+        let table = RingLayout.indirectGPA
         driver.setDescriptor(0, address: 0x3_0000, length: 10, flags: SplitRing.descriptorFlagNext, next: 1, table: table)
         driver.setDescriptor(1, address: 0x3_0000, length: 10, flags: SplitRing.descriptorFlagNext, next: 0, table: table)
         driver.setDescriptor(0, address: table, length: 32, flags: SplitRing.descriptorFlagIndirect)
@@ -148,7 +149,7 @@ import TestSupport
 
     @Test func skipsZeroLengthDescriptors() throws {
         let (driver, queue) = try setUp()
-        driver.guest.fill(0x3_0000, pattern(20, seed: 8))
+        driver.ram.fill(0x3_0000, pattern(20, seed: 8))
         driver.addChain([(0x3_0000, 20), (0xDEAD_0000_0000, 0)], writable: false)
         let chain = try onlyChain(queue)
         #expect(chain.error == nil && chain.segmentCount == 1 && chain.length == 20)
@@ -229,8 +230,8 @@ import TestSupport
         let (driver, queue) = try setUp()
         let header = VirtioNetHeader(flags: 1, gsoType: 4, headerLength: 54, gsoSize: 1448,
                                      checksumStart: 34, checksumOffset: 16, numBuffers: 0)
-        header.write(to: driver.guest.driverPointer(0x6_0000), length: 12)
-        driver.guest.fill(0x6_000C, pattern(50, seed: 1))
+        header.write(to: driver.ram.driverPointer(0x6_0000), length: 12)
+        driver.ram.fill(0x6_000C, pattern(50, seed: 1))
         driver.addChain([(0x6_0000, 5), (0x6_0005, 57)], writable: false)
         let chain = try onlyChain(queue)
         #expect(VirtioNetHeader(gatheringFrom: queue.segments(of: chain), length: 12) == header)

@@ -19,9 +19,9 @@ public final class TwoPortDatapath {
     let directory: String
     let a: TestFrontEnd
     let b: TestFrontEnd
-    /// A's transmitq and B's receiveq, driven without DriverRing's bookkeeping.
-    public let transmit: RecyclingDriver
-    public let receive: RecyclingDriver
+    /// A's transmitq and B's receiveq, recycling (DriverRing+Recycling.swift).
+    public let transmit: DriverRing
+    public let receive: DriverRing
     private var closed = false
 
     public init(frameLength: Int = 64, ringSize: Int = 256) throws {
@@ -66,10 +66,12 @@ public final class TwoPortDatapath {
 
         let txRing = a.rings[1]
         TwoPortDatapath.fill(txRing, headerLength: a.netHeaderLength, frame: frame)
-        transmit = RecyclingDriver(ring: txRing, makeAllAvailable: true)
-        receive = RecyclingDriver(ring: b.rings[0], makeAllAvailable: false)
-        // Nothing is sent back, but keep the idle rings quiet too.
-        for ring in [a.rings[0], b.rings[1]] { ring.availableRing.pointer.storeBytes(of: UInt16(1).littleEndian, as: UInt16.self) }
+        transmit = txRing
+        transmit.startRecycling(makeAllAvailable: true)
+        receive = b.rings[0]
+        receive.startRecycling(makeAllAvailable: false)
+        // Nothing is sent back, but keep the idle rings quiet too (VRING_AVAIL_F_NO_INTERRUPT).
+        for ring in [a.rings[0], b.rings[1]] { ring.setAvailFlags(1) }
     }
 
     /// Refill A's TX, one engine turn, drain B's RX. Returns the frames the engine moved.
@@ -117,11 +119,7 @@ public final class TwoPortDatapath {
             precondition(headerLength + frame.count <= buffer.length)
             buffer.pointer.initializeMemory(as: UInt8.self, repeating: 0, count: headerLength)
             frame.withUnsafeBytes { (buffer.pointer + headerLength).copyMemory(from: $0.baseAddress!, byteCount: frame.count) }
-            let desc = ring.descriptorTable.pointer + 16 * id
-            desc.storeBytes(of: buffer.gpa.littleEndian, toByteOffset: 0, as: UInt64.self)
-            desc.storeBytes(of: UInt32(headerLength + frame.count).littleEndian, toByteOffset: 8, as: UInt32.self)
-            desc.storeBytes(of: UInt16(0), toByteOffset: 12, as: UInt16.self)
-            desc.storeBytes(of: UInt16(0), toByteOffset: 14, as: UInt16.self)
+            ring.setDescriptor(UInt16(id), address: buffer.gpa, length: UInt32(headerLength + frame.count), flags: 0)
         }
     }
 

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import FuzzSupport
 import GuestMemory
-import LinuxIO
+import VhostTestFrontEnd
 import Virtio
 
 // The descriptor walker and guest-memory translation over rings the fuzzer writes: descriptor
@@ -17,30 +17,11 @@ import Virtio
 // descriptor table at 0x0, avail ring at 0x400, used ring at 0x600 (buffers from 0x800 on).
 
 private let regionSize = 0x8000
-private let descriptorGPA = 0x0, availGPA = 0x400, usedGPA = 0x600
-private let regionA = MemoryRegionDescriptor(guestPhysicalAddress: 0, size: UInt64(regionSize),
-                                             userspaceAddress: 0x7F00_0000_0000, mmapOffset: 0)
-private let regionB = MemoryRegionDescriptor(guestPhysicalAddress: UInt64(regionSize), size: UInt64(regionSize),
-                                             userspaceAddress: 0x7F40_0000_0000, mmapOffset: UInt64(regionSize))
+private let descriptorGPA: UInt64 = 0x0, availGPA: UInt64 = 0x400, usedGPA: UInt64 = 0x600
 
-final class Guest {
-    let table = GuestMemoryTable()
-    let view: UnsafeMutableRawPointer
-
-    init() {
-        let fd = try! Memfd.create(name: "fuzz-ring-ram", size: 2 * regionSize)
-        view = mmap(nil, 2 * regionSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd.rawValue, 0)!
-        let second = OwnedFileDescriptor(adopting: dup(fd.rawValue))
-        try! table.add(regionA, descriptor: fd)
-        try! table.add(regionB, descriptor: second)
-    }
-
-    func pointer(_ gpa: Int, _ length: Int) -> UnsafeMutableRawPointer {
-        table.pointer(userspace: regionA.userspaceAddress + UInt64(gpa), length: length)!
-    }
-}
-
-private let guest = Guest()
+/// GuestRAM `.adjacent`: GPA == file offset, so the input's bytes are laid into both regions at once.
+private let guest = try! GuestRAM(regionSize: regionSize, layout: .adjacent, name: "fuzz-ring-ram")
+private let view = guest.mapping.base
 private let frameSource = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 16)
 private var sink: UInt64 = 0
 
@@ -60,9 +41,9 @@ public func fuzzSplitQueue(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 
     let config = input.u8()
     let lastAvail = input.u16()
     let ops = (0..<12).map { _ in input.u8() }
-    memset(guest.view, 0, 2 * regionSize)
+    memset(view, 0, 2 * regionSize)
     let memory = input.take(2 * regionSize)
-    if let base = memory.baseAddress { guest.view.copyMemory(from: base, byteCount: memory.count) }
+    if let base = memory.baseAddress { view.copyMemory(from: base, byteCount: memory.count) }
     for i in 0..<4096 { frameSource.storeBytes(of: UInt8(truncatingIfNeeded: i &* 7), toByteOffset: i, as: UInt8.self) }
 
     let ringSize = 1 << (Int(config & 0x0F) % 7)
@@ -71,12 +52,9 @@ public func fuzzSplitQueue(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 
     let limits = config & 0x80 != 0
         ? SplitQueue.Limits(maxChains: 4, maxSegmentsPerChain: 3, maxTransmitBytes: 1600)
         : SplitQueue.Limits()
-    let ev = eventIndex ? 2 : 0
-    guard let queue = SplitQueue(
-        size: UInt16(ringSize), descriptors: guest.pointer(descriptorGPA, 16 * ringSize),
-        avail: guest.pointer(availGPA, 4 + 2 * ringSize + ev), used: guest.pointer(usedGPA, 4 + 8 * ringSize + ev),
-        memory: guest.table, eventIndex: eventIndex, lastAvailIndex: lastAvail,
-        indirectDescriptors: config & 0x20 != 0, limits: limits)
+    guard let queue = guest.makeQueue(
+        size: ringSize, descriptorGPA: descriptorGPA, availGPA: availGPA, usedGPA: usedGPA,
+        eventIndex: eventIndex, indirect: config & 0x20 != 0, lastAvailIndex: lastAvail, limits: limits)
     else { preconditionFailure("a valid ring was refused") }
 
     for op in ops {
@@ -125,11 +103,11 @@ public func fuzzSplitQueue(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 
             queue.resyncWithUsedIndex()
         case 6:
             // The guest moves avail.idx under us.
-            let p = guest.view + availGPA + 2
+            let p = view + Int(availGPA) + 2
             p.storeBytes(of: p.load(as: UInt16.self) &+ UInt16(arg), as: UInt16.self)
         default:
             // The guest rewrites a descriptor's length under us.
-            let p = guest.view + descriptorGPA + 16 * (arg % ringSize) + 8
+            let p = view + Int(descriptorGPA) + 16 * (arg % ringSize) + 8
             p.storeBytes(of: UInt32(arg) << 10, as: UInt32.self)
         }
     }

@@ -93,7 +93,7 @@ private func openDescriptors() -> [Int32] {
     (3..<(pool.fds.max()! + 64)).filter { fcntl($0, F_GETFD) != -1 }
 }
 
-final class Session {
+final class DeviceSession {
     let device: VhostUserDevice
     let delegate = TouchingDelegate()
     var front: UnixSocket
@@ -161,7 +161,7 @@ public func fuzzVhostUser(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let before = openDescriptors()
     memset(pool.bigMemory, 0, bigMemfdSize)
     do {
-        let session = Session()
+        let session = DeviceSession()
         while !input.isEmpty {
             let op = input.u8()
             let fds = pool.pick(op >> 2)

@@ -1,7 +1,7 @@
 // CSwitchyard: only what Swift cannot import from Glibc.
 // * CMSG_* are function-like macros, so SCM_RIGHTS fd passing lives here whole.
 // * eventfd/memfd_create/signalfd need _GNU_SOURCE headers the Glibc module may not expose.
-// * Ring indices in guest memory need C11 acquire/release and full fences on a foreign address;
+// * Ring indices in guest memory need C11 acquire/release loads and stores and a full fence on a foreign address;
 //   Swift's Synchronization.Atomic cannot wrap memory it does not own.
 #ifndef CSWITCHYARD_H
 #define CSWITCHYARD_H
@@ -75,11 +75,6 @@ static inline void csy_store_relaxed_u16(void *p, uint16_t v) {
     __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELAXED);
 }
 static inline void csy_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-static inline void csy_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
-static inline void csy_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
-static inline void csy_fetch_or_u8(void *p, uint8_t bits) {
-    __atomic_fetch_or((uint8_t *)p, bits, __ATOMIC_RELAXED);
-}
 
 #ifdef __cplusplus
 }

@@ -18,14 +18,6 @@ public enum VLANMembership: Equatable, Sendable {
         }
     }
 
-    /// Every VLAN id the port carries, ascending.
-    public var vlanIDs: [UInt16] {
-        switch self {
-        case .access(let id): return [id]
-        case .trunk(let allowed, _): return allowed.flatMap { Array($0) }
-        }
-    }
-
     /// Sorts and merges overlapping or adjacent ranges, so equal sets compare equal.
     public static func normalise(_ ranges: [ClosedRange<UInt16>]) -> [ClosedRange<UInt16>] {
         var merged: [ClosedRange<UInt16>] = []

@@ -44,13 +44,4 @@ static inline void cbs_callgrind_dump_stats(const char *reason) {
 #endif
 }
 
-// The benchmark's own driver-side ring accesses (the guest half of the virtio memory model).
-static inline uint16_t cbs_load_acquire_u16(const void *p) {
-    return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
-}
-
-static inline void cbs_store_release_u16(void *p, uint16_t v) {
-    __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE);
-}
-
 #endif

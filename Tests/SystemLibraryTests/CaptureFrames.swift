@@ -1,7 +1,7 @@
 import TestSupport
 
 /// Hand-built Ethernet frames with known tcpdump renderings.
-enum Frames {
+enum CaptureFrames {
     static let hostA: [UInt8] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0a]
     static let hostB: [UInt8] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0b]
 

@@ -1,6 +1,7 @@
 // uplink-bench: frames per second of the uplink with 64-byte frames on a veth pair whose far end
 // lives in a throwaway network namespace. Root needed. Build and run in release:
-//   swift build -c release --product uplink-bench && sudo .build/release/uplink-bench [seconds] [length]
+//   swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-bench --product uplink-bench
+//   sudo Benchmarks/.build-bench/release/uplink-bench [seconds] [length]
 // Prints numbers; never fails on a slow machine.
 import CSwitchyard
 import Foundation

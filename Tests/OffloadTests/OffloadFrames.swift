@@ -9,7 +9,7 @@ struct BuiltFrame {
     var isIPv6: Bool
 }
 
-enum TestFrames {
+enum OffloadFrames {
     static let destinationMAC: [UInt8] = [0x52, 0x54, 0x00, 0x00, 0x00, 0x02]
     static let sourceMAC: [UInt8] = [0x52, 0x54, 0x00, 0x00, 0x00, 0x01]
     static let ipv4Source: [UInt8] = [10, 0, 0, 1]
