@@ -19,10 +19,10 @@ import VhostTestFrontEnd
         #expect(before.trigger == .request)
         #expect(before.fdbEntries?.isEmpty == true && before.port(named: "a")?.counters.receivedFrames == 0)
 
-        let hello = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 60)
+        let hello = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 60)
         try h.frontEnd("a").send(frame: hello)
         #expect(try h.receive("b", expected: 1) == [hello])
-        let reply = Frames.make(to: Frames.mac(1), from: Frames.mac(2), length: 1514)
+        let reply = HarnessFrames.make(to: HarnessFrames.mac(1), from: HarnessFrames.mac(2), length: 1514)
         try h.frontEnd("b").send(frame: reply)
         #expect(try h.receive("a", expected: 1) == [reply])
 
@@ -56,7 +56,7 @@ import VhostTestFrontEnd
     @Test func theHousekeepingTickPublishesASnapshotWithinTwoSecondsWithoutAnyRequest() throws {
         let h = try SwitchHarness(ports: [("a", .access(vlan: 10)), ("b", .access(vlan: 10))])
         for p in ["a", "b"] { try h.connect(p) }
-        let hello = Frames.make(to: Frames.broadcast, from: Frames.mac(1), length: 60)
+        let hello = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 60)
         try h.frontEnd("a").send(frame: hello)
         #expect(try h.receive("b", expected: 1) == [hello])
         let sent = MonotonicClock.nanoseconds()
@@ -116,7 +116,7 @@ import VhostTestFrontEnd
     @Test func fdbFacadeChangesShowInTheNextSnapshot() throws {
         let h = try SwitchHarness(ports: [("a", .access(vlan: 10)), ("b", .access(vlan: 10))])
         try h.connect("a")
-        try h.frontEnd("a").send(frame: Frames.make(to: Frames.broadcast, from: Frames.mac(1)))
+        try h.frontEnd("a").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1)))
         let deadline = Date().addingTimeInterval(2)
         while try h.engine.snapshot().get().fdb.dynamicEntries < 1 && Date() < deadline { usleep(5_000) }
 

@@ -9,7 +9,7 @@ import TestSupport
 @Suite struct ChainLimitTests {
     private func setUp(size: UInt16 = 256, indirect: Bool = false,
                        limits: SplitQueue.Limits = SplitQueue.Limits()) throws -> (DriverRing, SplitQueue) {
-        let driver = try RingLayout.driver(size: size)
+        let driver = try FixedRingAddresses.driver(size: size)
         let queue = try #require(driver.makeQueue(eventIndex: true, indirect: indirect, limits: limits))
         return (driver, queue)
     }
@@ -53,7 +53,7 @@ import TestSupport
         // MAX_SKB_FRAGS = 45 (the largest CONFIG_MAX_SKB_FRAGS) + 2 entries, behind one INDIRECT.
         let (driver, queue) = try setUp(indirect: true)
         let entries = (0..<47).map { (gpa: UInt64(0x3_0000 + $0 * 64), length: UInt32(64)) }
-        driver.addIndirectChain(entries, writable: false, table: RingLayout.indirectGPA)
+        driver.addIndirectChain(entries, writable: false, table: FixedRingAddresses.indirectGPA)
         driver.addChain(emptyDescriptorChain(driver, count: 64), writable: false)
         #expect(queue.popAvailable(maxChains: 32) == 2)
         #expect(queue.chains[0].error == nil && queue.chains[0].length == 47 * 64)

@@ -9,7 +9,7 @@ import TestSupport
 /// fails, and refuse the same malformed descriptors.
 @Suite struct FastPathTests {
     private func setUp(limits: SplitQueue.Limits = SplitQueue.Limits()) throws -> (DriverRing, SplitQueue) {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false, limits: limits))
         return (driver, queue)
     }
@@ -212,7 +212,7 @@ import TestSupport
     // MARK: header
 
     @Test func headerWriteAndReadRoundTripInBothLengths() throws {
-        let guest = try RingLayout.guest()
+        let guest = try FixedRingAddresses.guest()
         let header = VirtioNetHeader(flags: 1, gsoType: 4, headerLength: 0x1234, gsoSize: 0x5678,
                                      checksumStart: 0x9ABC, checksumOffset: 0xDEF0, numBuffers: 0x0102)
         let p = guest.driverPointer(0x3_0001)   // unaligned on purpose

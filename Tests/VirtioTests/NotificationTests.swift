@@ -24,7 +24,7 @@ import TestSupport
     }
 
     @Test func firstNotificationWithEventIndexIsUnconditionalThenFollowsUsedEvent() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         driver.setUsedEvent(100)
         complete(1, driver: driver, queue: queue)
@@ -39,7 +39,7 @@ import TestSupport
     }
 
     @Test func eventIndexDecisionsHoldAcrossTheSixteenBitWrap() throws {
-        let driver = try RingLayout.driver(size: 16, startIndex: 65533)
+        let driver = try FixedRingAddresses.driver(size: 16, startIndex: 65533)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         #expect(queue.usedIndex == 65533 && queue.lastAvailIndex == 65533)
         driver.setUsedEvent(65533)
@@ -56,7 +56,7 @@ import TestSupport
     }
 
     @Test func withoutEventIndexNotifiesUnlessDriverSetNoInterrupt() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         complete(1, driver: driver, queue: queue)
         #expect(queue.needsNotification())
@@ -68,7 +68,7 @@ import TestSupport
     }
 
     @Test func disablingKicksSetsNoNotifyAndEnablingReportsBuffersAddedMeanwhile() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         #expect(driver.usedFlags == 0)
         queue.disableNotifications()
@@ -83,7 +83,7 @@ import TestSupport
     }
 
     @Test func withEventIndexKickSuppressionMovesAvailEvent() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         #expect(driver.availEvent == 0)
         driver.addChain([(0x3_0000, 60)], writable: false)
@@ -103,7 +103,7 @@ import TestSupport
     }
 
     @Test func resyncTakesLastAvailFromUsedIndexAfterReconnect() throws {
-        let driver = try RingLayout.driver(size: 16, startIndex: 5)
+        let driver = try FixedRingAddresses.driver(size: 16, startIndex: 5)
         for _ in 0..<4 { driver.addChain([(0x3_0000, 60)], writable: false) }
         // The front-end re-sent a base of 9 though only 5 buffers were ever marked used.
         let queue = try #require(driver.makeQueue(eventIndex: true, lastAvail: 9))
@@ -115,7 +115,7 @@ import TestSupport
     }
 
     @Test func aBurstThatLeavesChainsBehindReportsThemAsKnownPending() throws {
-        let driver = try RingLayout.driver(size: 64)
+        let driver = try FixedRingAddresses.driver(size: 64)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         for _ in 0..<40 { driver.addChain([(0x3_0000, 60)], writable: false) }
         #expect(queue.popAvailable(maxChains: 32) == 32)

@@ -15,7 +15,7 @@ import TestSupport
     static let rewrite: [UInt8] = [0x52, 0x54, 0, 0, 0, 9, 0x52, 0x54, 0, 0, 0, 1, 0x81, 0x00]
 
     private func setUp() throws -> (DriverRing, SplitQueue) {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         return (driver, try #require(driver.makeQueue(eventIndex: false)))
     }
 

@@ -2,6 +2,7 @@ import GuestMemory
 import Testing
 import Virtio
 import TestSupport
+import VhostTestFrontEnd
 
 /// The RX copy engine (docs/rx-copy.md): the single-buffer fast path and the write cursor leave
 /// the guest the same bytes and used lengths, and a fast first write can be continued through
@@ -13,10 +14,10 @@ import TestSupport
     /// Writes header + prefix (`writeFrame(frame:)`) and then the body from a source segment
     /// (`writeReserved(from:skipping:)`) into the buffer at the head of the ring; returns the used
     /// element and the bytes it covers, read back as one stream from `buffers`.
-    private func deliver(into driver: TestDriverRing, queue: SplitQueue, headerLength: Int,
+    private func deliver(into driver: DriverRing, queue: SplitQueue, headerLength: Int,
                          buffers: [(gpa: UInt64, length: UInt32)]) -> (used: UInt32, bytes: [UInt8]) {
-        driver.guest.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 14) + Self.body)
-        let source = [GuestSegment(base: driver.guest.driverPointer(0x8_0000), length: 14 + Self.body.count)]
+        driver.ram.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 14) + Self.body)
+        let source = [GuestSegment(base: driver.ram.driverPointer(0x8_0000), length: 14 + Self.body.count)]
         let total = headerLength + Self.prefix.count + Self.body.count
         #expect(queue.reserve(bytes: total, mergeable: true) == .reserved(chains: 1))
         let header = VirtioNetHeader(flags: VirtioNetHeader.flagDataValid)
@@ -27,13 +28,13 @@ import TestSupport
         queue.publishUsed()
         let used = driver.usedElement(driver.usedIndex &- 1).length
         var stream: [UInt8] = []
-        for b in buffers { stream += driver.guest.bytes(b.gpa, Int(b.length)) }
+        for b in buffers { stream += driver.ram.bytes(b.gpa, Int(b.length)) }
         return (used, Array(stream.prefix(Int(used))))
     }
 
     @Test(arguments: [VirtioNetHeader.length, VirtioNetHeader.legacyLength])
     func prefixThenBodyLandsTheSameInOneDescriptorOrThree(headerLength: Int) throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         let one: [(gpa: UInt64, length: UInt32)] = [(0x3_0000, 2048)]
         // A header split 4 + rest, the prefix split across the second and third descriptor.
@@ -46,14 +47,14 @@ import TestSupport
         #expect(a.used == UInt32(expectedLength) && b.used == UInt32(expectedLength))
         #expect(a.bytes == b.bytes)
         #expect(Array(a.bytes[headerLength...]) == Self.prefix + Self.body)
-        let header = VirtioNetHeader(readingFrom: driver.guest.driverPointer(0x3_0000), length: headerLength)
+        let header = VirtioNetHeader(readingFrom: driver.ram.driverPointer(0x3_0000), length: headerLength)
         // num_buffers exists only in the 12-byte header.
         #expect(header == VirtioNetHeader(flags: VirtioNetHeader.flagDataValid,
                                           numBuffers: headerLength == VirtioNetHeader.length ? 1 : 0))
     }
 
     @Test func aFirstWriteThatFillsTheBufferLeavesTheCursorAtItsEnd() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         driver.addChain([(0x3_0000, UInt32(12 + Self.prefix.count))], writable: true)
         driver.addChain([(0x4_0000, 2048)], writable: true)   // must stay untouched
@@ -66,17 +67,17 @@ import TestSupport
         #expect(queue.commitReservation() == 1)
         queue.publishUsed()
         #expect(driver.usedElement(0).length == UInt32(12 + Self.prefix.count))
-        #expect(driver.guest.bytes(0x3_0000 + 12, Self.prefix.count) == Self.prefix)
-        #expect(driver.guest.bytes(0x4_0000, 16) == [UInt8](repeating: 0, count: 16))
+        #expect(driver.ram.bytes(0x3_0000 + 12, Self.prefix.count) == Self.prefix)
+        #expect(driver.ram.bytes(0x4_0000, 16) == [UInt8](repeating: 0, count: 16))
     }
 
     @Test func receiveFrameWithALegacyHeaderWritesTenBytesOfHeader() throws {
-        let driver = TestDriverRing(guest: try TwoRegionGuest(), size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         driver.addChain([(0x3_0000, 2048)], writable: true)
         driver.addChain([(0x4_0000, 2048)], writable: true)
-        driver.guest.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 14) + Self.body)
-        let source = [GuestSegment(base: driver.guest.driverPointer(0x8_0000), length: 14 + Self.body.count)]
+        driver.ram.fill(0x8_0000, [UInt8](repeating: 0xEE, count: 14) + Self.body)
+        let source = [GuestSegment(base: driver.ram.driverPointer(0x8_0000), length: 14 + Self.body.count)]
         // The first frame reads avail.idx (general path), the second takes the fast path.
         for gpa: UInt64 in [0x3_0000, 0x4_0000] {
             let result = Self.prefix.withUnsafeBytes { prefix in
@@ -86,8 +87,8 @@ import TestSupport
                 }
             }
             #expect(result == .reserved(chains: 1))
-            #expect(driver.guest.bytes(gpa, 10) == [UInt8](repeating: 0, count: 10))
-            #expect(driver.guest.bytes(gpa + 10, Self.prefix.count + Self.body.count) == Self.prefix + Self.body)
+            #expect(driver.ram.bytes(gpa, 10) == [UInt8](repeating: 0, count: 10))
+            #expect(driver.ram.bytes(gpa + 10, Self.prefix.count + Self.body.count) == Self.prefix + Self.body)
         }
         queue.publishUsed()
         #expect(driver.usedElement(0).length == UInt32(10 + 18 + 100) && driver.usedElement(1).length == UInt32(10 + 18 + 100))

@@ -8,7 +8,7 @@ import TestSupport
 /// on its one-descriptor fast path and on the general path, and refuse the same buffers.
 @Suite struct ReceiveFrameTests {
     private func setUp(eventIndex: Bool = false) throws -> (DriverRing, SplitQueue) {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: eventIndex))
         return (driver, queue)
     }

@@ -6,7 +6,7 @@ import TestSupport
 
 @Suite struct ReceiveTests {
     @Test func mergeableFrameFillsThreeBuffersCompletelyWithNumBuffersThree() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         let heads = [0x3_0000, 0x4_0000, 0x5_0000].map { driver.addChain([(UInt64($0), 100)], writable: true) }
         driver.addChain([(0x6_0000, 100)], writable: true)   // must stay untouched
@@ -31,7 +31,7 @@ import TestSupport
     }
 
     @Test func mergeableFrameWithoutEnoughBuffersConsumesAndWritesNothing() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         driver.addChain([(0x3_0000, 100)], writable: true)
         driver.addChain([(0x4_0000, 100)], writable: true)
@@ -46,7 +46,7 @@ import TestSupport
     }
 
     @Test func nonMergeableBufferTooSmallIsNoRoomWithNothingConsumed() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         driver.addChain([(0x3_0000, 100)], writable: true)
         driver.addChain([(0x4_0000, 2000)], writable: true)
@@ -56,7 +56,7 @@ import TestSupport
     }
 
     @Test func nonMergeableFrameUsesOneMultiDescriptorChain() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: false))
         // Header alone in a short first descriptor, as legacy drivers lay it out.
         let head = driver.addChain([(0x3_0000, 10), (0x4_0000, 1514)], writable: true)
@@ -71,7 +71,7 @@ import TestSupport
     }
 
     @Test func headerSplitAcrossDescriptorsIsWrittenByteByByte() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         driver.addChain([(0x3_0000, 5), (0xF_FFF8, 200)], writable: true)   // 2nd straddles regions
         let frame = pattern(100, seed: 2)
@@ -93,8 +93,8 @@ import TestSupport
     }
 
     @Test func copiesGuestToGuestFromTransmitSegmentsSkippingTheSourceHeader() throws {
-        let guest = try RingLayout.guest()
-        let tx = try RingLayout.driver(on: guest, size: 16)
+        let guest = try FixedRingAddresses.guest()
+        let tx = try FixedRingAddresses.driver(on: guest, size: 16)
         let txQueue = try #require(tx.makeQueue(eventIndex: true))
         let frame = pattern(400, seed: 6)
         guest.fill(0x7_0000, [UInt8](repeating: 0xEE, count: 12) + frame)
@@ -103,8 +103,8 @@ import TestSupport
         let chain = try #require(txQueue.chains.first)
 
         // A second queue over other ring memory plays the RX side of another port.
-        let rxDriverMemory = try RingLayout.guest()
-        let rx = try RingLayout.driver(on: rxDriverMemory, size: 16)
+        let rxDriverMemory = try FixedRingAddresses.guest()
+        let rx = try FixedRingAddresses.driver(on: rxDriverMemory, size: 16)
         let rxQueue = try #require(rx.makeQueue(eventIndex: true))
         rx.addChain([(0x3_0000, 256)], writable: true)
         rx.addChain([(0x4_0000, 256)], writable: true)
@@ -120,7 +120,7 @@ import TestSupport
     }
 
     @Test func malformedReceiveChainIsReturnedEmptyAndTheRingMovesOn() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         let good = driver.addChain([(0x3_0000, 100)], writable: true)
         let bad = driver.addChain([(0x4_0000, 100)], writable: false)
@@ -133,7 +133,7 @@ import TestSupport
     }
 
     @Test func frameNeedingMoreBuffersThanTheLimitIsTooLargeWithNothingConsumed() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true, limits: SplitQueue.Limits(maxChains: 2)))
         for i in 0..<3 { driver.addChain([(0x3_0000 + UInt64(i) * 0x1000, 100)], writable: true) }
         #expect(queue.reserve(bytes: 250, mergeable: true) == .tooLarge)
@@ -141,7 +141,7 @@ import TestSupport
     }
 
     @Test func cancelledReservationLeavesTheRingAsItWas() throws {
-        let driver = try RingLayout.driver(size: 16)
+        let driver = try FixedRingAddresses.driver(size: 16)
         let queue = try #require(driver.makeQueue(eventIndex: true))
         driver.addChain([(0x3_0000, 100)], writable: true)
         #expect(queue.reserve(bytes: 50, mergeable: true) == .reserved(chains: 1))

@@ -2,13 +2,14 @@ import GuestMemory
 import Testing
 import Virtio
 import TestSupport
+import VhostTestFrontEnd
 
 /// `SplitRing.Layout` is the one check of ring geometry: sizes, each part's byte length (with
 /// the EVENT_IDX tails), alignment of the front-end's addresses and of our pointers. The
 /// vhost-user layer translates SET_VRING_ADDR with it and `SplitQueue.init` re-checks with it,
 /// so the two can never disagree about a ring.
 @Suite struct RingLayoutTests {
-    private static let uva = TwoRegionGuest.regionA.userspaceAddress
+    private static let uva = GuestRAM.adjacentUserspaceAddresses[0]
 
     @Test func sizesArePowersOfTwoUpTo32768() {
         for size in [1, 2, 256, 32768] {
@@ -39,14 +40,14 @@ import TestSupport
     }
 
     @Test func pointersNeedEveryPartInsideOneRegionTailsIncluded() throws {
-        let guest = try TwoRegionGuest()
+        let guest = try FixedRingAddresses.guest()
         let plain = try #require(SplitRing.Layout(queueSize: 16, eventIndex: false))
         let event = try #require(SplitRing.Layout(queueSize: 16, eventIndex: true))
         // The used ring ends exactly at the end of region A: only without EVENT_IDX's tail.
-        let usedAtEnd = Self.uva + TwoRegionGuest.regionSize - UInt64(plain.usedRingBytes)
+        let usedAtEnd = Self.uva + UInt64(FixedRingAddresses.regionSize) - UInt64(plain.usedRingBytes)
         let fits = plain.pointers(descriptors: Self.uva + 0x1000, avail: Self.uva + 0x9000, used: usedAtEnd,
                                   userspaceIn: guest.table)
-        let usedGPA = TwoRegionGuest.regionSize - UInt64(plain.usedRingBytes)
+        let usedGPA = UInt64(FixedRingAddresses.regionSize) - UInt64(plain.usedRingBytes)
         #expect(fits?.descriptors == guest.table.pointer(guestPhysical: 0x1000, length: plain.descriptorTableBytes))
         #expect(fits?.avail == guest.table.pointer(guestPhysical: 0x9000, length: plain.availRingBytes))
         #expect(fits?.used == guest.table.pointer(guestPhysical: usedGPA, length: plain.usedRingBytes))
@@ -62,7 +63,7 @@ import TestSupport
     }
 
     @Test func splitQueueAcceptsExactlyWhatTheLayoutAccepts() throws {
-        let guest = try TwoRegionGuest()
+        let guest = try FixedRingAddresses.guest()
         let layout = try #require(SplitRing.Layout(queueSize: 16, eventIndex: true))
         let p = try #require(layout.pointers(descriptors: Self.uva + 0x1000, avail: Self.uva + 0x9000,
                                              used: Self.uva + 0xA000, userspaceIn: guest.table))

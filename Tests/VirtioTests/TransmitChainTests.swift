@@ -7,7 +7,7 @@ import TestSupport
 @Suite struct TransmitChainTests {
     private func setUp(size: UInt16 = 16, indirect: Bool = false,
                        limits: SplitQueue.Limits = SplitQueue.Limits()) throws -> (DriverRing, SplitQueue) {
-        let driver = try RingLayout.driver(size: size)
+        let driver = try FixedRingAddresses.driver(size: size)
         let queue = try #require(driver.makeQueue(eventIndex: true, indirect: indirect, limits: limits))
         return (driver, queue)
     }
@@ -52,7 +52,7 @@ import TestSupport
         let (driver, queue) = try setUp(indirect: true)
         driver.ram.fill(0x3_0000, pattern(12, seed: 5))
         driver.ram.fill(0x4_0000, pattern(200, seed: 6))
-        let head = driver.addIndirectChain([(0x3_0000, 12), (0x4_0000, 200)], writable: false, table: RingLayout.indirectGPA)
+        let head = driver.addIndirectChain([(0x3_0000, 12), (0x4_0000, 200)], writable: false, table: FixedRingAddresses.indirectGPA)
         let chain = try onlyChain(queue)
         #expect(chain.head == head && chain.error == nil && chain.length == 212)
         #expect(gatherAll(queue.segments(of: chain)) == pattern(12, seed: 5) + pattern(200, seed: 6))
@@ -70,25 +70,25 @@ import TestSupport
 
     @Test func refusesIndirectTableWhenNotNegotiated() throws {
         let (driver, queue) = try setUp(indirect: false)
-        driver.addIndirectChain([(0x3_0000, 12)], writable: false, table: RingLayout.indirectGPA)
+        driver.addIndirectChain([(0x3_0000, 12)], writable: false, table: FixedRingAddresses.indirectGPA)
         #expect(try onlyChain(queue).error == .indirectNotNegotiated)
     }
 
     @Test func refusesIndirectInsideIndirect() throws {
         let (driver, queue) = try setUp(indirect: true)
         driver.setDescriptor(0, address: 0x3_0000, length: 16, flags: SplitRing.descriptorFlagIndirect,
-                             table: RingLayout.indirectGPA)
-        driver.setDescriptor(0, address: RingLayout.indirectGPA, length: 16, flags: SplitRing.descriptorFlagIndirect)
+                             table: FixedRingAddresses.indirectGPA)
+        driver.setDescriptor(0, address: FixedRingAddresses.indirectGPA, length: 16, flags: SplitRing.descriptorFlagIndirect)
         driver.makeAvailable(head: 0)
         #expect(try onlyChain(queue).error == .nestedIndirect)
     }
 
     @Test func refusesIndirectTablesOfBadLength() throws {
         let (driver, queue) = try setUp(size: 4, indirect: true)
-        driver.setDescriptor(0, address: RingLayout.indirectGPA, length: 24, flags: SplitRing.descriptorFlagIndirect)
-        driver.setDescriptor(1, address: RingLayout.indirectGPA, length: 0, flags: SplitRing.descriptorFlagIndirect)
-        driver.setDescriptor(2, address: RingLayout.indirectGPA, length: 5 * 16, flags: SplitRing.descriptorFlagIndirect)
-        driver.setDescriptor(3, address: RingLayout.indirectGPA, length: 16,
+        driver.setDescriptor(0, address: FixedRingAddresses.indirectGPA, length: 24, flags: SplitRing.descriptorFlagIndirect)
+        driver.setDescriptor(1, address: FixedRingAddresses.indirectGPA, length: 0, flags: SplitRing.descriptorFlagIndirect)
+        driver.setDescriptor(2, address: FixedRingAddresses.indirectGPA, length: 5 * 16, flags: SplitRing.descriptorFlagIndirect)
+        driver.setDescriptor(3, address: FixedRingAddresses.indirectGPA, length: 16,
                              flags: SplitRing.descriptorFlagIndirect | SplitRing.descriptorFlagNext, next: 0)
         for head: UInt16 in 0..<4 { driver.makeAvailable(head: head) }
         #expect(queue.popAvailable(maxChains: 32) == 4)
@@ -106,7 +106,7 @@ import TestSupport
 
     @Test func stopsLoopInsideIndirectTable() throws {
         let (driver, queue) = try setUp(indirect: true)
-        let table = RingLayout.indirectGPA
+        let table = FixedRingAddresses.indirectGPA
         driver.setDescriptor(0, address: 0x3_0000, length: 10, flags: SplitRing.descriptorFlagNext, next: 1, table: table)
         driver.setDescriptor(1, address: 0x3_0000, length: 10, flags: SplitRing.descriptorFlagNext, next: 0, table: table)
         driver.setDescriptor(0, address: table, length: 32, flags: SplitRing.descriptorFlagIndirect)

@@ -3,7 +3,7 @@ import VhostTestFrontEnd
 /// Where the ring-level tests put things: guest RAM of two adjacent 1 MiB regions (`GuestRAM`
 /// `.adjacent`: GPA == file offset, so a buffer across GPA 1 MiB is two pieces for the queue),
 /// the ring's areas in region A, buffers anywhere the test chooses.
-enum RingLayout {
+enum FixedRingAddresses {
     static let regionSize = 0x10_0000
     static let descriptorGPA: UInt64 = 0x1000
     static let availGPA: UInt64 = 0x9000
