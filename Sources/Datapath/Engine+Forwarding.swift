@@ -54,9 +54,10 @@ extension Engine {
     @inline(__always)
     func forwardBurst<Burst: FrameBurst>(_ burst: inout Burst, now: UInt32) -> Int {
         let s = scratch
-        var parsed = 0
-        let taken = burst.take(into: s, parsed: &parsed, engine: self)
+        let count = burst.take(into: s, engine: self)
+        let taken = count.taken
         guard taken > 0 else { return 0 }
+        let parsed = count.parsed
         let from = burst.source
         core.decide(ingress: from.index, frames: s.headers, count: parsed, into: s.decisions, now: now)
         let pair = burst.pair
@@ -112,7 +113,7 @@ extension Engine {
         case .vhostUser(let vhost):
             vhost._withUnsafeGuaranteedRef { target in
                 deliverToGuest(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
-                               to: target, owner: entry, decision: decision)
+                               to: target, decision: decision)
             }
         case .uplink(let uplink):
             uplink._withUnsafeGuaranteedRef { uplink in
@@ -143,9 +144,12 @@ extension Engine {
             let d = s.dirty[i]
             switch d.owner {
             case .vhostUser(let target):
-                if let ring = d.ring { flushGuestRing(ring, of: target.takeUnretainedValue(), ringIndex: d.ringIndex) }
+                // Guaranteed references: a retain and release each per turn were 2 Ir per frame.
+                if let ring = d.ring {
+                    target._withUnsafeGuaranteedRef { flushGuestRing(ring, of: $0, ringIndex: d.ringIndex) }
+                }
             case .uplink(let uplink):
-                uplink.takeUnretainedValue().flush()
+                uplink._withUnsafeGuaranteedRef { $0.flush() }
             }
         }
         s.dirtyCount = 0

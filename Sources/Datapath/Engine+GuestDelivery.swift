@@ -9,7 +9,7 @@ extension Engine {
     func deliverToGuest<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>,
                                               header: UnsafePointer<FrameHeader>, l2: UnsafeRawPointer,
                                               netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
-                                              pair: Int, to target: VhostPort, owner: PortKind,
+                                              pair: Int, to target: VhostPort,
                                               decision: UnsafePointer<ForwardingDecision>) {
         guard let slot = target.receiveTarget(forPair: pair) else {
             core.recordTransmitDrop(port: target.index, reason: .portDown)
@@ -20,22 +20,22 @@ extension Engine {
             // Guaranteed (+0): the port's queue list owns the ring across the burst.
             queue._withUnsafeGuaranteedRef { rx in
                 deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
-                        ring: slot.ring, ringIndex: slot.index, owner: owner, decision: decision)
+                        ringIndex: slot.index, decision: decision)
             }
         }
     }
 
     @inline(__always)
-    private func deliver<Queue: Virtqueue, Segment: ByteSegment>(
+    private func deliver<Queue: EngineVirtqueue, Segment: ByteSegment>(
         _ segments: UnsafeBufferPointer<Segment>, header: UnsafePointer<FrameHeader>, l2: UnsafeRawPointer,
         netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource, to target: VhostPort, rx: Queue,
-        ring: GuestRing, ringIndex: Int, owner: PortKind, decision: UnsafePointer<ForwardingDecision>
+        ringIndex: Int, decision: UnsafePointer<ForwardingDecision>
     ) {
         let destination = target.index
         let egress = core.egressTag(port: destination, vlan: decision.pointee.vlan)
         let sourceTagged = header.pointee.isTagged
         let frameLength = Int(header.pointee.length)
-        let to = GuestDestination(port: target, ring: ring, ringIndex: ringIndex, owner: owner)
+        let to = GuestDestination(port: target, ringIndex: ringIndex)
         if netHeader.pointee.flags != 0 || netHeader.pointee.gsoType != 0 {
             let edit = TagEdit(sourceTagged: sourceTagged, egressTagged: egress.tagged, tci: decision.pointee.egressTCI)
             deliverOffloaded(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
@@ -73,14 +73,14 @@ extension Engine {
                                          skipping: source.skip &+ l2Length, mergeable: target.mergeable)
             outcome = DeliveryOutcome(result, bytes: frameLength)
         }
-        if record(outcome, port: destination) { markDirty(to) }
+        if record(outcome, port: destination) { markDirty(to, rx) }
     }
 
     /// Writes `netHeader` and the frame into a reservation, adding, removing or keeping the
     /// 802.1Q tag on the way (the only bytes of a frame the switch ever changes). The L2 header
     /// comes from `l2`, the private copy; only the bytes after it from `segments`.
     @inline(__always)
-    func copyFrame<Queue: Virtqueue, Segment: ByteSegment>(
+    func copyFrame<Queue: EngineVirtqueue, Segment: ByteSegment>(
         _ segments: UnsafeBufferPointer<Segment>, skipping skip: Int, header: FrameHeader, l2: UnsafeRawPointer,
         edit: TagEdit, netHeader: VirtioNetHeader, into rx: Queue, headerLength: Int
     ) {
@@ -99,25 +99,26 @@ extension Engine {
     }
 
     @inline(__always)
-    func markDirty(_ to: GuestDestination) {
-        markDirty(to.ring.identity, owner: to.owner, ring: to.ring, ringIndex: to.ringIndex)
+    func markDirty<Queue: EngineVirtqueue>(_ to: GuestDestination, _ rx: Queue) {
+        markDirty(Unmanaged.passUnretained(rx).toOpaque(), owner: PortKind(to.port), ring: rx.guestRing,
+                  ringIndex: to.ringIndex)
     }
 
     /// One used-index publish and at most one notification for a guest RX ring written this turn.
     func flushGuestRing(_ ring: GuestRing, of port: VhostPort, ringIndex: Int) {
         switch ring {
         case .split(let queue):
-            unowned(unsafe) let rx = queue.takeUnretainedValue()
-            rx.publishUsed()
-            if rx.needsNotification() { port.notify(ring: ringIndex) }
+            let notify = queue._withUnsafeGuaranteedRef { rx in
+                rx.publishUsed()
+                return rx.needsNotification()
+            }
+            if notify { port.notify(ring: ringIndex) }
         }
     }
 }
 
-/// A guest RX ring being delivered to, and the port that owns it.
+/// A guest RX ring being delivered to: the port that owns it and the ring's index there.
 struct GuestDestination {
     unowned(unsafe) let port: VhostPort
-    let ring: GuestRing
     let ringIndex: Int
-    let owner: PortKind
 }

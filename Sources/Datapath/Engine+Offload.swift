@@ -8,7 +8,7 @@ import Virtio
 /// so a receiver never gets a frame it cannot take (notes §6.6).
 extension Engine {
     @inline(never)
-    func deliverOffloaded<Queue: Virtqueue, Segment: ByteSegment>(
+    func deliverOffloaded<Queue: EngineVirtqueue, Segment: ByteSegment>(
         _ segments: UnsafeBufferPointer<Segment>, header: FrameHeader, l2: UnsafeRawPointer, netHeader: VirtioNetHeader,
         from source: FrameSource, to: GuestDestination, rx: Queue, edit: TagEdit
     ) {
@@ -32,7 +32,7 @@ extension Engine {
                           into: rx, headerLength: target.headerLength)
                 rx.commitReservation()
             }
-            if record(DeliveryOutcome(reservation, bytes: outLength), port: destination) { markDirty(to) }
+            if record(DeliveryOutcome(reservation, bytes: outLength), port: destination) { markDirty(to, rx) }
         case .completeChecksum(let start, let offset):
             guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
                 core.recordTransmitDrop(port: destination, reason: .oversize)
@@ -109,7 +109,7 @@ extension Engine {
     /// Delivers a frame that lives in our own memory (software-offload output).
     /// Returns false when it was dropped (and counted).
     @discardableResult
-    func deliverContiguous<Queue: Virtqueue>(_ frame: UnsafeRawBufferPointer, netHeader: VirtioNetHeader,
+    func deliverContiguous<Queue: EngineVirtqueue>(_ frame: UnsafeRawBufferPointer, netHeader: VirtioNetHeader,
                                              to: GuestDestination, rx: Queue, tagged: Bool) -> Bool {
         let target = to.port
         guard netHeader.gsoType != VirtioNetHeader.gsoNone
@@ -122,7 +122,7 @@ extension Engine {
             rx.commitReservation()
         }
         guard record(DeliveryOutcome(reservation, bytes: frame.count), port: target.index) else { return false }
-        markDirty(to)
+        markDirty(to, rx)
         return true
     }
 }

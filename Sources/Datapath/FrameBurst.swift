@@ -15,15 +15,21 @@ protocol FrameBurst {
     var pair: Int { get }
     /// Takes the frames and fills `scratch.headers` and `scratch.netHeaders` (and whatever the
     /// kind needs to find frame n again) for every well-formed one; refused frames are counted
-    /// here. Returns the frames taken (for the loop's counters and `complete`); `parsed` gets how
-    /// many were filled in.
-    mutating func take(into scratch: BurstScratch, parsed: inout Int, engine: Engine) -> Int
+    /// here. Returns the frames taken (for the loop's counters and `complete`) and how many were
+    /// filled in.
+    mutating func take(into scratch: BurstScratch, engine: Engine) -> BurstCount
     /// The bytes of parsed frame `n`: the Ethernet frame after `source.skip` bytes.
     func segments(ofFrame n: Int, scratch: BurstScratch) -> UnsafeBufferPointer<Segment>
     /// The frame's first `l2Length` bytes in memory its sender cannot write (docs/vlan-safety.md).
     func l2(ofFrame n: Int, scratch: BurstScratch) -> UnsafeRawPointer
     /// Gives the `taken` frames back (used ring, block release) and notifies the sender if it asks.
     func complete(taken: Int)
+}
+
+/// What `FrameBurst.take` got: frames taken from the source, frames parsed into the scratch.
+struct BurstCount {
+    let taken: Int
+    let parsed: Int
 }
 
 /// Where a frame came from, as the delivery path needs it: the ingress port (never flooded back

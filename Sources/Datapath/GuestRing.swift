@@ -7,14 +7,14 @@ import Virtio
 /// `VhostPort` keeps the queue alive (`GuestRing.Owned`) and rebuilds every list that names it
 /// when the ring starts or stops.
 ///
-/// A packed ring: a `PackedQueue: Virtqueue` in Virtio, a case here, an `Owned.init`, a branch in
-/// `queue` and `identity`, in
-/// `Engine.pollGuestRing`, `Engine.deliverToGuest` and `Engine.flushGuestRing`, and its
-/// construction in `VhostPort.ringStarted`.
+/// A packed ring: a `PackedQueue: Virtqueue` in Virtio, a case here, an `Owned.init` and an
+/// `EngineVirtqueue` conformance, a branch in
+/// `queue`, in `Engine.pollGuestRing`, `Engine.deliverToGuest` and `Engine.flushGuestRing`, and
+/// its construction in `VhostPort.ringStarted`.
 enum GuestRing {
     case split(Unmanaged<SplitQueue>)
 
-    init(_ queue: SplitQueue) { self = .split(Unmanaged.passUnretained(queue)) }
+    @inline(__always) init(_ queue: SplitQueue) { self = .split(Unmanaged.passUnretained(queue)) }
 
     /// The queue as an existential, for cold paths (notification arming, fault checks, GET_VRING_BASE).
     var queue: any Virtqueue {
@@ -34,12 +34,14 @@ enum GuestRing {
             ring = GuestRing(queue)
         }
     }
+}
 
-    /// Identity, to find a ring in the dirty list.
-    @inline(__always)
-    var identity: UnsafeMutableRawPointer {
-        switch self {
-        case .split(let q): q.toOpaque()
-        }
-    }
+/// A ring format the engine can name: each concrete `Virtqueue` says which `GuestRing` case it
+/// is, so that generic code specialized for it can put the ring in the dirty list.
+protocol EngineVirtqueue: Virtqueue {
+    var guestRing: GuestRing { get }
+}
+
+extension SplitQueue: EngineVirtqueue {
+    var guestRing: GuestRing { @inline(__always) get { GuestRing(self) } }
 }

@@ -16,8 +16,8 @@ enum PortKind {
     case vhostUser(Unmanaged<VhostPort>)
     case uplink(Unmanaged<UplinkPort>)
 
-    init(_ port: VhostPort) { self = .vhostUser(Unmanaged.passUnretained(port)) }
-    init(_ port: UplinkPort) { self = .uplink(Unmanaged.passUnretained(port)) }
+    @inline(__always) init(_ port: VhostPort) { self = .vhostUser(Unmanaged.passUnretained(port)) }
+    @inline(__always) init(_ port: UplinkPort) { self = .uplink(Unmanaged.passUnretained(port)) }
 
     /// The kind as a `SwitchPort`, for events, housekeeping, sleep and status (cold paths).
     var common: any SwitchPort {

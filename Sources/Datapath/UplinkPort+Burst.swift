@@ -14,7 +14,7 @@ struct UplinkBurst: FrameBurst {
     }
 
     @inline(__always)
-    mutating func take(into s: BurstScratch, parsed: inout Int, engine: Engine) -> Int {
+    mutating func take(into s: BurstScratch, engine: Engine) -> BurstCount {
         let n = socket.receiveBurst(max: BurstScratch.burstSize)
         for i in 0..<n {
             let frame = socket.frame(i)
@@ -29,8 +29,7 @@ struct UplinkBurst: FrameBurst {
             s.headers[i] = h
             s.netHeaders[i] = frame.vnetHeader
         }
-        parsed = n
-        return n
+        return BurstCount(taken: n, parsed: n)
     }
 
     @inline(__always)

@@ -5,7 +5,7 @@ import Virtio
 /// A burst from one guest TX ring, for any ring format (`Queue` is specialized: split today).
 /// The queue is held unmanaged and called through `_withUnsafeGuaranteedRef`: an unowned(unsafe)
 /// field was retained and released around each call (about 10 instructions per frame).
-struct GuestTransmitBurst<Queue: Virtqueue>: FrameBurst {
+struct GuestTransmitBurst<Queue: EngineVirtqueue>: FrameBurst {
     let queue: Unmanaged<Queue>
     unowned(unsafe) let port: VhostPort
     let pair: Int
@@ -25,15 +25,15 @@ struct GuestTransmitBurst<Queue: Virtqueue>: FrameBurst {
     }
 
     @inline(__always)
-    mutating func take(into s: BurstScratch, parsed: inout Int, engine: Engine) -> Int {
+    mutating func take(into s: BurstScratch, engine: Engine) -> BurstCount {
         let queue = self.queue
-        return queue._withUnsafeGuaranteedRef { tx in take(from: tx, into: s, parsed: &parsed, engine: engine) }
+        return queue._withUnsafeGuaranteedRef { tx in take(from: tx, into: s, engine: engine) }
     }
 
     @inline(__always)
-    private mutating func take(from tx: Queue, into s: BurstScratch, parsed: inout Int, engine: Engine) -> Int {
+    private mutating func take(from tx: Queue, into s: BurstScratch, engine: Engine) -> BurstCount {
         let popped = tx.popAvailable(maxChains: BurstScratch.burstSize)
-        guard popped > 0 else { return 0 }
+        guard popped > 0 else { return BurstCount(taken: 0, parsed: 0) }
         chains = tx.chains
         let headerLength = port.headerLength
         // Per burst, not per frame: the stores below could alias the port for all the optimizer knows.
@@ -73,8 +73,7 @@ struct GuestTransmitBurst<Queue: Virtqueue>: FrameBurst {
             s.chainIndex[valid] = i
             valid &+= 1
         }
-        parsed = valid
-        return popped
+        return BurstCount(taken: popped, parsed: valid)
     }
 
     @inline(__always)
