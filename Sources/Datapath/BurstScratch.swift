@@ -25,8 +25,8 @@ final class BurstScratch {
     static let headerCopyStride = 32
     /// MACs + (new) 802.1Q tag + EtherType written ahead of the rest of a re-tagged frame.
     let prefix: UnsafeMutableRawPointer
-    /// RX queues written during this turn, published and notified once at its end.
-    let dirty: UnsafeMutablePointer<DirtyRing>
+    /// Destinations written during this turn (guest RX rings, uplinks), flushed once at its end.
+    let dirty: UnsafeMutablePointer<DirtyDestination>
     let dirtyCapacity: Int
     var dirtyCount = 0
 
@@ -60,9 +60,12 @@ final class BurstScratch {
     }
 }
 
-/// An RX ring with unpublished used entries. Unmanaged: the rings cannot stop mid-turn.
-struct DirtyRing {
-    let queue: Unmanaged<SplitQueue>
-    let owner: Unmanaged<VhostPort>
-    let ring: Int
+/// A destination with work to flush at the end of the turn: a guest RX ring with unpublished
+/// used entries, an uplink with staged frames. Unmanaged: ports and rings cannot go mid-turn.
+struct DirtyDestination {
+    /// Identifies the destination (the ring, or the port for kinds with one transmit path).
+    let key: UnsafeMutableRawPointer
+    let owner: PortKind
+    let ring: GuestRing?
+    let ringIndex: Int
 }

@@ -7,7 +7,7 @@ extension Engine {
     func actOnPortFaults() {
         // Read first: a fault recorded while this runs bumps it again and is seen next turn.
         faultsSeen.pointee = csy_fault_generation()
-        for case let port? in ports { port.vhost?.applyPendingFault() }
+        for case let port? in ports { port.object.applyPendingFault() }
     }
 
     /// The fault recorded on a port (pending, or the latest acted on, kept across reconnects).

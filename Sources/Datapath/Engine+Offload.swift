@@ -8,9 +8,11 @@ import Virtio
 /// so a receiver never gets a frame it cannot take (notes §6.6).
 extension Engine {
     @inline(never)
-    func deliverOffloaded(_ segments: UnsafeBufferPointer<GuestSegment>, header: FrameHeader, l2: UnsafeRawPointer,
-                          netHeader: VirtioNetHeader, from source: FrameSource, to target: VhostPort, rx: SplitQueue,
-                          ring: Int, edit: TagEdit) {
+    func deliverOffloaded<Queue: EngineVirtqueue, Segment: ByteSegment>(
+        _ segments: UnsafeBufferPointer<Segment>, header: FrameHeader, l2: UnsafeRawPointer, netHeader: VirtioNetHeader,
+        from source: FrameSource, to: GuestDestination, rx: Queue, edit: TagEdit
+    ) {
+        let target = to.port
         let destination = target.index
         let frameLength = Int(header.length)
         let policy = OffloadPolicy(sender: source.features, receiver: target.features)
@@ -18,18 +20,19 @@ extension Engine {
         case .deliver(let translated):
             let h = translated.movingOffsets(by: edit.lengthChange)
             let outLength = frameLength &+ edit.lengthChange
-            if h.gsoType == VirtioNetHeader.gsoNone {
-                guard outLength <= target.maximumFrameLength &+ (edit.egressTagged ? 4 : 0) else {
-                    core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
-                    return
-                }
+            guard h.gsoType != VirtioNetHeader.gsoNone
+                || Engine.fits(length: outLength, maximumFrameLength: target.maximumFrameLength,
+                               leavesTagged: edit.egressTagged) else {
+                record(.dropped(.mtuExceeded), port: destination)
+                return
             }
-            guard reserve(rx, bytes: target.headerLength &+ outLength, for: target) else { return }
-            copyFrame(segments, skipping: source.skip, header: header, l2: l2, edit: edit, netHeader: h,
-                      into: rx, headerLength: target.headerLength)
-            rx.commitReservation()
-            core.recordTransmit(port: destination, frames: 1, bytes: UInt64(outLength))
-            markDirty(rx, ring: ring, owner: target)
+            let reservation = rx.reserve(bytes: target.headerLength &+ outLength, mergeable: target.mergeable)
+            if case .reserved = reservation {
+                copyFrame(segments, skipping: source.skip, header: header, l2: l2, edit: edit, netHeader: h,
+                          into: rx, headerLength: target.headerLength)
+                rx.commitReservation()
+            }
+            if record(DeliveryOutcome(reservation, bytes: outLength), port: destination) { markDirty(to, rx) }
         case .completeChecksum(let start, let offset):
             guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
                 core.recordTransmitDrop(port: destination, reason: .oversize)
@@ -40,8 +43,8 @@ extension Engine {
                 core.recordTransmitDrop(port: destination, reason: .malformedDescriptor)
                 return
             }
-            deliverContiguous(UnsafeRawBufferPointer(frame), netHeader: VirtioNetHeader(), to: target, rx: rx,
-                              ring: ring, tagged: edit.egressTagged)
+            deliverContiguous(UnsafeRawBufferPointer(frame), netHeader: VirtioNetHeader(), to: to, rx: rx,
+                              tagged: edit.egressTagged)
         case .segment(let request):
             // The sender's limits (docs/limits.md): gso_size 1 on a 64 KiB frame would otherwise
             // be ~65 000 frames of work for one descriptor chain.
@@ -62,7 +65,8 @@ extension Engine {
                     core.recordTransmitDrop(port: destination, reason: .tooManySegments)
                     return
                 }
-                guard segmenter.maximumSegmentLength <= target.maximumFrameLength &+ (edit.egressTagged ? 4 : 0) else {
+                guard Engine.fits(length: segmenter.maximumSegmentLength, maximumFrameLength: target.maximumFrameLength,
+                                  leavesTagged: edit.egressTagged) else {
                     core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
                     return
                 }
@@ -71,7 +75,7 @@ extension Engine {
                 // frame: the rest would find none either, and TCP resends the whole range anyway.
                 while let n = segmenter.next(into: out) {
                     guard deliverContiguous(UnsafeRawBufferPointer(rebasing: out[0..<n]),
-                                            netHeader: segmenter.segmentHeader, to: target, rx: rx, ring: ring,
+                                            netHeader: segmenter.segmentHeader, to: to, rx: rx,
                                             tagged: edit.egressTagged) else { break }
                 }
             }
@@ -82,8 +86,9 @@ extension Engine {
 
     /// The whole frame, re-tagged, in the engine's contiguous offload scratch; its L2 header from
     /// the private copy `l2` (docs/vlan-safety.md).
-    private func gather(_ segments: UnsafeBufferPointer<GuestSegment>, skipping skip: Int, header: FrameHeader,
-                        l2: UnsafeRawPointer, edit: TagEdit) -> UnsafeMutableRawBufferPointer? {
+    private func gather<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>, skipping skip: Int,
+                                              header: FrameHeader, l2: UnsafeRawPointer,
+                                              edit: TagEdit) -> UnsafeMutableRawBufferPointer? {
         let buffer = scratch.offloadFrame
         guard let base = buffer.baseAddress else { return nil }
         let outLength = Int(header.length) &+ edit.lengthChange
@@ -96,26 +101,28 @@ extension Engine {
             base.copyMemory(from: l2, byteCount: written)
         }
         guard outLength >= written else { return nil }
-        written &+= GuestSegment.gather(segments, offset: skip &+ header.l2Length, count: outLength &- written,
-                                        into: base + written)
+        written &+= segments.gather(offset: skip &+ header.l2Length, count: outLength &- written, into: base + written)
         guard written == outLength else { return nil }
         return UnsafeMutableRawBufferPointer(start: base, count: outLength)
     }
 
-    /// Delivers a frame that lives in our own memory (software-offload output, injected frames).
+    /// Delivers a frame that lives in our own memory (software-offload output).
     /// Returns false when it was dropped (and counted).
     @discardableResult
-    func deliverContiguous(_ frame: UnsafeRawBufferPointer, netHeader: VirtioNetHeader, to target: VhostPort,
-                           rx: SplitQueue, ring: Int, tagged: Bool) -> Bool {
-        guard frame.count <= target.maximumFrameLength &+ (tagged ? 4 : 0) || netHeader.gsoType != VirtioNetHeader.gsoNone else {
-            core.recordTransmitDrop(port: target.index, reason: .mtuExceeded)
-            return false
+    func deliverContiguous<Queue: EngineVirtqueue>(_ frame: UnsafeRawBufferPointer, netHeader: VirtioNetHeader,
+                                             to: GuestDestination, rx: Queue, tagged: Bool) -> Bool {
+        let target = to.port
+        guard netHeader.gsoType != VirtioNetHeader.gsoNone
+            || Engine.fits(length: frame.count, maximumFrameLength: target.maximumFrameLength, leavesTagged: tagged) else {
+            return record(.dropped(.mtuExceeded), port: target.index)
         }
-        guard reserve(rx, bytes: target.headerLength &+ frame.count, for: target) else { return false }
-        rx.writeFrame(header: netHeader, headerLength: target.headerLength, frame: frame)
-        rx.commitReservation()
-        core.recordTransmit(port: target.index, frames: 1, bytes: UInt64(frame.count))
-        markDirty(rx, ring: ring, owner: target)
+        let reservation = rx.reserve(bytes: target.headerLength &+ frame.count, mergeable: target.mergeable)
+        if case .reserved = reservation {
+            rx.writeFrame(header: netHeader, headerLength: target.headerLength, frame: frame)
+            rx.commitReservation()
+        }
+        guard record(DeliveryOutcome(reservation, bytes: frame.count), port: target.index) else { return false }
+        markDirty(to, rx)
         return true
     }
 }

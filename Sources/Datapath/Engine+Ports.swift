@@ -19,34 +19,38 @@ extension Engine {
         } catch {
             return .failure(.portSetup(spec.name, "\(error)"))
         }
-        let port = EnginePort(index: index, spec: spec)
-        switch spec.kind {
-        case .vhostUser:
-            do {
-                port.vhost = try VhostPort(index: index, spec: spec, engine: self)
-            } catch {
-                _ = core.removePort(index)
-                return .failure(.portSetup(spec.name, "\(error)"))
-            }
-            // Down until a front-end has a running RX ring: floods skip it, unicast counts port-down.
-            _ = core.setPortUp(index, false)
-        case .uplink(let interface):
-            _ = core.setPortUp(index, false)
-            ports[free] = port
-            do {
-                port.uplink = try UplinkPort(index: index, spec: spec, interface: interface, engine: self)
-            } catch {
-                ports[free] = nil
-                _ = core.removePort(index)
-                return .failure(.portSetup(spec.name, "\(error)"))
-            }
-            uplinkPorts[free] = port.uplink.map { Unmanaged.passUnretained($0) }
-            rebuildUplinkList()
+        // Down until it can carry frames (a front-end with a running RX ring, an interface with
+        // carrier): floods skip it, unicast counts port-down.
+        _ = core.setPortUp(index, false)
+        let port: EnginePort
+        do {
+            port = try makePort(spec, index: index)
+        } catch {
+            _ = core.removePort(index)
+            return .failure(.portSetup(spec.name, "\(error)"))
         }
-        ports[free] = port
-        vhostPorts[free] = port.vhost.map { Unmanaged.passUnretained($0) }
+        setPort(port, at: free)
+        rebuildPollList()
         logger.info("port added", metadata: ["port": "\(spec.name)", "index": "\(index)"])
         return .success(())
+    }
+
+    /// The port with the object that moves its frames, by kind.
+    private func makePort(_ spec: PortSpecification, index: UInt16) throws -> EnginePort {
+        switch spec.kind {
+        case .vhostUser:
+            let vhost = try VhostPort(index: index, spec: spec, engine: self)
+            return EnginePort(index: index, spec: spec, object: vhost, kind: PortKind(vhost))
+        case .uplink(let interface):
+            let uplink = try UplinkPort(index: index, spec: spec, interface: interface, engine: self)
+            return EnginePort(index: index, spec: spec, object: uplink, kind: PortKind(uplink))
+        }
+    }
+
+    /// The only writer of the port table: `ports` and its unmanaged view change together.
+    func setPort(_ port: EnginePort?, at index: Int) {
+        portTable[index] = port?.kind
+        ports[index] = port
     }
 
     /// Removes the port, its FDB entries and its sockets. Engine thread only.
@@ -54,12 +58,11 @@ extension Engine {
         guard let index = portIndex(named: name), let port = ports[Int(index)] else {
             return .failure(.noSuchPort(name))
         }
-        vhostPorts[Int(index)] = nil
-        uplinkPorts[Int(index)] = nil
         port.close(engine: self)
-        ports[Int(index)] = nil
-        rebuildTransmitRings()
-        rebuildUplinkList()
+        // The poll list holds unmanaged references: rebuilt in the same step (nothing runs on the
+        // hot path in between, it is this thread).
+        setPort(nil, at: Int(index))
+        rebuildPollList()
         _ = core.removePort(index)
         logger.info("port removed", metadata: ["port": "\(name)"])
         return .success(())
@@ -74,13 +77,10 @@ extension Engine {
     public func portRuntime() -> [PortRuntime] {
         ports.compactMap { port in
             guard let port else { return nil }
-            return PortRuntime(index: port.index, spec: port.spec, state: port.state,
-                               negotiatedFeatures: port.vhost?.negotiatedFeatures ?? [],
-                               reason: port.uplink?.link.reason ?? port.vhost?.brokenReason,
-                               mtu: port.uplink.map { $0.link.mtu } ?? port.spec.mtu,
-                               enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0,
-                               faults: port.vhost?.faultCount ?? 0, lastFault: port.vhost?.faults.last,
-                               refusedConnections: port.vhost?.endpoint.refusedConnections ?? 0)
+            var runtime = PortRuntime(index: port.index, spec: port.spec, state: port.state, negotiatedFeatures: [],
+                                      reason: nil, mtu: port.spec.mtu, enabledQueuePairs: 0)
+            port.object.describe(into: &runtime)
+            return runtime
         }
     }
 }
@@ -108,18 +108,12 @@ public struct PortRuntime: Sendable {
 }
 
 extension Engine {
-    /// Called whenever a ring starts or stops (between bursts).
-    func rebuildTransmitRings() {
-        var rings: [TransmitRing] = []
-        for case let port? in ports.lazy.compactMap({ $0?.vhost }) {
-            for (pair, queue) in port.transmitQueues.enumerated() {
-                guard let queue else { continue }
-                // The engine polls while awake: no kicks needed until it decides to sleep.
-                queue.disableNotifications()
-                rings.append(TransmitRing(queue: Unmanaged.passUnretained(queue), port: Unmanaged.passUnretained(port),
-                                          pair: pair))
-            }
+    /// Called whenever a port or one of its rings comes or goes (between bursts).
+    func rebuildPollList() {
+        var slots: [PollSlot] = []
+        for case let port? in ports {
+            slots.append(contentsOf: port.object.pollSlots(owner: port.kind))
         }
-        transmitRings = rings
+        pollList = slots
     }
 }

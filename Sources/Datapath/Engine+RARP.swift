@@ -43,6 +43,6 @@ extension Engine {
                 }
             }
         }
-        flushReceiveRings()
+        flushTurn()
     }
 }

@@ -19,16 +19,15 @@ public final class Engine {
     let logger: Logger
     let epoll: Epoll
     let mailbox: EngineMailbox
-    /// Indexed by the switch port number the core uses.
+    /// The port table, indexed by the switch port number the core uses. Written only through
+    /// `setPort(_:at:)`, which keeps `portTable` (its unmanaged view) in step.
     var ports: [EnginePort?]
-    /// The same ports' vhost-user halves, by port number. Unmanaged so the forwarding path takes
-    /// no reference counts: `ports` owns them, and an entry is cleared before its port goes.
-    let vhostPorts: UnsafeMutablePointer<Unmanaged<VhostPort>?>
-    /// The uplink ports, by port number, and as a list for the poll loop (unmanaged, like vhostPorts).
-    let uplinkPorts: UnsafeMutablePointer<Unmanaged<UplinkPort>?>
-    var uplinkList: [Unmanaged<UplinkPort>] = []
-    /// Every running guest TX ring, flattened; rebuilt when a ring starts or stops.
-    var transmitRings: [TransmitRing] = []
+    /// The same ports' kinds (unmanaged), for the forwarding path: it reads a destination's entry
+    /// without reference counting (`ports` owns them; an entry is cleared before its port goes).
+    let portTable: UnsafeMutablePointer<PortKind?>
+    /// Every burst source of the poll loop (running guest TX rings, uplinks), flattened; rebuilt
+    /// by `rebuildPollList` when a port or ring comes or goes.
+    var pollList: [PollSlot] = []
     let scratch: BurstScratch
     /// Turns, bursts and sleeps of the loop (engine thread only). Behind a pointer so that the
     /// per-turn increments are plain stores: on a class property each would be a dynamically
@@ -53,10 +52,8 @@ public final class Engine {
         epoll = try Epoll(capacity: 256)
         mailbox = try EngineMailbox()
         ports = Array(repeating: nil, count: core.maxPorts)
-        vhostPorts = .allocate(capacity: core.maxPorts)
-        vhostPorts.initialize(repeating: nil, count: core.maxPorts)
-        uplinkPorts = .allocate(capacity: core.maxPorts)
-        uplinkPorts.initialize(repeating: nil, count: core.maxPorts)
+        portTable = .allocate(capacity: core.maxPorts)
+        portTable.initialize(repeating: nil, count: core.maxPorts)
         scratch = BurstScratch(maxPorts: core.maxPorts)
         loop = .allocate(capacity: 1)
         loop.initialize(to: LoopCounters())
@@ -66,8 +63,7 @@ public final class Engine {
     }
 
     deinit {
-        vhostPorts.deallocate()
-        uplinkPorts.deallocate()
+        portTable.deallocate()
         loop.deallocate()
         faultsSeen.deallocate()
     }
@@ -92,11 +88,8 @@ public final class Engine {
         t.join()
         thread = nil
         for case let port? in ports { port.close(engine: self) }
-        transmitRings = []
-        uplinkList = []
-        vhostPorts.update(repeating: nil, count: core.maxPorts)
-        uplinkPorts.update(repeating: nil, count: core.maxPorts)
-        ports = Array(repeating: nil, count: core.maxPorts)
+        pollList = []
+        for i in ports.indices { setPort(nil, at: i) }
     }
 
     /// Runs `body` on the engine thread between bursts and returns its result.
@@ -152,7 +145,7 @@ public final class Engine {
         while !stopRequested.load(ordering: .acquiring) {
             if mailbox.hasWork { mailbox.drain() }
             let work = countedTurn()
-                let now = clock.now
+            let now = clock.now
             if now != lastHousekeeping {
                 lastHousekeeping = now
                 housekeeping(now: now)
@@ -187,7 +180,7 @@ public final class Engine {
             }
             guard spin.shouldSleep(afterNanoseconds: elapsed) else { continue }
             // Going to sleep: ask guests to kick again, then re-check so no kick is lost.
-            if armNotifications() || uplinksHavePendingFrames { continue }
+            if armNotifications() { continue }
             loop.pointee.sleeps &+= 1
             watchdog.sleeping()
             let woken = epoll.wait(timeoutMilliseconds: 1000)

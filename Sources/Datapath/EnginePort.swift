@@ -1,30 +1,43 @@
 import LinuxIO
 import SwitchCore
 
-/// A port as the engine holds it: its specification, its switch port number, and the object
-/// that moves its frames (vhost-user today, the uplink later).
+/// A port as the engine holds it: its specification, its switch port number, and what it is
+/// (`PortKind`: the object that moves its frames).
 final class EnginePort {
     let index: UInt16
-    var spec: PortSpecification
-    var vhost: VhostPort?
-    var uplink: UplinkPort?
+    let spec: PortSpecification
+    /// Owns the kind's object; `kind` names it unmanaged for the hot path.
+    let object: any SwitchPort
+    let kind: PortKind
     var flaps = MACFlapDetector()
 
-    init(index: UInt16, spec: PortSpecification) {
+    init(index: UInt16, spec: PortSpecification, object: any SwitchPort, kind: PortKind) {
         self.index = index
         self.spec = spec
+        self.object = object
+        self.kind = kind
     }
 
-    var state: PortOperationalState { vhost?.state ?? uplink?.state ?? .down }
+    var state: PortOperationalState { object.state }
+
+    /// The vhost-user side, if that is what the port is (cold paths and tests).
+    var vhost: VhostPort? {
+        if case .vhostUser(let port) = kind { return port.takeUnretainedValue() }
+        return nil
+    }
+
+    /// The uplink side, if that is what the port is (cold paths and tests).
+    var uplink: UplinkPort? {
+        if case .uplink(let port) = kind { return port.takeUnretainedValue() }
+        return nil
+    }
 
     func handle(event: EventToken, ready: Epoll.Events, engine: Engine) {
-        vhost?.handle(event: event, ready: ready, engine: engine)
-        uplink?.handle(event: event, ready: ready)
+        object.handle(event: event, ready: ready, engine: engine)
     }
 
     func housekeeping(now: UInt32, engine: Engine) {
-        vhost?.housekeeping(now: now, engine: engine)
-        uplink?.housekeeping()
+        object.housekeeping(now: now, engine: engine)
         if let moves = flaps.check(totalMoves: engine.core.fdb.moves(port: index), now: now) {
             engine.logger.warning("MAC flapping: port took addresses learned on other ports (loop or spoofing?)",
                                   metadata: ["port": "\(spec.name)", "moves": "\(moves)"])
@@ -32,9 +45,6 @@ final class EnginePort {
     }
 
     func close(engine: Engine) {
-        vhost?.close(engine: engine)
-        vhost = nil
-        uplink?.close()
-        uplink = nil
+        object.close(engine: engine)
     }
 }

@@ -6,7 +6,7 @@ import Virtio
 
 /// An uplink port: the AF_PACKET socket on a host interface (Uplink) and its link, as one more
 /// port of the engine. Its pull reads a TPACKET_V3 block, its push stages a frame for sendmmsg.
-final class UplinkPort {
+final class UplinkPort: SwitchPort {
     let index: UInt16
     let spec: PortSpecification
     unowned let engine: Engine
@@ -32,7 +32,7 @@ final class UplinkPort {
     var state: PortOperationalState { PortOperationalState(link.state) }
     var socket: UplinkSocket? { link.state.isUp ? link.socket : nil }
 
-    func handle(event: EventToken, ready: Epoll.Events) {
+    func handle(event: EventToken, ready: Epoll.Events, engine: Engine) {
         switch event.kind {
         case .link:
             applyLinkChanges(link.handleEvents())
@@ -49,7 +49,7 @@ final class UplinkPort {
     /// port's drop counters.
     private var reported = UplinkCounters()
 
-    func housekeeping() {
+    func housekeeping(now: UInt32, engine: Engine) {
         if !link.state.isUp { applyLinkChanges(link.refresh()) }
         reportSocketDrops()
     }
@@ -93,16 +93,36 @@ final class UplinkPort {
         }
         if !changes.isEmpty {
             _ = engine.core.setPortUp(index, link.state.isUp)
-            engine.rebuildUplinkList()
+            engine.rebuildPollList()
             let why = link.reason.map { " (\($0))" } ?? ""
             engine.logger.info("uplink \(spec.name) on \(link.interfaceName): \(link.state)\(why)")
         }
     }
 
-    func close() {
+    func close(engine: Engine) {
         if registeredSocket >= 0 { engine.epoll.remove(registeredSocket) }
         engine.epoll.remove(link.eventFileDescriptor)
         registeredSocket = -1
         link.close()
+    }
+
+    // MARK: Poll loop
+
+    /// One burst source: the receive ring (polled only while the link is up, `socket`).
+    func pollSlots(owner: PortKind) -> [PollSlot] { [PollSlot(port: owner)] }
+
+    /// The ring is polled every turn; sleeping is safe only when no block is waiting.
+    func armForSleep(_ slot: PollSlot) -> Bool { socket?.hasPendingFrames == true }
+
+    func disarmAfterSleep(_ slot: PollSlot) {}
+
+    /// End of the turn: one sendmmsg for everything staged.
+    func flush() {
+        if let socket = link.socket, socket.pendingTransmits > 0 { socket.flush() }
+    }
+
+    func describe(into runtime: inout PortRuntime) {
+        runtime.reason = link.reason
+        runtime.mtu = link.mtu
     }
 }

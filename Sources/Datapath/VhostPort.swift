@@ -7,7 +7,7 @@ import Virtio
 /// A vhost-user port: its socket endpoint and device state machine (VhostUser), and the
 /// virtqueues the engine serves for it. The device tells it, between bursts, when rings start and
 /// stop; the port keeps the engine's flat list of TX rings and its own RX rings up to date.
-final class VhostPort {
+final class VhostPort: SwitchPort {
     let index: UInt16
     let spec: PortSpecification
     unowned let engine: Engine
@@ -17,9 +17,10 @@ final class VhostPort {
     /// table, which makes every retain of the port on the forwarding path take the slow path.
     private var events: DeviceEvents?
 
-    /// Per queue pair; nil while that ring is stopped.
-    private(set) var receiveQueues: [SplitQueue?]
-    private(set) var transmitQueues: [SplitQueue?]
+    /// Per queue pair; nil while that ring is stopped. These own the queues; every `GuestRing`
+    /// elsewhere (running RX list, the engine's poll list and dirty list) is unmanaged.
+    private(set) var receiveQueues: [GuestRing.Owned?]
+    private(set) var transmitQueues: [GuestRing.Owned?]
     /// Running RX rings, dense, for choosing one per frame. Unmanaged so the forwarding path takes
     /// no reference counts; `receiveQueues` keeps them alive and this list is rebuilt first.
     private let runningReceive: UnsafeMutablePointer<ReceiveSlot>
@@ -103,7 +104,7 @@ final class VhostPort {
         var n = 0
         for (pair, queue) in receiveQueues.enumerated() {
             guard let queue else { continue }
-            runningReceive[n] = ReceiveSlot(queue: Unmanaged.passUnretained(queue), ring: pair * 2)
+            runningReceive[n] = ReceiveSlot(ring: queue.ring, index: pair * 2)
             n += 1
         }
         runningReceiveCount = n
@@ -156,8 +157,8 @@ final class VhostPort {
 
     /// A queue that stopped itself on an impossible index from its guest (docs/port-faults.md).
     private var hasBrokenQueue: Bool {
-        for q in receiveQueues where q?.isBroken == true { return true }
-        for q in transmitQueues where q?.isBroken == true { return true }
+        for q in receiveQueues where q?.queue.isBroken == true { return true }
+        for q in transmitQueues where q?.queue.isBroken == true { return true }
         return false
     }
 
@@ -168,7 +169,36 @@ final class VhostPort {
 
     private func updateLinkState() {
         _ = engine.core.setPortUp(index, runningReceiveCount > 0 || transmitQueues.contains { $0 != nil })
-        engine.rebuildTransmitRings()
+        engine.rebuildPollList()
+    }
+
+    // MARK: Poll loop
+
+    /// One burst source per running TX ring. The engine polls while awake: no kicks needed
+    /// until it decides to sleep.
+    func pollSlots(owner: PortKind) -> [PollSlot] {
+        var slots: [PollSlot] = []
+        for (pair, owned) in transmitQueues.enumerated() {
+            guard let owned else { continue }
+            owned.queue.disableNotifications()
+            slots.append(PollSlot(port: owner, ring: owned.ring, pair: pair))
+        }
+        return slots
+    }
+
+    /// Before sleeping: ask the guest to kick again; true if it added chains meanwhile.
+    func armForSleep(_ slot: PollSlot) -> Bool { slot.ring?.queue.enableNotifications() ?? false }
+
+    /// After waking: suppress kicks again while polling.
+    func disarmAfterSleep(_ slot: PollSlot) { slot.ring?.queue.disableNotifications() }
+
+    func describe(into runtime: inout PortRuntime) {
+        runtime.negotiatedFeatures = negotiatedFeatures
+        runtime.lastFault = faults.last
+        runtime.reason = brokenReason
+        runtime.enabledQueuePairs = enabledQueuePairs
+        runtime.faults = faultCount
+        runtime.refusedConnections = endpoint.refusedConnections
     }
 }
 
@@ -217,10 +247,10 @@ extension VhostPort {
             // would only cost the driver a syscall or VM exit per burst (DPDK's vhost PMD and
             // OVS disable them the same way).
             queue.disableNotifications()
-            receiveQueues[pair] = queue
+            receiveQueues[pair] = GuestRing.Owned(queue)
             rebuildRunningReceive()
         } else {
-            transmitQueues[pair] = queue
+            transmitQueues[pair] = GuestRing.Owned(queue)
         }
         // A ring that (re)starts may already hold work: tell the guest once, as libvhost-user does
         // after a reconnect, so a driver waiting for an interrupt does not hang.
@@ -234,7 +264,7 @@ extension VhostPort {
         guard pair < receiveQueues.count else { return 0 }
         let queue = ring % 2 == 0 ? receiveQueues[pair] : transmitQueues[pair]
         // Every chain popped in a burst is completed within that burst, so nothing is in flight.
-        let next = queue?.lastAvailIndex ?? 0
+        let next = queue?.queue.lastAvailIndex ?? 0
         if let kick = kicks[ring] { engine.epoll.remove(kick.rawValue) }
         kicks[ring] = nil
         calls[ring] = nil
@@ -261,8 +291,9 @@ extension VhostPort {
     }
 }
 
-/// One running RX ring of a port, as the forwarding path reaches it.
+/// One running RX ring of a port, as the forwarding path reaches it: the ring, and its index
+/// among the port's rings (for the call eventfd).
 struct ReceiveSlot {
-    let queue: Unmanaged<SplitQueue>
-    let ring: Int
+    let ring: GuestRing
+    let index: Int
 }

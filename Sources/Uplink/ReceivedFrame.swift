@@ -1,4 +1,3 @@
-import GuestMemory
 import Virtio
 
 /// One frame of a received burst, valid until `releaseBurst()`.
@@ -12,14 +11,14 @@ import Virtio
 /// tag.
 @frozen
 public struct ReceivedFrame {
-    public let segments: UnsafeBufferPointer<GuestSegment>
+    public let segments: UnsafeBufferPointer<PacketSegment>
     public let length: Int
     public let vnetHeader: VirtioNetHeader
     /// True when the tag in the frame was put back from the ring's VLAN fields.
     public let tagRestored: Bool
 
     @inlinable
-    public init(segments: UnsafeBufferPointer<GuestSegment>, length: Int, vnetHeader: VirtioNetHeader,
+    public init(segments: UnsafeBufferPointer<PacketSegment>, length: Int, vnetHeader: VirtioNetHeader,
                 tagRestored: Bool) {
         self.segments = segments
         self.length = length

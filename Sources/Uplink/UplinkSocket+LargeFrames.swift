@@ -10,7 +10,8 @@ import Virtio
 /// kernel, or the NIC if it does TSO, cuts them into MSS-sized segments using the virtio-net
 /// header. This socket never bypasses the qdisc: the bypass drops frames that need software GSO.
 extension UplinkSocket {
-    func transmitLarge(prefix: UnsafeRawBufferPointer, segments: UnsafeBufferPointer<GuestSegment>,
+    @usableFromInline
+    func transmitLarge<Segment: ByteSegment>(prefix: UnsafeRawBufferPointer, segments: UnsafeBufferPointer<Segment>,
                        skipping: Int, length: Int, vnetHeader: VirtioNetHeader) -> UplinkTransmitResult {
         // Keep frame order: what is queued in the ring leaves first.
         flush()

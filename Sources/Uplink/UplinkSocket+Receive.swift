@@ -69,8 +69,8 @@ extension UplinkSocket {
                 let tci = UInt16(truncatingIfNeeded: frame.loadUnaligned(fromByteOffset: TPacket.vlanTCI, as: UInt32.self))
                 prefix.storeBytes(of: tpid.bigEndian, toByteOffset: 12, as: UInt16.self)
                 prefix.storeBytes(of: tci.bigEndian, toByteOffset: 14, as: UInt16.self)
-                segments[0] = GuestSegment(base: prefix, length: 18)
-                segments[1] = GuestSegment(base: data + 14, length: snap &- 14)
+                segments[0] = PacketSegment(base: prefix, length: 18)
+                segments[1] = PacketSegment(base: data + 14, length: snap &- 14)
                 burstSegmentCounts[count] = 2
                 burstLengths[count] = snap &+ 4
                 // The kernel computed the offsets for the untagged frame.
@@ -78,7 +78,7 @@ extension UplinkSocket {
                 burstTagged[count] = true
                 restored &+= 1
             } else {
-                segments[0] = GuestSegment(base: data, length: snap)
+                segments[0] = PacketSegment(base: data, length: snap)
                 burstSegmentCounts[count] = 1
                 burstLengths[count] = snap
                 burstTagged[count] = false

@@ -15,10 +15,12 @@ extension UplinkSocket {
     /// of `segments` after the first `skipping` (e.g. the guest's own virtio-net header, or its
     /// MACs and old tag). `vnetHeader` describes the frame as sent: its checksum / header offsets
     /// count from the first byte of `prefix`. Nothing needs to outlive the call.
-    public func transmit(prefix: UnsafeRawBufferPointer, segments: UnsafeBufferPointer<GuestSegment>,
-                         skipping: Int, vnetHeader: VirtioNetHeader) -> UplinkTransmitResult {
-        var payload = 0
-        for segment in segments { payload &+= segment.length }
+    /// Inlinable so that it is specialized for the caller's segment type (guest memory or another
+    /// uplink's ring) rather than reading each segment through a witness table.
+    @inlinable
+    public func transmit<Segment: ByteSegment>(prefix: UnsafeRawBufferPointer, segments: UnsafeBufferPointer<Segment>,
+                                               skipping: Int, vnetHeader: VirtioNetHeader) -> UplinkTransmitResult {
+        let payload = segments.byteCount
         guard skipping >= 0, skipping <= payload else { return refuse(.rejected) }
         let length = prefix.count &+ payload &- skipping
         guard length >= 14 else { return refuse(.rejected) }
@@ -33,11 +35,7 @@ extension UplinkSocket {
             return transmitLarge(prefix: prefix, segments: segments, skipping: skipping,
                                  length: length, vnetHeader: vnetHeader)
         }
-        if stagedCount == stagingCapacity {
-            flush()
-            guard stagedCount < stagingCapacity else { return refuse(.ringFull) }
-        }
-        let slot = stagingBase + stagedCount &* stagingSlotSize
+        guard let slot = nextStagingSlot() else { return refuse(.ringFull) }
         vnetHeader.write(to: slot, length: TPacket.vnetHeaderLength)
         var out = slot + TPacket.vnetHeaderLength
         if let p = prefix.baseAddress, prefix.count > 0 {
@@ -55,16 +53,32 @@ extension UplinkSocket {
             out += n
             skip = 0
         }
+        commitStagingSlot(length: length)
+        return .queued
+    }
+
+    /// The next free staging slot, flushing a full batch first; nil when the kernel took none of it.
+    @usableFromInline
+    func nextStagingSlot() -> UnsafeMutableRawPointer? {
+        if stagedCount == stagingCapacity {
+            flush()
+            guard stagedCount < stagingCapacity else { return nil }
+        }
+        return stagingBase + stagedCount &* stagingSlotSize
+    }
+
+    /// Counts the frame just written into `nextStagingSlot()` as staged.
+    @usableFromInline
+    func commitStagingSlot(length: Int) {
         stagedLengths[stagedCount] = UInt32(truncatingIfNeeded: TPacket.vnetHeaderLength &+ length)
         stagedCount &+= 1
         counters.transmittedFrames &+= 1
         counters.transmittedBytes &+= UInt64(length)
-        return .queued
     }
 
     /// `transmit` without a prefix.
-    @inline(__always)
-    public func transmit(segments: UnsafeBufferPointer<GuestSegment>, skipping: Int,
+    @inlinable
+    public func transmit<Segment: ByteSegment>(segments: UnsafeBufferPointer<Segment>, skipping: Int,
                          vnetHeader: VirtioNetHeader) -> UplinkTransmitResult {
         transmit(prefix: UnsafeRawBufferPointer(start: nil, count: 0), segments: segments, skipping: skipping,
                  vnetHeader: vnetHeader)
@@ -74,7 +88,7 @@ extension UplinkSocket {
     public func transmit(frame: UnsafeRawBufferPointer, vnetHeader: VirtioNetHeader = VirtioNetHeader())
         -> UplinkTransmitResult {
         guard let base = frame.baseAddress else { return refuse(.rejected) }
-        var segment = GuestSegment(base: UnsafeMutableRawPointer(mutating: base), length: frame.count)
+        var segment = PacketSegment(base: UnsafeMutableRawPointer(mutating: base), length: frame.count)
         return withUnsafePointer(to: &segment) {
             transmit(segments: UnsafeBufferPointer(start: $0, count: 1), skipping: 0, vnetHeader: vnetHeader)
         }
@@ -115,7 +129,7 @@ extension UplinkSocket {
     /// Frames staged since the last flush.
     public var pendingTransmits: Int { stagedCount }
 
-    @inline(__always)
+    @usableFromInline
     func refuse(_ result: UplinkTransmitResult) -> UplinkTransmitResult {
         switch result {
         case .ringFull: counters.transmitRingFull &+= 1
@@ -128,7 +142,9 @@ extension UplinkSocket {
 
     /// Whether the outgoing frame's EtherType at offset 12 is 802.1Q or 802.1ad (slow path: only
     /// asked for frames longer than MTU + 14).
-    func isTagged(prefix: UnsafeRawBufferPointer, segments: UnsafeBufferPointer<GuestSegment>, skipping: Int) -> Bool {
+    @usableFromInline
+    func isTagged<Segment: ByteSegment>(prefix: UnsafeRawBufferPointer, segments: UnsafeBufferPointer<Segment>,
+                                       skipping: Int) -> Bool {
         var type: (UInt8, UInt8) = (0, 0)
         let got = withUnsafeMutableBytes(of: &type) { out -> Int in
             guard let o = out.baseAddress else { return 0 }
@@ -139,7 +155,7 @@ extension UplinkSocket {
             }
             if copied < 2 {
                 let offset = skipping &+ 12 &+ copied &- min(prefix.count, 12 &+ copied)
-                copied &+= GuestSegment.gather(segments, offset: offset, count: 2 &- copied, into: o + copied)
+                copied &+= segments.gather(offset: offset, count: 2 &- copied, into: o + copied)
             }
             return copied
         }

@@ -39,7 +39,7 @@ public final class UplinkSocket {
 
     // Burst scratch: two segments and a 32-byte slot for a rebuilt tagged header per frame.
     @inlinable public static var maximumBurst: Int { 64 }
-    @usableFromInline let burstSegments: UnsafeMutablePointer<GuestSegment>
+    @usableFromInline let burstSegments: UnsafeMutablePointer<PacketSegment>
     @usableFromInline let burstSegmentCounts: UnsafeMutablePointer<Int>
     @usableFromInline let burstLengths: UnsafeMutablePointer<Int>
     @usableFromInline let burstHeaders: UnsafeMutablePointer<VirtioNetHeader>
@@ -49,7 +49,7 @@ public final class UplinkSocket {
 
     // TX staging (see UplinkSocket+Transmit.swift): slot i at stagingBase + i * stagingSlotSize.
     let stagingBase: UnsafeMutableRawPointer
-    let stagingSlotSize: Int
+    @usableFromInline let stagingSlotSize: Int
     let stagingCapacity: Int
     let stagedPointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     let stagedLengths: UnsafeMutablePointer<UInt32>

@@ -26,7 +26,7 @@ extension UplinkSocket {
                 var bytes = [UInt8](repeating: 0, count: f.length)
                 let copied = bytes.withUnsafeMutableBytes { b -> Int in
                     guard let base = b.baseAddress else { return 0 }
-                    return GuestSegment.gather(f.segments, offset: 0, count: f.length, into: base)
+                    return f.segments.gather(offset: 0, count: f.length, into: base)
                 }
                 precondition(copied == f.length)
                 if filter(bytes) {

@@ -204,7 +204,7 @@ import Virtio
                 let f = uplink.frame(i)
                 var bytes = [UInt8](repeating: 0, count: f.length)
                 _ = bytes.withUnsafeMutableBytes { b in
-                    b.baseAddress.map { GuestSegment.gather(f.segments, offset: 0, count: f.length, into: $0) }
+                    b.baseAddress.map { f.segments.gather(offset: 0, count: f.length, into: $0) }
                 }
                 burst.append(bytes)
             }

@@ -1,0 +1,47 @@
+import Virtio
+
+/// A guest virtqueue as the engine reaches it, by ring format: one case per concrete
+/// `Virtqueue` type. The engine switches on it once per burst (TX) or per delivered frame (RX)
+/// and runs generic code specialized for the concrete queue, as DPDK's `virtio_dev_rx` picks
+/// split or packed once (docs/hot-path.md, "Port table and ring seam"). Unmanaged: the owning
+/// `VhostPort` keeps the queue alive (`GuestRing.Owned`) and rebuilds every list that names it
+/// when the ring starts or stops.
+///
+/// A packed ring: a `PackedQueue: Virtqueue` in Virtio, a case here, an `Owned.init` and an
+/// `EngineVirtqueue` conformance, a branch in
+/// `queue`, in `Engine.pollGuestRing`, `Engine.deliverToGuest` and `Engine.flushGuestRing`, and
+/// its construction in `VhostPort.ringStarted`.
+enum GuestRing {
+    case split(Unmanaged<SplitQueue>)
+
+    @inline(__always) init(_ queue: SplitQueue) { self = .split(Unmanaged.passUnretained(queue)) }
+
+    /// The queue as an existential, for cold paths (notification arming, fault checks, GET_VRING_BASE).
+    var queue: any Virtqueue {
+        switch self {
+        case .split(let q): q.takeUnretainedValue()
+        }
+    }
+
+    /// A queue and its unmanaged view: what a port stores per running ring (the strong reference
+    /// keeps the queue alive for every `GuestRing` that names it).
+    struct Owned {
+        let queue: any Virtqueue
+        let ring: GuestRing
+
+        init(_ queue: SplitQueue) {
+            self.queue = queue
+            ring = GuestRing(queue)
+        }
+    }
+}
+
+/// A ring format the engine can name: each concrete `Virtqueue` says which `GuestRing` case it
+/// is, so that generic code specialized for it can put the ring in the dirty list.
+protocol EngineVirtqueue: Virtqueue {
+    var guestRing: GuestRing { get }
+}
+
+extension SplitQueue: EngineVirtqueue {
+    var guestRing: GuestRing { @inline(__always) get { GuestRing(self) } }
+}
