@@ -26,6 +26,7 @@ extension Engine {
             }
         }
         if !uplinkList.isEmpty { moved &+= pollUplinks(now: now) }
+        if taps.count.pointee > 0 { moved &+= pollTaps(now: now) }  // tap wiring
         if moved > 0 {
             flushReceiveRings()
             flushUplinks()
@@ -126,6 +127,9 @@ extension Engine {
             if let uplink = uplinkPorts[Int(destination)] {
                 deliverToUplink(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
                                 to: uplink.takeUnretainedValue(), decision: decision.pointee)
+            } else if let tap = taps.byIndex[Int(destination)] {  // tap wiring
+                deliverToTap(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,  // tap wiring
+                             to: tap.takeUnretainedValue(), decision: decision.pointee)  // tap wiring
             } else {
                 core.recordTransmitDrop(port: destination, reason: .portDown)
             }

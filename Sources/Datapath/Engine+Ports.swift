@@ -41,6 +41,13 @@ extension Engine {
             }
             uplinkPorts[free] = port.uplink.map { Unmanaged.passUnretained($0) }
             rebuildUplinkList()
+        case .tap(let interface):  // tap wiring
+            do {  // tap wiring
+                port.tap = try TapPort(index: index, spec: spec, interface: interface, engine: self)  // tap wiring
+            } catch {  // tap wiring
+                _ = core.removePort(index)  // tap wiring
+                return .failure(.portSetup(spec.name, "\(error)"))  // tap wiring
+            }  // tap wiring
         }
         ports[free] = port
         vhostPorts[free] = port.vhost.map { Unmanaged.passUnretained($0) }
@@ -75,7 +82,7 @@ extension Engine {
             guard let port else { return nil }
             return PortRuntime(index: port.index, spec: port.spec, state: port.state,
                                features: port.vhost?.negotiatedFeatureNames ?? [],
-                               reason: port.uplink?.link.reason ?? port.vhost?.brokenReason,
+                               reason: port.uplink?.link.reason ?? port.vhost?.brokenReason ?? port.tap?.reason,  // tap wiring
                                mtu: port.uplink.map { $0.link.mtu } ?? port.spec.mtu,
                                enabledQueuePairs: port.vhost?.enabledQueuePairs ?? 0,
                                faults: port.vhost?.faultCount ?? 0,

@@ -27,6 +27,7 @@ public final class Engine {
     /// The uplink ports, by port number, and as a list for the poll loop (unmanaged, like vhostPorts).
     let uplinkPorts: UnsafeMutablePointer<Unmanaged<UplinkPort>?>
     var uplinkList: [Unmanaged<UplinkPort>] = []
+    let taps: TapPortTable  // tap wiring
     /// Every running guest TX ring, flattened; rebuilt when a ring starts or stops.
     var transmitRings: [TransmitRing] = []
     let scratch: BurstScratch
@@ -55,6 +56,7 @@ public final class Engine {
         vhostPorts.initialize(repeating: nil, count: core.maxPorts)
         uplinkPorts = .allocate(capacity: core.maxPorts)
         uplinkPorts.initialize(repeating: nil, count: core.maxPorts)
+        taps = TapPortTable(capacity: core.maxPorts)  // tap wiring
         scratch = BurstScratch(maxPorts: core.maxPorts)
         loop = .allocate(capacity: 1)
         loop.initialize(to: LoopCounters())

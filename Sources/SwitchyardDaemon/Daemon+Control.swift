@@ -126,6 +126,10 @@ extension Daemon {
                 type = "uplink"
                 endpoint = interface
                 queues = 0
+            case .tap(let interface):
+                type = "tap"
+                endpoint = interface
+                queues = 0
             }
             var status = PortStatus(name: rt.spec.name, type: type, state: rt.state, reason: rt.reason, vlanMode: rt.spec.vlan.summary,
                               endpoint: endpoint, macCount: snapshot?.fdbEntries ?? 0, features: rt.features,

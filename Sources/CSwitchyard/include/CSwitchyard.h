@@ -90,5 +90,6 @@ static inline void csy_fetch_or_u8(void *p, uint8_t bits) {
 #include "CSwitchyardCredentials.h"
 #include "CSwitchyardRename.h"
 #include "CSwitchyardFdKind.h"
+#include "CSwitchyardTap.h"
 
 #endif
