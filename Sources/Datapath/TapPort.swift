@@ -6,8 +6,8 @@ import Uplink
 import Virtio
 
 /// A tap port: a Linux TAP device (Uplink's `TapDevice`) as one more port of the engine, so the
-/// host's own stack, a container (the device moved into its namespace) or a plain QEMU
-/// `-netdev tap` guest joins the switch (docs/tap-ports.md). Its poll reads a burst of frames,
+/// host's own stack, a container (the device moved into its namespace) or, through a bridge on its
+/// host side, a plain QEMU `-netdev tap` guest joins the switch (docs/tap-ports.md). Its poll reads a burst of frames,
 /// one read(2) each; its delivery writes one frame with writev(2). Frames carry a virtio-net
 /// header both ways, so offloads cross like the uplink's.
 ///
