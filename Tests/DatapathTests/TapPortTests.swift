@@ -128,6 +128,39 @@ import VhostTestFrontEnd
         #expect(gone, "\(device) still exists after its port was removed")
     }
 
+    /// The host stack hands the tap partial checksums (TUNSETOFFLOAD): a TCP SYN from the
+    /// namespace reaches a guest that negotiated guest_csum still partial (the header crossed
+    /// whole), and a guest that did not gets it with the checksum finished by the switch.
+    @Test func hostChecksumOffloadCrossesWholeOrIsFinishedPerReceiver() throws {
+        let ns = try Namespace("o")
+        let device = "tap-\(getpid() % 100_000)o"
+        let h = try SwitchHarness(ports: [("capable", .access(vlan: 1)), ("plain", .access(vlan: 1))])
+        try h.engine.perform {
+            $0.addPort(PortSpecification(name: "t", kind: .tap(interface: device), vlan: .access(vlan: 1), macLimit: nil,
+                                         mtu: 1500))
+        }.get().get()
+        _ = try ns.adopt(device, address: "10.78.1.1/24")
+        try h.connect("capable")
+        var plain = TestFrontEnd.Options()
+        plain.driverFeatures &= OffloadForwardingTests.noGuestOffloads
+        try h.connect("plain", options: plain)
+        // The guests never sent: the SYN's destination is unknown, so it floods to both.
+        let mac = Frames.mac(0x11).map { String(format: "%02x", $0) }.joined(separator: ":")
+        try Self.ip(["-n", ns.name, "neigh", "replace", "10.78.1.11", "lladdr", mac, "dev", device])
+        // SIGKILL: the test process's blocked signal mask is inherited, so a TERM would wait out
+        // the kernel's SYN retries (about two minutes).
+        _ = try run("ip", ["netns", "exec", ns.name, "timeout", "-s", "KILL", "0.5", "bash", "-c", "exec 3<>/dev/tcp/10.78.1.11/9"])
+        func syns(_ frames: [[UInt8]]) -> [[UInt8]] {
+            frames.filter { $0.count >= 54 && $0[12] == 0x08 && $0[13] == 0x00 && $0[23] == 6 && $0[47] & 0x02 != 0 }
+        }
+        let whole = try #require(syns(try h.receive("capable", expected: 1)).first, "no SYN reached the capable guest")
+        let finished = try #require(syns(try h.receive("plain", expected: 1)).first, "no SYN reached the plain guest")
+        #expect(!TCPFrames.checksumsVerify(whole), "passed on partial, for the guest's stack to finish")
+        #expect(TCPFrames.checksumsVerify(finished), "checksum finished in software")
+        #expect(Array(whole[..<36]) == Array(finished[..<36]), "the same SYN")
+        expectAccountingAddsUp(h.engine)
+    }
+
     @Test func anExistingTapDeviceIsAttachedToAndLeftInPlace() throws {
         let device = "tap-\(getpid() % 100_000)e"
         guard getuid() == 0 else { throw SetupFailure("TAP devices need root (uid \(getuid()))") }

@@ -79,7 +79,7 @@ tap_into_namespace() {
 setup "the tap port's device $TAPIF moved into namespace $TAPNS with $TAPIP" tap_into_namespace
 TAPMAC=$(ip -n "$TAPNS" -br link show "$TAPIF" | awk '{print $3}')
 check "g1 (VLAN 10) pings the host stack behind the tap port" pings g1 $TAPIP
-check "the namespace behind the tap pings g2 (VLAN 10)" ip netns exec "$TAPNS" sh -c "ping -c 3 -W 2 10.0.10.2 || ping -c 3 -W 2 10.0.10.2"
+check "the namespace behind the tap pings g2 (VLAN 10)" ip netns exec "$TAPNS" sh -c "busybox ping -c 3 -W 2 10.0.10.2 || busybox ping -c 3 -W 2 10.0.10.2"
 # Negative, after the positive above (same target, same tool): g3 on VLAN 20 with an address in
 # 10.0.10.0/24 sends to the tap's address and gets no reply.
 tap_isolated() {
