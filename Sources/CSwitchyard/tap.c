@@ -41,7 +41,8 @@ int csy_tap_open(const char *name, int vnet_header_size, const char **step) {
 }
 
 int csy_tap_set_mtu(const char *name, int mtu) {
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    // Any socket reaches dev_ioctl; AF_UNIX because the systemd unit allows no AF_INET.
+    int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0) return -1;
     struct ifreq request;
     memset(&request, 0, sizeof request);

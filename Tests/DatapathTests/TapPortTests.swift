@@ -73,9 +73,10 @@ import VhostTestFrontEnd
         let device = "tap-\(getpid() % 100_000)a"
         let h = try SwitchHarness(ports: [("g10", .access(vlan: 10)), ("g20", .access(vlan: 20))])
         let spec = PortSpecification(name: "t", kind: .tap(interface: device), vlan: .access(vlan: 10), macLimit: nil,
-                                     mtu: 1500)
+                                     mtu: 1400)
         try h.engine.perform { $0.addPort(spec) }.get().get()
         #expect(if_nametoindex(device) > 0, "the switch created \(device)")
+        #expect(try Self.ip(["link", "show", device]).contains(" mtu 1400 "), "with the port's MTU")
         let hostMAC = try ns.adopt(device, address: "10.78.0.1/24")
         try h.connect("g10")
         try h.connect("g20")
