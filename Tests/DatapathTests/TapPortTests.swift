@@ -162,6 +162,54 @@ import VhostTestFrontEnd
         expectAccountingAddsUp(h.engine)
     }
 
+    /// A trunk tap: frames the host side sends tagged go to their VLAN's guests untagged,
+    /// untagged ones to the native VLAN, and a VLAN the trunk does not carry reaches nobody and
+    /// is counted `vlan-not-allowed`.
+    @Test func aTrunkTapSortsTheHostsTaggedFramesIntoVLANs() throws {
+        guard getuid() == 0 else { throw SetupFailure("TAP devices need root (uid \(getuid()))") }
+        let device = "tap-\(getpid() % 100_000)k"
+        let h = try SwitchHarness(ports: [("g10", .access(vlan: 10)), ("g20", .access(vlan: 20)), ("g30", .access(vlan: 30))])
+        try h.engine.perform {
+            $0.addPort(PortSpecification(name: "t", kind: .tap(interface: device),
+                                         vlan: .trunk(allowed: VLANSet([20]), native: 10), macLimit: nil, mtu: 1500))
+        }.get().get()
+        _ = try? run("sysctl", ["-qw", "net.ipv6.conf.\(device).disable_ipv6=1"])
+        for g in ["g10", "g20", "g30"] { try h.connect(g) }
+        // The host side of the tap, as its stack would send: a raw socket bound to the device.
+        let index = if_nametoindex(device)
+        let fd = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard index > 0, fd >= 0 else { throw SetupFailure("packet socket on \(device): errno \(errno)") }
+        defer { close(fd) }
+        var address = [UInt8](repeating: 0, count: 20)  // sockaddr_ll: family, protocol 0, ifindex
+        address.withUnsafeMutableBytes { a in
+            a.storeBytes(of: UInt16(AF_PACKET), toByteOffset: 0, as: UInt16.self)
+            a.storeBytes(of: Int32(index), toByteOffset: 4, as: Int32.self)
+        }
+        let bound = address.withUnsafeBytes { bind(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), 20) }
+        guard bound == 0 else { throw SetupFailure("bind to \(device): errno \(errno)") }
+        func send(_ frame: [UInt8]) throws {
+            let n = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+            guard n == frame.count else { throw SetupFailure("send on \(device): errno \(errno)") }
+        }
+        let host = [UInt8]([0x02, 0x78, 0, 0, 0, 1])
+        func fromHost(_ frames: [[UInt8]]) -> [[UInt8]] { frames.filter { Array($0[6..<12]) == host } }
+
+        let tagged20 = Frames.make(to: Frames.broadcast, from: host, vlan: 20, length: 80)
+        let untagged = Frames.make(to: Frames.broadcast, from: host, length: 70)
+        try send(tagged20)
+        try send(untagged)
+        #expect(fromHost(try h.receive("g20", expected: 1)) == [Frames.untag(tagged20)])
+        #expect(fromHost(try h.receive("g10", expected: 1)) == [untagged])
+
+        let before = try h.counters("t").receiveDrops(.vlanNotAllowed)
+        try send(Frames.make(to: Frames.broadcast, from: host, vlan: 30, length: 90))
+        #expect(fromHost(try h.receive("g30", expected: 0, timeout: 0.5)).isEmpty)
+        #expect(try h.counters("t").receiveDrops(.vlanNotAllowed) - before == 1)
+        #expect(fromHost(try h.receive("g10", expected: 0, timeout: 0.1)).isEmpty)
+        #expect(fromHost(try h.receive("g20", expected: 0, timeout: 0.1)).isEmpty)
+        expectAccountingAddsUp(h.engine)
+    }
+
     @Test func anExistingTapDeviceIsAttachedToAndLeftInPlace() throws {
         let device = "tap-\(getpid() % 100_000)e"
         guard getuid() == 0 else { throw SetupFailure("TAP devices need root (uid \(getuid()))") }
