@@ -21,8 +21,8 @@ final class TapPort {
     let interfaceName: String
     unowned let engine: Engine
     private(set) var device: TapDevice?
-    /// Why the port is not up, for logs and `yardctl` (nil when up).
-    private(set) var reason: String?
+    /// Why the device is not attached (nil while it is).
+    private var detachReason: String?
     /// Turns left before the next read: after a read found nothing, polling every turn would add
     /// a syscall to every turn of the loop and tax the other ports; an epoll event ends the wait.
     var idleTurns = 0
@@ -43,14 +43,23 @@ final class TapPort {
         try attach()
     }
 
-    var state: String { device == nil ? "detached" : "up" }
+    var state: String {
+        guard let device else { return "detached" }
+        return device.isDown ? "link-down" : "up"
+    }
+
+    /// Why the port is not up, for `yardctl` (nil when up).
+    var reason: String? {
+        if device?.isDown == true { return "\(interfaceName) is administratively down" }
+        return detachReason
+    }
 
     /// Opens (or creates) the device and makes the port forward. Throws when it cannot.
     private func attach() throws {
         let opened = try TapDevice(interface: interfaceName, mtu: spec.mtu)
         try engine.epoll.add(opened.fileDescriptor, token: EventToken(.tapRx, port: index).rawValue)
         device = opened
-        reason = nil
+        detachReason = nil
         reported = TapDevice.Counters()
         idleTurns = 0
         engine.taps.insert(self)
@@ -65,7 +74,7 @@ final class TapPort {
         engine.epoll.remove(device.fileDescriptor)
         engine.taps.remove(self)
         self.device = nil
-        reason = why
+        detachReason = why
         _ = engine.core.setPortUp(index, false)
         engine.logger.warning("tap \(spec.name) on \(interfaceName): detached (\(why))")
     }
@@ -86,7 +95,7 @@ final class TapPort {
 
     func housekeeping() {
         guard let device else {
-            do { try attach() } catch { reason = "\(error)" }
+            do { try attach() } catch { detachReason = "\(error)" }
             return
         }
         if !device.isAttached {
@@ -116,7 +125,7 @@ final class TapPort {
         engine.epoll.remove(device.fileDescriptor)
         engine.taps.remove(self)
         self.device = nil
-        reason = "closed"
+        detachReason = "closed"
     }
 }
 
@@ -240,7 +249,8 @@ extension Engine {
         case .mtuExceeded:
             core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
         case .rejected:
-            core.recordTransmitDrop(port: destination, reason: .txError)
+            // Refused while the device is down (the host side's state, not a fault): port-down.
+            core.recordTransmitDrop(port: destination, reason: device.isDown ? .portDown : .txError)
         }
     }
 }

@@ -24,6 +24,10 @@ public final class TapDevice {
     public let mtu: Int
     /// False once the kernel detached the fd (the device was deleted): reopen to continue.
     public private(set) var isAttached = true
+    /// The last write found the device administratively down (EIO); cleared by the next
+    /// frame that crosses either way. Nothing else tells the fd side: the device may be in
+    /// another network namespace, out of our rtnetlink's sight.
+    public private(set) var isDown = false
     /// What went wrong last on the fd, for logs and `yardctl` (nil while all is well).
     public private(set) var lastError: String?
     public private(set) var counters = Counters()
@@ -150,6 +154,7 @@ public final class TapDevice {
                 counters.receiveTruncated &+= 1
                 continue
             }
+            isDown = false
             burstHeaders[count] = VirtioNetHeader(readingFrom: UnsafeRawPointer(slot), length: Self.vnetHeaderLength)
             let length = n &- Self.vnetHeaderLength
             burstSegments[count] = GuestSegment(base: slot + Self.vnetHeaderLength, length: length)
@@ -230,11 +235,16 @@ public final class TapDevice {
             switch e {
             case EAGAIN, ENOBUFS:
                 return refuse(.ringFull)
+            case EIO:
+                // tun_get_user refuses frames while the device is down.
+                isDown = true
+                return refuse(.rejected)
             default:
                 noteError(e, "write")
                 return refuse(.rejected)
             }
         }
+        isDown = false
         counters.transmittedFrames &+= 1
         counters.transmittedBytes &+= UInt64(length)
         return .queued

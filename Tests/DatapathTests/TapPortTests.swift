@@ -224,6 +224,29 @@ import VhostTestFrontEnd
         #expect(state == "up")
         // Left as found: the switch did not bring it up (it is the owner's to configure).
         #expect(try Self.ip(["link", "show", device]).contains("state DOWN"))
+        // While it is down the kernel refuses writes: counted port-down, shown link-down.
+        try h.connect("g10")
+        _ = try? run("sysctl", ["-qw", "net.ipv6.conf.\(device).disable_ipv6=1"])
+        let frame = Frames.make(to: Frames.broadcast, from: Frames.mac(0x10), length: 64)
+        try h.frontEnd("g10").send(frame: frame)
+        var down: (String?, UInt64) = (nil, 0)
+        for _ in 0..<100 where down.1 == 0 {
+            usleep(10_000)
+            down = (try h.engine.perform { $0.portRuntime().first { $0.spec.name == "t" }?.state }.get(),
+                    try h.counters("t").transmitDrops(.portDown))
+        }
+        #expect(down.0 == "link-down" && down.1 == 1)
+        // Once its owner brings it up, the same frame goes out (positive control, same path).
+        try Self.ip(["link", "set", device, "up"])
+        try h.frontEnd("g10").send(frame: frame)
+        var sent: UInt64 = 0
+        for _ in 0..<100 where sent == 0 {
+            usleep(10_000)
+            sent = try h.counters("t").transmittedFrames
+        }
+        #expect(sent == 1)
+        #expect(try h.engine.perform { $0.portRuntime().first { $0.spec.name == "t" }?.state }.get() == "up")
+        expectAccountingAddsUp(h.engine)
         try h.engine.perform { $0.removePort(named: "t") }.get().get()
         #expect(if_nametoindex(device) > 0, "the switch deleted a device it did not create")
         // The same name as a device of another kind is refused with the reason.
