@@ -22,6 +22,12 @@ extension Engine {
                     var burst = UplinkBurst(socket: socket, port: uplink)
                     return forwardBurst(&burst, now: now)
                 }
+            case .tap(let tap):
+                moved &+= tap._withUnsafeGuaranteedRef { tap in
+                    guard let device = tap.device else { return 0 }
+                    var burst = TapBurst(device: device, port: tap)
+                    return forwardBurst(&burst, now: now)
+                }
             }
         }
         if moved > 0 { flushTurn() }
@@ -120,6 +126,11 @@ extension Engine {
                 deliverToUplink(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
                                 to: uplink, owner: entry, decision: decision.pointee)
             }
+        case .tap(let tap):
+            tap._withUnsafeGuaranteedRef { tap in
+                deliverToTap(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
+                             to: tap, decision: decision.pointee)
+            }
         }
     }
 
@@ -150,6 +161,9 @@ extension Engine {
                 }
             case .uplink(let uplink):
                 uplink._withUnsafeGuaranteedRef { $0.flush() }
+            case .tap:
+                // Every write is done when writev returns: a tap port is never marked dirty.
+                break
             }
         }
         s.dirtyCount = 0

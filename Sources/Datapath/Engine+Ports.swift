@@ -44,6 +44,9 @@ extension Engine {
         case .uplink(let interface):
             let uplink = try UplinkPort(index: index, spec: spec, interface: interface, engine: self)
             return EnginePort(index: index, spec: spec, object: uplink, kind: PortKind(uplink))
+        case .tap(let interface):
+            let tap = try TapPort(index: index, spec: spec, interface: interface, engine: self)
+            return EnginePort(index: index, spec: spec, object: tap, kind: PortKind(tap))
         }
     }
 

@@ -8,6 +8,7 @@ struct EventToken: Equatable {
         case kick = 4
         case link = 5
         case uplinkRx = 6
+        case tapRx = 7  // tap wiring
     }
 
     var kind: Kind

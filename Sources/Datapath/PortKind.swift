@@ -15,15 +15,18 @@ import LinuxIO
 enum PortKind {
     case vhostUser(Unmanaged<VhostPort>)
     case uplink(Unmanaged<UplinkPort>)
+    case tap(Unmanaged<TapPort>)
 
     @inline(__always) init(_ port: VhostPort) { self = .vhostUser(Unmanaged.passUnretained(port)) }
     @inline(__always) init(_ port: UplinkPort) { self = .uplink(Unmanaged.passUnretained(port)) }
+    @inline(__always) init(_ port: TapPort) { self = .tap(Unmanaged.passUnretained(port)) }
 
     /// The kind as a `SwitchPort`, for events, housekeeping, sleep and status (cold paths).
     var common: any SwitchPort {
         switch self {
         case .vhostUser(let port): port.takeUnretainedValue()
         case .uplink(let port): port.takeUnretainedValue()
+        case .tap(let port): port.takeUnretainedValue()
         }
     }
 }

@@ -24,6 +24,8 @@ public enum PortOperationalState: Sendable, Equatable, CustomStringConvertible {
     case linkDown
     /// Device ports: no interface of that name (yet).
     case noSuchInterface
+    /// TAP ports: the device went away (deleted); housekeeping opens or creates it again.
+    case detached
     /// Device ports: the interface exists but could not be set up; the text says why.
     case failed(String)
     /// A port object without a transport (never served).
@@ -39,6 +41,7 @@ public enum PortOperationalState: Sendable, Equatable, CustomStringConvertible {
         case .up: "up"
         case .linkDown: "link-down"
         case .noSuchInterface: "no-such-interface"
+        case .detached: "detached"
         case .failed(let why): "error: \(why)"
         case .down: "down"
         }

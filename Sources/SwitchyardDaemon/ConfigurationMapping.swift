@@ -23,6 +23,8 @@ extension PortConfiguration {
             kind = .vhostUser(socketPath: path, mode: mode == .client ? .client : .server, queuePairs: queues)
         case .uplink(let interface):
             kind = .uplink(interface: interface)
+        case .tap(let interface):
+            kind = .tap(interface: interface)
         }
         return PortSpecification(name: name, kind: kind, vlan: vlan.portMode, macLimit: macLimit, mtu: mtu,
                                  limits: limits.portLimits, security: security.portSecurity,

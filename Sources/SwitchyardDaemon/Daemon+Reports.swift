@@ -52,6 +52,10 @@ extension Daemon {
                 type = "uplink"
                 endpoint = interface
                 queues = 0
+            case .tap(let interface):
+                type = "tap"
+                endpoint = interface
+                queues = 0
             }
             var status = PortStatus(name: rt.spec.name, type: type, state: rt.state.description, reason: rt.reason,
                                     vlanMode: rt.spec.vlan.summary, endpoint: endpoint, macCount: port.fdbEntryCount,

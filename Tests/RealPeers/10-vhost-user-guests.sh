@@ -6,6 +6,8 @@
 #   g3  access 20   isolated from VLAN 10; two queue pairs (multiqueue)
 #   g4  trunk 10,20 native 1, sub-interfaces eth0.10 / eth0.20, mrg_rxbuf=off (other features)
 #   tp1/tp2 access 10: testpmd virtio-user, as client (tp1) and as server=1 (tp2)
+#   h1  access 10   a tap port: the switch creates TAP device tap-sy<pid>, moved into namespace
+#                   tap-ns<pid> with 10.0.10.50 (the host stack behind a tap, docs/tap-ports.md)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . Tests/RealPeers/lib/checks.sh
@@ -13,10 +15,13 @@ require_root
 . Tests/RealPeers/lib/qemu.sh
 . Tests/RealPeers/lib/testpmd.sh
 . Tests/RealPeers/lib/switchyard.sh
+. Tests/RealPeers/lib/netns.sh
 sy_init
+netns_trap_cleanup
 
 MAC1=52:54:00:10:00:01 MAC2=52:54:00:10:00:02 MAC3=52:54:00:20:00:03 MAC4=52:54:00:99:00:04
 TPMAC0=02:00:00:00:00:01 TPMAC1=02:00:00:00:00:02
+TAPIF=tap-sy$$ TAPNS=tap-ns$$ TAPIP=10.0.10.50
 
 cat >"$SY_RUN_DIR/switchyard.yaml" <<YAML
 switch:
@@ -30,6 +35,7 @@ ports:
   - { name: g4, type: vhost-user, socket: g4.sock, vlan: { trunk: { allowed: [10, 20], native: 1 } } }
   - { name: tp1, type: vhost-user, socket: tp1.sock, vlan: { access: 10 } }
   - { name: tp2, type: vhost-user, socket: tp2-testpmd.sock, mode: client, vlan: { access: 10 } }
+  - { name: h1, type: tap, interface: $TAPIF, vlan: { access: 10 } }
 YAML
 
 check "switchyard starts on a config with server- and client-mode ports" switchyard_start "$SY_RUN_DIR/switchyard.yaml"
@@ -59,6 +65,31 @@ vlan_isolated() {
     return $s
 }
 check "a VLAN 20 guest cannot reach a VLAN 10 guest on the same subnet (sent, 0 received)" vlan_isolated
+
+# The tap port: the switch created $TAPIF; its host side goes into a namespace with an address,
+# as a container's would (the fd keeps working across the move).
+tap_into_namespace() {
+    ip link show "$TAPIF" || { echo "switchyard did not create $TAPIF"; return 1; }
+    ip netns add "$TAPNS" || return 1
+    echo "ns $TAPNS" >>"$SY_NETNS_STATE"
+    ip netns exec "$TAPNS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
+        ip -n "$TAPNS" link set lo up && ip link set "$TAPIF" netns "$TAPNS" &&
+        ip -n "$TAPNS" addr add $TAPIP/24 dev "$TAPIF" && ip -n "$TAPNS" link set "$TAPIF" up
+}
+setup "the tap port's device $TAPIF moved into namespace $TAPNS with $TAPIP" tap_into_namespace
+TAPMAC=$(ip -n "$TAPNS" -br link show "$TAPIF" | awk '{print $3}')
+check "g1 (VLAN 10) pings the host stack behind the tap port" pings g1 $TAPIP
+check "the namespace behind the tap pings g2 (VLAN 10)" ip netns exec "$TAPNS" sh -c "busybox ping -c 3 -W 2 10.0.10.2 || busybox ping -c 3 -W 2 10.0.10.2"
+# Negative, after the positive above (same target, same tool): g3 on VLAN 20 with an address in
+# 10.0.10.0/24 sends to the tap's address and gets no reply.
+tap_isolated() {
+    guest_run g3 "ip addr add 10.0.10.3/24 dev eth0" 10 || { echo "could not add 10.0.10.3 to g3"; return 1; }
+    guest_ping_unanswered g3 "-c 3 -W 1 $TAPIP"
+    local s=$?
+    guest_run g3 "ip addr del 10.0.10.3/24 dev eth0" 10
+    return $s
+}
+check "a VLAN 20 guest cannot reach the VLAN 10 tap port's host (sent, 0 received)" tap_isolated
 
 # Multiqueue: the guest turns on its second queue pair (ctrl-vq MQ_VQ_PAIRS_SET → QEMU sends
 # SET_VRING_ENABLE for rings 2 and 3); both pairs must run and carry traffic.
@@ -90,6 +121,9 @@ features_differ() {
         port_field g4 "'mrg_rxbuf' not in p['features'] and 'version_1' in p['features']"
 }
 check "g1 negotiated mergeable RX buffers, g4 (mrg_rxbuf=off) did not" features_differ
+check "yardctl ports shows h1 as type tap on $TAPIF, up, with frames both ways" \
+    port_field h1 "p['type'] == 'tap' and p['endpoint'] == '$TAPIF' and p['state'] == 'up' and p['counters']['rxFrames'] > 0 and p['counters']['txFrames'] > 0"
+check "yardctl fdb show lists the tap's MAC on port h1, VLAN 10" fdb_has h1 10 "$TAPMAC"
 check "yardctl ports counts frames both ways on g1" port_field g1 "p['counters']['rxFrames'] > 0 and p['counters']['txFrames'] > 0"
 check "a two-queue guest enables its second queue pair on a queues: 2 port" two_queues_running
 check "the two-queue guest still reaches the trunk guest on VLAN 20" pings g3 10.0.20.4
@@ -118,6 +152,11 @@ note "iperf3 TCP g1 -> g2: ${gbps:-?} Gbit/s ($(guest_accel) guests)"
 iperf_mix=$(guest_run g4 "iperf3 -c 10.0.10.2 -t 3 -f g" 60 | awk '/receiver/ {print $(NF-2)}' | tail -1)
 check "iperf3 TCP from the non-mergeable trunk guest g4 (VLAN 10) -> g2 completes" test -n "$iperf_mix"
 note "iperf3 TCP g4.10 -> g2: ${iperf_mix:-?} Gbit/s"
+# The host stack hands the tap TSO super-frames and partial checksums (IFF_VNET_HDR, TUNSETOFFLOAD);
+# they cross whole to g2, which negotiated guest TSO.
+iperf_tap=$(ip netns exec "$TAPNS" iperf3 -c 10.0.10.2 -t 3 -f g 2>&1 | awk '/receiver/ {print $(NF-2)}' | tail -1)
+check "iperf3 TCP from the namespace behind the tap -> g2 completes" test -n "$iperf_tap"
+note "iperf3 TCP tap namespace -> g2: ${iperf_tap:-?} Gbit/s; h1 drops: $(port_field h1 "p['counters']['drops']" 2>/dev/null)"
 
 # A guest driver reload: QEMU stops the rings (GET_VRING_BASE) and starts new ones.
 reload_driver() {

@@ -36,6 +36,7 @@ import Testing
             vm2,
             PortConfiguration(name: "uplink0", kind: .uplink(interface: "eth1"),
                               vlan: .trunk(allowed: [1...1, 10...10, 20...20], native: 1)),
+            PortConfiguration(name: "host0", kind: .tap(interface: "sy-host0"), vlan: .access(10), mtu: 1500),
         ])
     }
 

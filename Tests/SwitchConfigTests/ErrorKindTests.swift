@@ -92,7 +92,7 @@ import Testing
             """)
         #expect(error.kind == .duplicateInterface)
         #expect(error.description
-                == "test.yaml:3:42: ports[1].interface: interface 'eth1' is already used by another uplink (at line 2)")
+                == "test.yaml:3:42: ports[1].interface: interface 'eth1' is already used by another uplink or tap port (at line 2)")
     }
 
     @Test func accessVLANOutOfRangeNamesTheVLAN() throws {
@@ -137,8 +137,9 @@ import Testing
     }
 
     @Test func badPortTypeListsTheValidTypes() throws {
-        let error = try singleDiagnostic("ports:\n  - name: a\n    type: tap\n")
-        #expect(error.description == "test.yaml:3:11: ports[0].type: invalid port type 'tap'; expected one of: vhost-user, uplink")
+        let error = try singleDiagnostic("ports:\n  - name: a\n    type: taps\n")
+        #expect(error.description
+                == "test.yaml:3:11: ports[0].type: invalid port type 'taps' (did you mean 'tap'?); expected one of: vhost-user, uplink, tap")
     }
 
     @Test func badLogLevelListsAllLevels() throws {

@@ -17,6 +17,7 @@ extension ConfigurationDecoder {
     private enum PortType: String, CaseIterable {
         case vhostUser = "vhost-user"
         case uplink
+        case tap
     }
 
     mutating func decodePorts(_ node: Node, at path: ConfigPath, socketDirectory: String) -> [PortDraft] {
@@ -46,7 +47,7 @@ extension ConfigurationDecoder {
         var kind: PortConfiguration.Kind?
         switch type {
         case .vhostUser?:
-            rejectKeys(["interface"], in: fields, onlyFor: "uplink")
+            rejectKeys(["interface"], in: fields, onlyFor: "uplink and tap")
             kind = decodeVhostUser(fields, socketDirectory: socketDirectory, into: &draft)
         case .uplink?:
             rejectKeys(["socket", "mode", "queues"], in: fields, onlyFor: "vhost-user")
@@ -56,7 +57,11 @@ extension ConfigurationDecoder {
                 report(.inapplicableKey, at: entry.key, entry.path,
                        "an uplink uses its interface's MTU; set it on the host (ip link set IFNAME mtu N)")
             }
-            kind = decodeUplink(fields, into: &draft)
+            kind = decodeInterface(fields, for: "an uplink port", into: &draft).map { .uplink(interface: $0) }
+        case .tap?:
+            rejectKeys(["socket", "mode", "queues"], in: fields, onlyFor: "vhost-user")
+            // `mtu` applies: the switch sets it on a TAP device it creates (docs/tap-ports.md).
+            kind = decodeInterface(fields, for: "a tap port", into: &draft).map { .tap(interface: $0) }
         case nil:
             break
         }
@@ -100,15 +105,16 @@ extension ConfigurationDecoder {
         return socket.map { .vhostUser(socketPath: $0, mode: mode, queues: queues) }
     }
 
-    private mutating func decodeUplink(_ fields: Fields, into draft: inout PortDraft) -> PortConfiguration.Kind? {
-        guard let entry = required("interface", in: fields, for: "an uplink port"),
+    /// The `interface` of an uplink or tap port: a valid kernel interface name.
+    private mutating func decodeInterface(_ fields: Fields, for owner: String, into draft: inout PortDraft) -> String? {
+        guard let entry = required("interface", in: fields, for: owner),
               let name = string(entry.value, at: entry.path) else { return nil }
         if let problem = InterfaceName.problem(with: name) {
             report(.invalidValue, at: entry.value, entry.path, "invalid interface name '\(name)': \(problem)")
             return nil
         }
         draft.interface = (name, entry.value)
-        return .uplink(interface: name)
+        return name
     }
 
     /// The entry for a key that must be present with a non-null value; reports it otherwise.

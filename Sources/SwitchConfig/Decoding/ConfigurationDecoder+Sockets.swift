@@ -34,13 +34,16 @@ extension ConfigurationDecoder {
     }
 
     /// A port's own `socket-access`; owner, group and mode do not apply to a client-mode port (the
-    /// front-end creates that socket) and nothing applies to an uplink.
+    /// front-end creates that socket) and nothing applies to an uplink or a tap port.
     mutating func decodePortSocketAccess(_ fields: Fields, kind: PortConfiguration.Kind?) -> SocketAccessSettings {
         guard let entry = fields["socket-access"] else { return SocketAccessSettings() }
-        if case .uplink? = kind {
+        switch kind {
+        case .uplink?, .tap?:
             report(.inapplicableKey, at: fields.rawEntry("socket-access")?.key ?? entry.value, entry.path,
                    "'socket-access' applies only to vhost-user ports")
             return SocketAccessSettings()
+        default:
+            break
         }
         let access = decodeSocketAccess(entry.value, at: entry.path)
         if case .vhostUser(_, .client, _)? = kind, let mapping = entry.value.mapping {

@@ -1,7 +1,7 @@
 import Yams
 
 extension ConfigurationDecoder {
-    /// Names, socket paths and uplink interfaces must each be unique across all ports; the second
+    /// Names, socket paths and uplink and tap interfaces must each be unique across all ports; the second
     /// and later occurrences are reported, pointing back at the first.
     mutating func checkUniqueness(of ports: [PortDraft], controlSocket: String) {
         var names: [String: Node] = [:]
@@ -31,7 +31,7 @@ extension ConfigurationDecoder {
             if let (interface, node) = port.interface {
                 if let first = interfaces[interface] {
                     report(.duplicateInterface, at: node, path.appending("interface"),
-                           "interface '\(interface)' is already used by another uplink (\(Self.where(first)))")
+                           "interface '\(interface)' is already used by another uplink or tap port (\(Self.where(first)))")
                 } else {
                     interfaces[interface] = node
                 }

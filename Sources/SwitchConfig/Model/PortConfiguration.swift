@@ -1,11 +1,13 @@
 /// One switch port, validated: names are unique, vhost-user socket paths absolute and unique,
-/// uplink interface names unique and valid kernel interface names.
+/// uplink and tap interface names unique and valid kernel interface names.
 public struct PortConfiguration: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
         /// A vhost-user back-end. `socketPath` is absolute and lexically normalised.
         case vhostUser(socketPath: String, mode: VhostUserMode, queues: Int)
         /// An AF_PACKET uplink bound to a host interface.
         case uplink(interface: String)
+        /// A Linux TAP device, created by the switch when none of that name exists (docs/tap-ports.md).
+        case tap(interface: String)
     }
 
     public static let defaultMTU = 1500

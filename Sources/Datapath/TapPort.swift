@@ -1,0 +1,234 @@
+import GuestMemory
+import LinuxIO
+import Offload
+import SwitchCore
+import Uplink
+import Virtio
+
+/// A tap port: a Linux TAP device (Uplink's `TapDevice`) as one more port of the engine, so the
+/// host's own stack, a container (the device moved into its namespace) or, through a bridge on its
+/// host side, a plain QEMU `-netdev tap` guest joins the switch (docs/tap-ports.md). Its poll reads a burst of frames,
+/// one read(2) each; its delivery writes one frame with writev(2). Frames carry a virtio-net
+/// header both ways, so offloads cross like the uplink's.
+///
+/// The operations are those of every port kind (PortKind.swift): a burst (`TapBurst`), delivery
+/// of one frame with its tag edit and offload header (`Engine.deliverToTap`), flush (nothing:
+/// every write is done when it returns), arm for sleep (nothing: its fd sits in the engine's
+/// epoll, level-triggered), its fd events, housekeeping, close.
+final class TapPort: SwitchPort {
+    let index: UInt16
+    let spec: PortSpecification
+    let interfaceName: String
+    unowned let engine: Engine
+    private(set) var device: TapDevice?
+    /// Why the device is not attached (nil while it is).
+    private var detachReason: String?
+    /// Turns left before the next read: after a read found nothing, polling every turn would add
+    /// a syscall to every turn of the loop and tax the other ports; an epoll event ends the wait.
+    var idleTurns = 0
+    static let turnsBetweenIdleReads = 16
+
+    /// What the host stack may hand us with IFF_VNET_HDR and TUNSETOFFLOAD (partial checksums,
+    /// TSO super-frames): the HOST_* side of a virtio sender, so the offload plan validates them
+    /// like a guest's (docs/tap-ports.md).
+    static let senderFeatures: VirtioFeatures = [.csum, .hostTSO4, .hostTSO6, .hostECN]
+    /// What the kernel takes on write: it checksums and segments anything the header asks for.
+    static let receiverFeatures: VirtioFeatures = [.guestCsum, .guestTSO4, .guestTSO6, .guestECN, .guestUFO]
+
+    init(index: UInt16, spec: PortSpecification, interface: String, engine: Engine) throws {
+        self.index = index
+        self.spec = spec
+        self.interfaceName = interface
+        self.engine = engine
+        try attach()
+    }
+
+    var state: PortOperationalState {
+        guard let device else { return .detached }
+        return device.isDown ? .linkDown : .up
+    }
+
+    /// Why the port is not up, for `yardctl` (nil when up).
+    var reason: String? {
+        if device?.isDown == true { return "\(interfaceName) is administratively down" }
+        return detachReason
+    }
+
+    /// Opens (or creates) the device and makes the port forward. Throws when it cannot.
+    private func attach() throws {
+        let opened = try TapDevice(interface: interfaceName, mtu: spec.mtu)
+        try engine.epoll.add(opened.fileDescriptor, token: EventToken(.tapRx, port: index).rawValue)
+        device = opened
+        detachReason = nil
+        reported = TapDevice.Counters()
+        idleTurns = 0
+        _ = engine.core.setPortUp(index, true)
+        engine.rebuildPollList()
+        engine.logger.info("tap \(spec.name) on \(interfaceName): up (\(opened.created ? "created" : "existing") device)")
+    }
+
+    /// The device went away under us (deleted): stop polling it; housekeeping reopens it.
+    private func detach(because why: String) {
+        guard let device else { return }
+        reportDeviceDrops(device)
+        engine.epoll.remove(device.fileDescriptor)
+        self.device = nil
+        detachReason = why
+        _ = engine.core.setPortUp(index, false)
+        engine.rebuildPollList()
+        engine.logger.warning("tap \(spec.name) on \(interfaceName): detached (\(why))")
+    }
+
+    func handle(event: EventToken, ready: Epoll.Events, engine: Engine) {
+        guard event.kind == .tapRx, let device else { return }
+        idleTurns = 0
+        // A tun fd reports EPOLLERR only once the kernel detached it (the device was deleted);
+        // level-triggered, it would wake the loop forever, so stop watching it now.
+        if ready.contains(.error) || !device.isAttached {
+            detach(because: device.lastError ?? "the device was deleted")
+        }
+    }
+
+    /// What the device had counted at the last housekeeping, to move only the increase into the
+    /// port's drop counters.
+    private var reported = TapDevice.Counters()
+
+    func housekeeping(now: UInt32, engine: Engine) {
+        guard let device else {
+            do { try attach() } catch { detachReason = "\(error)" }
+            return
+        }
+        if !device.isAttached {
+            detach(because: device.lastError ?? "device gone")
+            return
+        }
+        reportDeviceDrops(device)
+    }
+
+    /// Frames lost in the device's reads also count under a reason: shorter than an Ethernet
+    /// header (`runt`), or filling a whole slot and so possibly cut short (`oversize`).
+    private func reportDeviceDrops(_ device: TapDevice) {
+        let now = device.counters
+        let core = engine.core
+        if now.receiveMalformed > reported.receiveMalformed {
+            core.recordReceiveDrop(port: index, reason: .runt, frames: now.receiveMalformed - reported.receiveMalformed)
+        }
+        if now.receiveTruncated > reported.receiveTruncated {
+            core.recordReceiveDrop(port: index, reason: .oversize, frames: now.receiveTruncated - reported.receiveTruncated)
+        }
+        reported = now
+    }
+
+    /// Closes the fd: a device the switch created goes away with it.
+    func close(engine: Engine) {
+        guard let device else { return }
+        engine.epoll.remove(device.fileDescriptor)
+        self.device = nil
+        detachReason = "closed"
+    }
+
+    /// Polled while its device is attached.
+    func pollSlots(owner: PortKind) -> [PollSlot] { device == nil ? [] : [PollSlot(port: owner)] }
+
+    /// Level-triggered in the engine's epoll: a frame waiting wakes it, nothing to arm.
+    func armForSleep(_ slot: PollSlot) -> Bool { false }
+
+    func disarmAfterSleep(_ slot: PollSlot) {}
+
+    func describe(into runtime: inout PortRuntime) {
+        runtime.reason = reason
+    }
+}
+
+/// A burst read from a tap port's device.
+struct TapBurst: FrameBurst {
+    unowned(unsafe) let device: TapDevice
+    unowned(unsafe) let port: TapPort
+
+    var pair: Int { @inline(__always) get { 0 } }
+
+    var source: FrameSource {
+        @inline(__always) get { FrameSource(index: port.index, skip: 0, features: TapPort.senderFeatures) }
+    }
+
+    @inline(__always)
+    mutating func take(into s: BurstScratch, engine: Engine) -> BurstCount {
+        // After a read found nothing, wait some turns (or an epoll event) before the next: a read
+        // per turn from an idle tap would tax every other port's turn with a syscall.
+        if port.idleTurns > 0 {
+            port.idleTurns &-= 1
+            return BurstCount(taken: 0, parsed: 0)
+        }
+        let n = device.receiveBurst(max: BurstScratch.burstSize)
+        if n == 0 { port.idleTurns = TapPort.turnsBetweenIdleReads }
+        for i in 0..<n {
+            let frame = device.frame(i)
+            // The frame sits in the device's own read buffer, which nothing else writes until the
+            // next burst: it serves as the private copy of the L2 header (docs/vlan-safety.md).
+            let first = frame.segments[0]
+            var h = FrameHeader.parse(UnsafeRawPointer(first.base), length: first.length)
+            h.length = UInt32(truncatingIfNeeded: frame.length)
+            s.headers[i] = h
+            s.netHeaders[i] = frame.vnetHeader
+        }
+        return BurstCount(taken: n, parsed: n)
+    }
+
+    @inline(__always)
+    func segments(ofFrame n: Int, scratch: BurstScratch) -> UnsafeBufferPointer<PacketSegment> {
+        device.frame(n).segments
+    }
+
+    @inline(__always)
+    func l2(ofFrame n: Int, scratch: BurstScratch) -> UnsafeRawPointer {
+        UnsafeRawPointer(device.frame(n).segments[0].base)
+    }
+
+    @inline(__always)
+    func complete(taken: Int) {}
+}
+
+extension Engine {
+    /// Writes one frame to a tap port, its virtio-net header with it: the kernel segments GSO
+    /// frames and finishes checksums for the host stack, as for the uplink.
+    func deliverToTap<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>, header: FrameHeader,
+                                            l2: UnsafeRawPointer, netHeader: VirtioNetHeader,
+                                            from source: FrameSource, to tap: TapPort, decision: ForwardingDecision) {
+        let destination = tap.index
+        guard let device = tap.device else {
+            record(.dropped(.portDown), port: destination)
+            return
+        }
+        let egress = core.egressTag(port: destination, vlan: decision.vlan)
+        let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
+        let outLength = Int(header.length) &+ edit.lengthChange
+        var vnet = VirtioNetHeader()
+        if netHeader.flags != 0 || netHeader.gsoType != 0 {
+            let policy = OffloadPolicy(sender: source.features, receiver: TapPort.receiverFeatures)
+            guard case .deliver(let h) = policy.plan(for: netHeader, frameLength: Int(header.length)) else {
+                record(.dropped(.malformedDescriptor), port: destination)
+                return
+            }
+            vnet = h.movingOffsets(by: edit.lengthChange)
+        }
+        guard vnet.gsoType != VirtioNetHeader.gsoNone
+            || Engine.fits(length: outLength, maximumFrameLength: device.mtu &+ FrameHeader.untaggedHeaderLength,
+                           leavesTagged: edit.egressTagged) else {
+            record(.dropped(.mtuExceeded), port: destination)
+            return
+        }
+        // The L2 header from the private copy, the rest from the sender (docs/vlan-safety.md).
+        let prefix: UnsafeRawBufferPointer
+        if edit.changesFrame {
+            let p = scratch.prefix
+            prefix = UnsafeRawBufferPointer(start: p, count: Engine.writePrefix(header, l2: l2, edit: edit, to: p))
+        } else {
+            prefix = UnsafeRawBufferPointer(start: l2, count: header.l2Length)
+        }
+        let result = device.transmit(prefix: prefix, segments: segments, skipping: source.skip &+ header.l2Length,
+                                     vnetHeader: vnet)
+        // Refused while the device is down (the host side's state, not a fault): port-down.
+        record(result == .rejected && device.isDown ? .dropped(.portDown) : DeliveryOutcome(result, bytes: outLength),
+               port: destination)
+    }
+}
