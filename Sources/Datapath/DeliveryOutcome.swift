@@ -43,10 +43,10 @@ extension Engine {
         switch outcome {
         case .delivered(let bytes):
             // Never negative: a frame length plus at most -4 for a tagged one, which is >= 18.
-            core.recordTransmit(port: port, frames: 1, bytes: UInt64(truncatingIfNeeded: bytes))
+            bridge.recordTransmit(port: port, frames: 1, bytes: UInt64(truncatingIfNeeded: bytes))
             return true
         case .dropped(let reason):
-            core.recordTransmitDrop(port: port, reason: reason)
+            bridge.recordTransmitDrop(port: port, reason: reason)
         case .refusedBuffer(let error):
             recordRefusedBuffer(error, of: port)
         }

@@ -37,7 +37,7 @@ extension Engine {
         onEngineThread { engine in
             guard let index = engine.portIndex(named: port) else { return .failure(.noSuchPort(port)) }
             do throws(FDBError) {
-                try engine.core.fdb.addStatic(vlan: vlan, mac: mac, port: index, now: engine.nowSeconds)
+                try engine.bridge.fdb.addStatic(vlan: vlan, mac: mac, port: index, now: engine.nowSeconds)
                 return .success(())
             } catch {
                 return .failure(.refused(error))
@@ -48,7 +48,7 @@ extension Engine {
     /// Removes the entry for `mac` in `vlan`, static or learned.
     public func removeFDBEntry(vlan: UInt16, mac: MACAddress) -> Result<Void, FDBChangeError> {
         onEngineThread { engine in
-            engine.core.fdb.remove(vlan: vlan, mac: mac) ? .success(()) : .failure(.noSuchEntry(vlan: vlan, mac: mac))
+            engine.bridge.fdb.remove(vlan: vlan, mac: mac) ? .success(()) : .failure(.noSuchEntry(vlan: vlan, mac: mac))
         }
     }
 
@@ -57,12 +57,12 @@ extension Engine {
         onEngineThread { engine in
             switch scope {
             case .all:
-                return .success(engine.core.fdb.flushAll())
+                return .success(engine.bridge.fdb.flushAll())
             case .port(let name):
                 guard let index = engine.portIndex(named: name) else { return .failure(.noSuchPort(name)) }
-                return .success(engine.core.fdb.flush(port: index))
+                return .success(engine.bridge.fdb.flush(port: index))
             case .vlan(let vlan):
-                return .success(engine.core.fdb.flush(vlan: vlan))
+                return .success(engine.bridge.fdb.flush(vlan: vlan))
             }
         }
     }
@@ -71,7 +71,7 @@ extension Engine {
     /// aging sweep (the housekeeping tick).
     public func setFDBAgingTime(seconds: UInt32) -> Result<Void, FDBChangeError> {
         onEngineThread { engine in
-            engine.core.fdb.agingTime = seconds
+            engine.bridge.fdb.agingTime = seconds
             return .success(())
         }
     }

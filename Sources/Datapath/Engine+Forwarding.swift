@@ -65,7 +65,7 @@ extension Engine {
         guard taken > 0 else { return 0 }
         let parsed = count.parsed
         let from = burst.source
-        core.decide(ingress: from.index, frames: s.headers, count: parsed, into: s.decisions, now: now)
+        bridge.decide(ingress: from.index, frames: s.headers, count: parsed, into: s.decisions, now: now)
         let pair = burst.pair
         for n in 0..<parsed {
             forward(burst.segments(ofFrame: n, scratch: s), header: s.headers + n, l2: burst.l2(ofFrame: n, scratch: s),
@@ -93,8 +93,8 @@ extension Engine {
                     to: decision.pointee.port, decision: decision)
         case .flood:
             let targets = scratch.floodTargets
-            let count = core.floodTargets(vlan: decision.pointee.vlan, excluding: source.index, into: targets)
-            core.recordFloodCopies(port: source.index, copies: count)
+            let count = bridge.floodTargets(vlan: decision.pointee.vlan, excluding: source.index, into: targets)
+            bridge.recordFloodCopies(port: source.index, copies: count)
             for t in 0..<count {
                 deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
                         to: targets[t], decision: decision)
@@ -110,7 +110,7 @@ extension Engine {
                                                pair: Int, to destination: UInt16,
                                                decision: UnsafePointer<ForwardingDecision>) {
         guard let entry = portTable[Int(destination)] else {
-            core.recordTransmitDrop(port: destination, reason: .portDown)
+            bridge.recordTransmitDrop(port: destination, reason: .portDown)
             return
         }
         // Guaranteed (+0) references: `ports` owns the port across the burst; without them every

@@ -12,7 +12,7 @@ extension Engine {
                                               pair: Int, to target: VhostPort,
                                               decision: UnsafePointer<ForwardingDecision>) {
         guard let slot = target.receiveTarget(forPair: pair) else {
-            core.recordTransmitDrop(port: target.index, reason: .portDown)
+            bridge.recordTransmitDrop(port: target.index, reason: .portDown)
             return
         }
         switch slot.ring {
@@ -32,7 +32,7 @@ extension Engine {
         ringIndex: Int, decision: UnsafePointer<ForwardingDecision>
     ) {
         let destination = target.index
-        let egress = core.egressTag(port: destination, vlan: decision.pointee.vlan)
+        let egress = bridge.egressTag(port: destination, vlan: decision.pointee.vlan)
         let sourceTagged = header.pointee.isTagged
         let frameLength = Int(header.pointee.length)
         let to = GuestDestination(port: target, ringIndex: ringIndex)

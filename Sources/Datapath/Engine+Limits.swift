@@ -8,13 +8,13 @@ extension Engine {
     /// inlined into the burst loop makes the optimizer keep `forward` out of line (+46 Ir/frame).
     @inline(never)
     func recordRefusedChain(_ error: ChainError?, from port: UInt16) {
-        core.recordReceiveDrop(port: port, reason: error?.dropReason ?? .malformedDescriptor)
+        bridge.recordReceiveDrop(port: port, reason: error?.dropReason ?? .malformedDescriptor)
     }
 
     /// An RX buffer chain refused by the walker.
     @inline(never)
     func recordRefusedBuffer(_ error: ChainError, of port: UInt16) {
-        core.recordTransmitDrop(port: port, reason: error.dropReason)
+        bridge.recordTransmitDrop(port: port, reason: error.dropReason)
     }
 
     /// The limits of the port whose guest sent a frame (its own `limits:` over the switch's).

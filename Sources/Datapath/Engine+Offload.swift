@@ -35,12 +35,12 @@ extension Engine {
             if record(DeliveryOutcome(reservation, bytes: outLength), port: destination) { markDirty(to, rx) }
         case .completeChecksum(let start, let offset):
             guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
-                core.recordTransmitDrop(port: destination, reason: .oversize)
+                bridge.recordTransmitDrop(port: destination, reason: .oversize)
                 return
             }
             guard Checksum.completePartialChecksum(frame: frame, checksumStart: start &+ edit.lengthChange,
                                                    checksumOffset: offset) else {
-                core.recordTransmitDrop(port: destination, reason: .malformedDescriptor)
+                bridge.recordTransmitDrop(port: destination, reason: .malformedDescriptor)
                 return
             }
             deliverContiguous(UnsafeRawBufferPointer(frame), netHeader: VirtioNetHeader(), to: to, rx: rx,
@@ -50,24 +50,24 @@ extension Engine {
             // be ~65 000 frames of work for one descriptor chain.
             let limits = limits(ofSender: source.index)
             guard request.segmentSize >= limits.minMSS else {
-                core.recordTransmitDrop(port: destination, reason: .gsoTooSmall)
+                bridge.recordTransmitDrop(port: destination, reason: .gsoTooSmall)
                 return
             }
             guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
-                core.recordTransmitDrop(port: destination, reason: .oversize)
+                bridge.recordTransmitDrop(port: destination, reason: .oversize)
                 return
             }
             switch SoftwareSegmenter.start(frame: UnsafeRawBufferPointer(frame), request: request) {
             case .failure(let why):
-                core.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
+                bridge.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
             case .success(var segmenter):
                 guard segmenter.segmentCount <= limits.maxSegments else {
-                    core.recordTransmitDrop(port: destination, reason: .tooManySegments)
+                    bridge.recordTransmitDrop(port: destination, reason: .tooManySegments)
                     return
                 }
                 guard Engine.fits(length: segmenter.maximumSegmentLength, maximumFrameLength: target.maximumFrameLength,
                                   leavesTagged: edit.egressTagged) else {
-                    core.recordTransmitDrop(port: destination, reason: .mtuExceeded)
+                    bridge.recordTransmitDrop(port: destination, reason: .mtuExceeded)
                     return
                 }
                 let out = scratch.offloadSegment
@@ -80,7 +80,7 @@ extension Engine {
                 }
             }
         case .drop(let why):
-            core.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
+            bridge.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
         }
     }
 

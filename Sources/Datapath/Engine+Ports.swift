@@ -9,11 +9,11 @@ extension Engine {
         guard let free = ports.firstIndex(where: { $0 == nil }) else { return .failure(.tooManyPorts) }
         let index = UInt16(free)
         do {
-            try core.addPort(index, name: spec.name, mode: spec.vlan, macLimit: spec.macLimit)
+            try bridge.addPort(index, name: spec.name, mode: spec.vlan, macLimit: spec.macLimit)
             do {
-                try core.setSecurity(index, spec.security)
+                try bridge.setSecurity(index, spec.security)
             } catch {
-                _ = core.removePort(index)
+                _ = bridge.removePort(index)
                 throw error
             }
         } catch {
@@ -21,12 +21,12 @@ extension Engine {
         }
         // Down until it can carry frames (a front-end with a running RX ring, an interface with
         // carrier): floods skip it, unicast counts port-down.
-        _ = core.setPortUp(index, false)
+        _ = bridge.setPortUp(index, false)
         let port: EnginePort
         do {
             port = try makePort(spec, index: index)
         } catch {
-            _ = core.removePort(index)
+            _ = bridge.removePort(index)
             return .failure(.portSetup(spec.name, "\(error)"))
         }
         setPort(port, at: free)
@@ -66,7 +66,7 @@ extension Engine {
         // hot path in between, it is this thread).
         setPort(nil, at: Int(index))
         rebuildPollList()
-        _ = core.removePort(index)
+        _ = bridge.removePort(index)
         logger.info("port removed", metadata: ["port": "\(name)"])
         return .success(())
     }

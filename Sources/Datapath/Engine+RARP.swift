@@ -12,8 +12,8 @@ extension Engine {
         // A guest may not announce an address its allow-list forbids (docs/port-security.md): the
         // RARP would move another port's entry here. Counted like any frame from that source.
         let address = MACAddress(mac[0], mac[1], mac[2], mac[3], mac[4], mac[5])
-        guard core.allowsSource(port: port.index, address) else {
-            core.recordReceiveDrop(port: port.index, reason: .sourceMACNotAllowed, frames: 1, bytes: 60)
+        guard bridge.allowsSource(port: port.index, address) else {
+            bridge.recordReceiveDrop(port: port.index, reason: .sourceMACNotAllowed, frames: 1, bytes: 60)
             logger.warning("SEND_RARP refused: source MAC not allowed on this port",
                            metadata: ["port": "\(port.spec.name)", "mac": "\(address)"])
             return
@@ -30,7 +30,7 @@ extension Engine {
             withUnsafePointer(to: &segment) { seg in
                 let segments = UnsafeBufferPointer(start: seg, count: 1)
                 var header = FrameHeader.parse(UnsafeRawPointer(base + h), length: 60)
-                var decision = core.decide(ingress: port.index, frame: header, now: clock.now)
+                var decision = bridge.decide(ingress: port.index, frame: header, now: clock.now)
                 let source = FrameSource(index: port.index, skip: h, features: port.features)
                 var netHeader = VirtioNetHeader()
                 withUnsafePointer(to: &header) { header in

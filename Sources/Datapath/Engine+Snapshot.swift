@@ -32,16 +32,16 @@ extension Engine {
         let started = MonotonicClock.nanoseconds()
         let now = clock.now
         let ports = portRuntime().map { runtime -> EngineSnapshot.Port in
-            let core = core.snapshot(port: runtime.index)
-            return EngineSnapshot.Port(runtime: runtime, isUp: core?.isUp ?? false,
-                                       fdbEntryCount: core?.fdbEntries ?? 0, macLimit: core?.macLimit,
-                                       counters: core?.counters ?? PortCounters())
+            let port = bridge.snapshot(port: runtime.index)
+            return EngineSnapshot.Port(runtime: runtime, isUp: port?.isUp ?? false,
+                                       fdbEntryCount: port?.fdbEntries ?? 0, macLimit: port?.macLimit,
+                                       counters: port?.counters ?? PortCounters())
         }
         var snapshot = EngineSnapshot(
             trigger: trigger, engineSeconds: now, uptimeSeconds: clock.secondsSinceStart,
             monotonicNanoseconds: started, loop: loop.pointee, ports: ports,
-            fdb: core.fdb.statistics, fdbAgingSeconds: core.fdb.agingTime,
-            fdbEntries: contents.contains(.fdbEntries) ? core.fdb.copyEntries(now: now) : nil)
+            fdb: bridge.fdb.statistics, fdbAgingSeconds: bridge.fdb.agingTime,
+            fdbEntries: contents.contains(.fdbEntries) ? bridge.fdb.copyEntries(now: now) : nil)
         snapshot.buildNanoseconds = MonotonicClock.nanoseconds() &- started
         return snapshot
     }

@@ -18,7 +18,7 @@ extension Engine {
             record(.dropped(.portDown), port: destination)
             return
         }
-        let egress = core.egressTag(port: destination, vlan: decision.vlan)
+        let egress = bridge.egressTag(port: destination, vlan: decision.vlan)
         let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
         let outLength = Int(header.length) &+ edit.lengthChange
         var vnet = VirtioNetHeader()

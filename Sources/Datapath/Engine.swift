@@ -15,7 +15,7 @@ import SwitchCore
 /// Scaling out later means several engines, each with its own ports, joined by SPSC rings.
 public final class Engine {
     public let configuration: EngineConfiguration
-    public let core: ForwardingEngine
+    public let bridge: Bridge
     let logger: Logger
     let epoll: Epoll
     let mailbox: EngineMailbox
@@ -48,13 +48,13 @@ public final class Engine {
     public init(configuration: EngineConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        core = ForwardingEngine(fdbCapacity: configuration.fdbCapacity, agingTime: configuration.agingSeconds)
+        bridge = Bridge(fdbCapacity: configuration.fdbCapacity, agingTime: configuration.agingSeconds)
         epoll = try Epoll(capacity: 256)
         mailbox = try EngineMailbox()
-        ports = Array(repeating: nil, count: core.maxPorts)
-        portTable = .allocate(capacity: core.maxPorts)
-        portTable.initialize(repeating: nil, count: core.maxPorts)
-        scratch = BurstScratch(maxPorts: core.maxPorts)
+        ports = Array(repeating: nil, count: bridge.maxPorts)
+        portTable = .allocate(capacity: bridge.maxPorts)
+        portTable.initialize(repeating: nil, count: bridge.maxPorts)
+        scratch = BurstScratch(maxPorts: bridge.maxPorts)
         loop = .allocate(capacity: 1)
         loop.initialize(to: LoopCounters())
         faultsSeen = .allocate(capacity: 1)
@@ -204,7 +204,7 @@ public final class Engine {
     }
 
     private func housekeeping(now: UInt32) {
-        core.expire(now: now)
+        bridge.expire(now: now)
         for case let port? in ports { port.housekeeping(now: now, engine: self) }
         publishSnapshot(.housekeeping, including: Engine.periodicSnapshotContents)
     }

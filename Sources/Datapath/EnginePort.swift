@@ -38,7 +38,7 @@ final class EnginePort {
 
     func housekeeping(now: UInt32, engine: Engine) {
         object.housekeeping(now: now, engine: engine)
-        if let moves = flaps.check(totalMoves: engine.core.fdb.moves(port: index), now: now) {
+        if let moves = flaps.check(totalMoves: engine.bridge.fdb.moves(port: index), now: now) {
             engine.logger.warning("MAC flapping: port took addresses learned on other ports (loop or spoofing?)",
                                   metadata: ["port": "\(spec.name)", "moves": "\(moves)"])
         }

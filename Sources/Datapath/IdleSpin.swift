@@ -8,7 +8,7 @@
 /// gaps therefore polls, and traffic with gaps longer than `maximum` (a TCP stream between two
 /// guests on a loaded host, say) sleeps at once and is woken by kicks.
 public struct IdleSpin: Sendable, Equatable {
-    /// The longest window: the kernel's suggested busy-poll time (net.core.busy_poll = 50 µs).
+    /// The longest window: the kernel's suggested busy-poll time (net.bridge.busy_poll = 50 µs).
     public static let maximumNanoseconds: UInt64 = 50_000
     /// The first non-zero window, and the floor below which a shrinking window drops to zero.
     public static let growStartNanoseconds: UInt64 = 5_000

@@ -62,7 +62,7 @@ final class TapPort: SwitchPort {
         detachReason = nil
         reported = TapDevice.Counters()
         idleTurns = 0
-        _ = engine.core.setPortUp(index, true)
+        _ = engine.bridge.setPortUp(index, true)
         engine.rebuildPollList()
         engine.logger.info("tap \(spec.name) on \(interfaceName): up (\(opened.created ? "created" : "existing") device)")
     }
@@ -74,7 +74,7 @@ final class TapPort: SwitchPort {
         engine.epoll.remove(device.fileDescriptor)
         self.device = nil
         detachReason = why
-        _ = engine.core.setPortUp(index, false)
+        _ = engine.bridge.setPortUp(index, false)
         engine.rebuildPollList()
         engine.logger.warning("tap \(spec.name) on \(interfaceName): detached (\(why))")
     }
@@ -109,12 +109,12 @@ final class TapPort: SwitchPort {
     /// header (`runt`), or filling a whole slot and so possibly cut short (`oversize`).
     private func reportDeviceDrops(_ device: TapDevice) {
         let now = device.counters
-        let core = engine.core
+        let bridge = engine.bridge
         if now.receiveMalformed > reported.receiveMalformed {
-            core.recordReceiveDrop(port: index, reason: .runt, frames: now.receiveMalformed - reported.receiveMalformed)
+            bridge.recordReceiveDrop(port: index, reason: .runt, frames: now.receiveMalformed - reported.receiveMalformed)
         }
         if now.receiveTruncated > reported.receiveTruncated {
-            core.recordReceiveDrop(port: index, reason: .oversize, frames: now.receiveTruncated - reported.receiveTruncated)
+            bridge.recordReceiveDrop(port: index, reason: .oversize, frames: now.receiveTruncated - reported.receiveTruncated)
         }
         reported = now
     }
@@ -199,7 +199,7 @@ extension Engine {
             record(.dropped(.portDown), port: destination)
             return
         }
-        let egress = core.egressTag(port: destination, vlan: decision.vlan)
+        let egress = bridge.egressTag(port: destination, vlan: decision.vlan)
         let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
         let outLength = Int(header.length) &+ edit.lengthChange
         var vnet = VirtioNetHeader()

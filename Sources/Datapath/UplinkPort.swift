@@ -61,17 +61,17 @@ final class UplinkPort: SwitchPort {
         guard let socket = link.socket else { return }
         socket.collectKernelStatistics()
         let now = socket.counters
-        let core = engine.core
+        let bridge = engine.bridge
         if now.kernelDrops > reported.kernelDrops {
-            core.recordReceiveDrop(port: index, reason: .rxRingFull, frames: now.kernelDrops - reported.kernelDrops)
+            bridge.recordReceiveDrop(port: index, reason: .rxRingFull, frames: now.kernelDrops - reported.kernelDrops)
         }
         if now.receiveTruncated > reported.receiveTruncated {
-            core.recordReceiveDrop(port: index, reason: .oversize, frames: now.receiveTruncated - reported.receiveTruncated)
+            bridge.recordReceiveDrop(port: index, reason: .oversize, frames: now.receiveTruncated - reported.receiveTruncated)
         }
         // Staged frames were counted as transmitted when `deliverToUplink` queued them; the ones
         // the kernel then refused at flush move to `tx-error` instead of being counted twice.
         if now.transmitDropped > reported.transmitDropped {
-            core.recordTransmitLost(port: index, reason: .txError, frames: now.transmitDropped - reported.transmitDropped,
+            bridge.recordTransmitLost(port: index, reason: .txError, frames: now.transmitDropped - reported.transmitDropped,
                                     bytes: now.transmitDroppedBytes &- reported.transmitDroppedBytes)
         }
         reported = now
@@ -92,7 +92,7 @@ final class UplinkPort: SwitchPort {
             }
         }
         if !changes.isEmpty {
-            _ = engine.core.setPortUp(index, link.state.isUp)
+            _ = engine.bridge.setPortUp(index, link.state.isUp)
             engine.rebuildPollList()
             let why = link.reason.map { " (\($0))" } ?? ""
             engine.logger.info("uplink \(spec.name) on \(link.interfaceName): \(link.state)\(why)")

@@ -168,7 +168,7 @@ final class VhostPort: SwitchPort {
     }
 
     private func updateLinkState() {
-        _ = engine.core.setPortUp(index, runningReceiveCount > 0 || transmitQueues.contains { $0 != nil })
+        _ = engine.bridge.setPortUp(index, runningReceiveCount > 0 || transmitQueues.contains { $0 != nil })
         engine.rebuildPollList()
     }
 

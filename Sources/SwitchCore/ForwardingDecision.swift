@@ -1,5 +1,5 @@
 /// The core's verdict on one frame: where it goes and in which VLAN / priority, so the datapath
-/// can copy it and add, keep or strip the tag (see `ForwardingEngine.egressTag`).
+/// can copy it and add, keep or strip the tag (see `Bridge.egressTag`).
 @frozen
 public struct ForwardingDecision: Sendable, Equatable {
     @frozen

@@ -12,7 +12,7 @@ import Testing
 ///
 /// Uplinks: a frame staged for sendmmsg is counted as transmitted when it is queued; one the
 /// kernel then refuses at flush moves to `tx-error` at the port's next housekeeping
-/// (`ForwardingEngine.recordTransmitLost`), so between the two it counts as transmitted, never
+/// (`Bridge.recordTransmitLost`), so between the two it counts as transmitted, never
 /// under both (it used to be counted under both, breaking the transmit identity).
 /// A broken port (docs/port-faults.md) keeps the identity: frames to it count as `port-down`.
 ///
@@ -22,7 +22,7 @@ import Testing
 /// on the engine thread, between turns, so one frame's decision and its copies are never split.
 func expectAccountingAddsUp(_ engine: Engine, softwareSegmentation: Bool = false,
                             sourceLocation: SourceLocation = #_sourceLocation) {
-    let read = engine.perform { e in e.core.portSnapshots() }
+    let read = engine.perform { e in e.bridge.portSnapshots() }
     guard case .success(let ports) = read else {
         Issue.record("engine not running: \(read)", sourceLocation: sourceLocation)
         return

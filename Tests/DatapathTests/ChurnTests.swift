@@ -51,7 +51,7 @@ import VhostTestFrontEnd
     private func fdbEntries(_ engine: Engine, _ port: String) throws -> Int {
         try engine.perform { e -> Int in
             guard let i = e.portIndex(named: port) else { return -1 }
-            return e.core.snapshot(port: i)?.fdbEntries ?? -1
+            return e.bridge.snapshot(port: i)?.fdbEntries ?? -1
         }.get()
     }
 

@@ -165,7 +165,7 @@ import VhostTestFrontEnd
         try engine.perform { e in
             let now = e.nowSeconds
             for i in 0..<count {
-                _ = e.core.fdb.learn(vlan: i % 2 == 0 ? 10 : 20, mac: MACAddress(rawValue: 0x5254_0000_0000 | UInt64(i) &* 7919),
+                _ = e.bridge.fdb.learn(vlan: i % 2 == 0 ? 10 : 20, mac: MACAddress(rawValue: 0x5254_0000_0000 | UInt64(i) &* 7919),
                                      port: UInt16(i % 2), now: now)
             }
         }.get()
@@ -179,7 +179,7 @@ import VhostTestFrontEnd
                 let start = MonotonicClock.nanoseconds()
                 let names = Dictionary(e.portRuntime().map { ($0.index, $0.spec.name) }, uniquingKeysWith: { a, _ in a })
                 let portFilter: UInt16? = nil
-                let table = e.core.fdb.entries(now: e.nowSeconds)
+                let table = e.bridge.fdb.entries(now: e.nowSeconds)
                     .filter { x in portFilter == nil || x.port == portFilter }
                     .sorted { ($0.vlan, $0.mac) < ($1.vlan, $1.mac) }
                     .map { x -> Row in

@@ -88,7 +88,7 @@ import VhostTestFrontEnd
         #expect(try h.receive("b", expected: 1) == [toX])
         #expect(try h.counters("x").transmittedFrames == sentToX, "never into the broken port's rings")
         // With a static entry (an operator's) the frame is dropped and counted as port-down.
-        try h.engine.perform { try? $0.core.fdb.addStatic(vlan: 10, mac: MACAddress(rawValue: 0x5254_0000_0009),
+        try h.engine.perform { try? $0.bridge.fdb.addStatic(vlan: 10, mac: MACAddress(rawValue: 0x5254_0000_0009),
                                                           port: $0.portIndex(named: "x")!) }.get()
         let downBefore = try h.counters("a").receiveDrops(.portDown)
         try h.frontEnd("a").send(frame: toX)

@@ -19,8 +19,8 @@ import VhostTestFrontEnd
         }.get().get()
     }
 
-    private func core<T>(_ h: SwitchHarness, _ body: @escaping (ForwardingEngine) -> T) throws -> T {
-        try h.engine.perform { body($0.core) }.get()
+    private func bridge<T>(_ h: SwitchHarness, _ body: @escaping (Bridge) -> T) throws -> T {
+        try h.engine.perform { body($0.bridge) }.get()
     }
 
     private func index(_ h: SwitchHarness, _ name: String) throws -> UInt16 {
@@ -72,10 +72,10 @@ import VhostTestFrontEnd
         try sendAll(h.frontEnd("flood"), frames)
 
         let flood = try index(h, "flood")
-        let (learned, evicted, cKnown, bKnown) = try core(h) { core in
-            (core.fdb.dynamicEntryCount(port: flood), core.fdb.statistics.evicted,
-             core.fdb.lookup(vlan: 1, mac: MACAddress(rawValue: 0x5254_0000_0003)),
-             core.fdb.lookup(vlan: 1, mac: MACAddress(rawValue: 0x5254_0000_0002)))
+        let (learned, evicted, cKnown, bKnown) = try bridge(h) { bridge in
+            (bridge.fdb.dynamicEntryCount(port: flood), bridge.fdb.statistics.evicted,
+             bridge.fdb.lookup(vlan: 1, mac: MACAddress(rawValue: 0x5254_0000_0003)),
+             bridge.fdb.lookup(vlan: 1, mac: MACAddress(rawValue: 0x5254_0000_0002)))
         }
         #expect(learned == 256)
         #expect(evicted == 0)
@@ -109,7 +109,7 @@ import VhostTestFrontEnd
         #expect(try h.receivesNothing("a"))
         #expect(try h.counters("b").receiveDrops(.sourceMACNotAllowed) == 1)
         let a = try index(h, "a")
-        #expect(try core(h) { $0.fdb.lookup(vlan: 1, mac: MACAddress(rawValue: 0x5254_0000_0001)) } == a)
+        #expect(try bridge(h) { $0.fdb.lookup(vlan: 1, mac: MACAddress(rawValue: 0x5254_0000_0001)) } == a)
 
         // SEND_RARP for a forbidden MAC is refused and counted; for the allowed one it goes out.
         try h.frontEnd("a").request(.sendRARP, HarnessFrames.mac(7) + [0, 0])

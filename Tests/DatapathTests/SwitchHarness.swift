@@ -66,7 +66,7 @@ final class SwitchHarness {
     func counters(_ port: String) throws -> SwitchCore.PortCounters {
         let c = try engine.perform { e -> SwitchCore.PortCounters? in
             guard let i = e.portIndex(named: port) else { return nil }
-            return e.core.counters(port: i)
+            return e.bridge.counters(port: i)
         }.get()
         return try #require(c)
     }

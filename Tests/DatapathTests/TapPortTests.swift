@@ -98,8 +98,8 @@ import VhostTestFrontEnd
         // Learning: the host's MAC on the tap port, the guest's on its own, both in VLAN 10.
         let tapIndex = try portIndex(h, "t"), g10Index = try portIndex(h, "g10")
         let learned = try h.engine.perform { e in
-            (e.core.fdb.lookup(vlan: 10, mac: MACAddress(hostMAC[0], hostMAC[1], hostMAC[2], hostMAC[3], hostMAC[4], hostMAC[5])),
-             e.core.fdb.lookup(vlan: 10, mac: MACAddress(g10[0], g10[1], g10[2], g10[3], g10[4], g10[5])))
+            (e.bridge.fdb.lookup(vlan: 10, mac: MACAddress(hostMAC[0], hostMAC[1], hostMAC[2], hostMAC[3], hostMAC[4], hostMAC[5])),
+             e.bridge.fdb.lookup(vlan: 10, mac: MACAddress(g10[0], g10[1], g10[2], g10[3], g10[4], g10[5])))
         }.get()
         #expect(learned.0 == tapIndex)
         #expect(learned.1 == g10Index)

@@ -5,13 +5,13 @@ import SwitchCore
 /// burst. Whatever learning does mid-burst (moves, inserts, evictions that shift entries, limit
 /// refusals), a burst must decide and learn exactly as the same frames one at a time.
 @Suite struct BurstMemoTests {
-    private func engine(capacity: Int, limit: Int?) throws -> ForwardingEngine {
+    private func engine(capacity: Int, limit: Int?) throws -> Bridge {
         let e = makeEngine(capacity: capacity, maxPorts: 8)
         for p: UInt16 in 1...4 { try e.addPort(p, name: "p\(p)", mode: .access(vlan: 1), macLimit: p == 4 ? limit : nil) }
         return e
     }
 
-    private func decideBurst(_ e: ForwardingEngine, _ frames: [FrameHeader], on port: UInt16,
+    private func decideBurst(_ e: Bridge, _ frames: [FrameHeader], on port: UInt16,
                              now: UInt32) -> [ForwardingDecision] {
         var out = [ForwardingDecision](repeating: .drop(.runt), count: frames.count)
         frames.withUnsafeBufferPointer { f in
@@ -23,7 +23,7 @@ import SwitchCore
         return out
     }
 
-    private func sameState(_ a: ForwardingEngine, _ b: ForwardingEngine, now: UInt32) -> Bool {
+    private func sameState(_ a: Bridge, _ b: Bridge, now: UInt32) -> Bool {
         let key = { (e: FDBEntry) in (UInt64(e.vlan) << 48) | e.mac.rawValue }
         return a.fdb.entries(now: now).sorted { key($0) < key($1) } == b.fdb.entries(now: now).sorted { key($0) < key($1) }
             && (1...4).allSatisfy { a.counters(port: UInt16($0)) == b.counters(port: UInt16($0)) }

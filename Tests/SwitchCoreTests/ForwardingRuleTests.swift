@@ -2,7 +2,7 @@ import Testing
 import SwitchCore
 
 @Suite struct ForwardingRuleTests {
-    func threeAccessPorts() throws -> ForwardingEngine {
+    func threeAccessPorts() throws -> Bridge {
         let engine = makeEngine()
         for p: UInt16 in 1...3 { try engine.addPort(p, name: "p\(p)", mode: .access(vlan: 1)) }
         return engine

@@ -4,7 +4,7 @@ import Testing
 /// MAC limits under a flood, source allow-lists, storm control and isolation in the core
 /// (docs/port-security.md). Every test ends with the receive-side identity on every port.
 @Suite struct PortSecurityTests {
-    private func expectBalanced(_ engine: ForwardingEngine, sourceLocation: SourceLocation = #_sourceLocation) {
+    private func expectBalanced(_ engine: Bridge, sourceLocation: SourceLocation = #_sourceLocation) {
         for port in engine.portIndices {
             #expect(engine.counters(port: port)?.receiveSideBalances == true, "port \(port)",
                     sourceLocation: sourceLocation)
@@ -13,7 +13,7 @@ import Testing
 
     /// Decides `headers` as one burst on `port`.
     @discardableResult
-    private func burst(_ engine: ForwardingEngine, _ headers: [FrameHeader], on port: UInt16,
+    private func burst(_ engine: Bridge, _ headers: [FrameHeader], on port: UInt16,
                        at now: UInt32 = 1) -> [ForwardingDecision] {
         var decisions = [ForwardingDecision](repeating: .drop(.runt), count: headers.count)
         headers.withUnsafeBufferPointer { h in

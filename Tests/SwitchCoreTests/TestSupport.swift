@@ -16,11 +16,11 @@ let multicastGroup = MACAddress(0x01, 0x00, 0x5E, 0x00, 0x00, 0x01)
 let stpAddress = MACAddress(0x01, 0x80, 0xC2, 0x00, 0x00, 0x00)
 
 /// Deterministic engine: fixed hash seed, small port table.
-func makeEngine(capacity: Int = 8192, agingTime: UInt32 = 300, maxPorts: Int = 32) -> ForwardingEngine {
-    ForwardingEngine(maxPorts: maxPorts, fdbCapacity: capacity, agingTime: agingTime, hashSeed: 0x1234_5678)
+func makeEngine(capacity: Int = 8192, agingTime: UInt32 = 300, maxPorts: Int = 32) -> Bridge {
+    Bridge(maxPorts: maxPorts, fdbCapacity: capacity, agingTime: agingTime, hashSeed: 0x1234_5678)
 }
 
-extension ForwardingEngine {
+extension Bridge {
     /// Sends one frame so its source is learned; returns the decision.
     @discardableResult
     func send(_ header: FrameHeader, on port: UInt16, at now: UInt32 = 0) -> ForwardingDecision {

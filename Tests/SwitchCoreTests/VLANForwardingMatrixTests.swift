@@ -76,7 +76,7 @@ import SwitchCore
     static let learnedHost = station(0x200)
     static let sender = station(0x100)
 
-    func makeTopology(ingressMode: PortMode) throws -> ForwardingEngine {
+    func makeTopology(ingressMode: PortMode) throws -> Bridge {
         let engine = makeEngine()
         try engine.addPort(1, name: "in", mode: ingressMode)
         try engine.addPort(2, name: "trunk", mode: .trunk(allowed: VLANSet([10, 20, 30]), native: nil))

@@ -1,7 +1,7 @@
 import FuzzSupport
 import SwitchCore
 
-// VLAN classification of arbitrary frames: FrameHeader.parse and ForwardingEngine.decide over
+// VLAN classification of arbitrary frames: FrameHeader.parse and Bridge.decide over
 // access and trunk ports, checked against the 802.1Q rules a tenant relies on: a frame is only
 // ever assigned a VLAN its ingress port carries, and only reaches ports that carry that VLAN.
 //
@@ -18,8 +18,8 @@ private let modes: [PortMode] = [
     .access(vlan: 4094),
 ]
 
-private func makeEngine() -> ForwardingEngine {
-    let engine = ForwardingEngine(maxPorts: 8, fdbCapacity: 64, agingTime: 30, hashSeed: 1)
+private func makeEngine() -> Bridge {
+    let engine = Bridge(maxPorts: 8, fdbCapacity: 64, agingTime: 30, hashSeed: 1)
     for (i, mode) in modes.enumerated() {
         try! engine.addPort(UInt16(i), name: "p\(i)", mode: mode, macLimit: i == 1 ? 4 : nil)
     }
@@ -64,7 +64,7 @@ public func fuzzVLAN(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
-private func check(_ engine: ForwardingEngine, ingress: UInt16, frame: FrameHeader, decision d: ForwardingDecision) {
+private func check(_ engine: Bridge, ingress: UInt16, frame: FrameHeader, decision d: ForwardingDecision) {
     guard Int(ingress) < modes.count else {
         precondition(d.kind == .drop, "frame from a port that does not exist was forwarded")
         return

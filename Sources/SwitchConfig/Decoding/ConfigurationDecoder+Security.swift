@@ -5,7 +5,7 @@ import Yams
 extension ConfigurationDecoder {
     static let securityPortKeys = ["source-macs", "isolated", "storm-control"]
     static let stormControlKeys = ["broadcast", "multicast", "unknown-unicast"]
-    // Frames per second; the bucket is a UInt32 in the core.
+    // Frames per second; the bucket is a UInt32 in the bridge.
     static let stormRateRange = 1...1_000_000_000
     // OpenStack caps allowed address pairs at 10 by default; 64 leaves room for VRRP/keepalived
     // groups while keeping the per-frame binary search short.

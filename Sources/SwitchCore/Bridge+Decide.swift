@@ -1,4 +1,4 @@
-extension ForwardingEngine {
+extension Bridge {
     /// Decides a burst of frames received on `ingress`, writing one decision per frame to `into`,
     /// learning their sources and counting them on the ingress port. Allocates nothing.
     ///

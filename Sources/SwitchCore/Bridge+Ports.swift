@@ -1,4 +1,4 @@
-extension ForwardingEngine {
+extension Bridge {
     /// Adds port `index`. Ports start up unless `isUp` is false.
     public func addPort(_ index: UInt16, name: String, mode: PortMode, macLimit: Int? = nil,
                         isUp: Bool = true) throws(PortConfigurationError) {

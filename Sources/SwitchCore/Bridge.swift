@@ -9,7 +9,7 @@
 /// Hot-path state is flat, preallocated storage indexed by port: a 4-byte `PortState`, a
 /// 64-word VLAN membership bitmap and a counter row per port. Port names and `PortMode`s are
 /// kept separately for the control plane and never read per frame.
-public final class ForwardingEngine {
+public final class Bridge {
     public let fdb: ForwardingDatabase
     /// Port indices are 0..<maxPorts (the FDB's `maxPorts`).
     public let maxPorts: Int
@@ -21,7 +21,7 @@ public final class ForwardingEngine {
     @usableFromInline let presentPorts: UnsafeMutablePointer<UInt16>
     @usableFromInline var presentCount = 0
     @usableFromInline let counters: PortCounterTable
-    /// Port security storage (ForwardingEngine+Security.swift).
+    /// Port security storage (Bridge+Security.swift).
     @usableFromInline let guards: PortGuardTable
 
     var names: [String]

@@ -1,6 +1,6 @@
 /// Port security (docs/port-security.md): allow-lists of source MACs, storm control, isolation.
 /// Ports without any of them never come here: `decide` tests one flag per frame.
-extension ForwardingEngine {
+extension Bridge {
     /// Applies `security` to a present port. A new or changed allow-list flushes the port's
     /// learned entries, so no address learned before the list took effect stays in the FDB.
     public func setSecurity(_ index: UInt16, _ security: PortSecurity) throws(PortConfigurationError) {

@@ -1,4 +1,4 @@
-extension ForwardingEngine {
+extension Bridge {
     /// The datapath delivered `frames` copies (`bytes` in total) out of `port`.
     @inlinable @inline(__always)
     public func recordTransmit(port: UInt16, frames: UInt64, bytes: UInt64) {

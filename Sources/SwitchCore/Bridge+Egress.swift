@@ -1,4 +1,4 @@
-extension ForwardingEngine {
+extension Bridge {
     /// Writes to `targets` every port, other than `excluding`, that is up and carries `vlan`,
     /// ascending; returns how many. Writes at most `targets.count` (size it `maxPorts`).
     public func floodTargets(vlan: UInt16, excluding: UInt16,
