@@ -5,7 +5,7 @@ import Virtio
 
 /// Frames whose virtio-net header asks for something (a partial checksum, segmentation): passed
 /// through whole when the receiver negotiated the same offload, finished in software otherwise,
-/// so a receiver never gets a frame it cannot take (notes §6.6).
+/// so a receiver never gets a frame it cannot take (docs/vhost-user-protocol.md#offload-fallbacks).
 extension Engine {
     @inline(never)
     func deliverOffloaded<Queue: EngineVirtqueue, Segment: ByteSegment>(

@@ -6,7 +6,7 @@ import Virtio
 extension Engine {
     /// SEND_RARP (a migrated guest without GUEST_ANNOUNCE): broadcast a RARP frame from `mac` as if
     /// the guest had sent it, so the FDB and the physical network learn its new location
-    /// (notes §7.3; the frame DPDK's rte_net_make_rarp_packet builds).
+    /// (docs/vhost-user-protocol.md#rarp-after-migration; the frame DPDK's rte_net_make_rarp_packet builds).
     func injectRARP(from port: VhostPort, mac: [UInt8]) {
         guard mac.count == 6 else { return }
         // A guest may not announce an address its allow-list forbids (docs/port-security.md): the

@@ -137,9 +137,10 @@ public final class SplitQueue {
         UnsafeBufferPointer(start: segmentStorage + chain.firstSegment, count: chain.segmentCount)
     }
 
-    /// Reconnect resync (notes §3.5): a front-end that lost our state re-sends the base it guessed,
-    /// but buffers it made available and we never marked used must be processed again, so trust
-    /// used.idx in guest memory. Returns true if lastAvail moved.
+    /// Reconnect resync (docs/vhost-user-protocol.md#disconnect-and-reconnect): a front-end that
+    /// lost our state re-sends the base it guessed, but buffers it made available and we never
+    /// marked used must be processed again, so trust used.idx in guest memory. Returns true if
+    /// lastAvail moved.
     @discardableResult
     public func resyncWithUsedIndex() -> Bool {
         let usedIdx = UInt16(littleEndian: csy_load_acquire_u16(used + 2))
