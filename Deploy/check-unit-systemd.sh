@@ -4,7 +4,7 @@
 # file alone cannot show (docs/deploy.md): the sandboxed daemon starts, `systemctl start` returns
 # only once the sockets listen (Type=notify), reload works and a broken file fails the reload
 # while the old config keeps running, an uplink works with CAP_NET_RAW + CAP_NET_ADMIN and fails
-# without either, the live exposure score, and a clean stop. Needs root and systemd-container.
+# without either, a tap port works (/dev/net/tun in the private /dev), the live exposure score, and a clean stop. Needs root and systemd-container.
 #   [UNIT=FILE] Deploy/check-unit-systemd.sh [BIN-DIR]   (default .build/release, else .build/debug)
 # Prints one line per check and `N passed, M failed`; exit 1 on any failure.
 set -uo pipefail
@@ -117,7 +117,11 @@ for cap in CAP_NET_RAW CAP_NET_ADMIN; do
     check "with $cap alone the uplink fails (the other one is needed)" 'ct yardctl ports | grep -q "up0 .*error"'
 done
 ct sh -c 'rm -r /etc/systemd/system/switchyard.service.d && systemctl daemon-reload && systemctl restart switchyard'
-check "stop: clean exit, sockets removed, promiscuity restored" \
-    'ct systemctl stop switchyard && [ "$(show Result)" = success ] && ! ct test -e /run/switchyard/vm1.sock && ct ip -d link show syckA | grep -q "promiscuity 0"'
+# A tap port in the sandbox: the private /dev has /dev/net/tun and nothing else beyond the basics.
+printf '  - { name: tp0, type: tap, interface: sycktap, vlan: { access: 1 } }\n' >> "$config"
+check "tap port up under the sandbox (/dev/net/tun bound into its private /dev)" \
+    'ct systemctl reload switchyard && sleep 1 && ct yardctl ports | grep -q "tp0 .*tap  *up" && ct ip link show sycktap >/dev/null'
+check "stop: clean exit, sockets removed, promiscuity restored, the tap it created gone" \
+    'ct systemctl stop switchyard && [ "$(show Result)" = success ] && ! ct test -e /run/switchyard/vm1.sock && ct ip -d link show syckA | grep -q "promiscuity 0" && ! ct ip link show sycktap 2>/dev/null'
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
