@@ -82,8 +82,14 @@ sy_cleanup() {
             [ -n "$what" ] && rm -f "$what"
         done <"$SY_RUN_DIR/sockets"
     fi
-    if [ -n "${SY_KEEP_LOGS:-}" ]; then
+    # A failed check keeps the logs (and shows the daemon's last lines) so that a failure seen
+    # once, in CI or a full run, can be read afterwards.
+    if [ -n "${SY_KEEP_LOGS:-}" ] || [ "${SY_FAILED:-0}" != 0 ]; then
         echo "[harness] logs kept in $SY_RUN_DIR" >&2
+        if [ "${SY_FAILED:-0}" != 0 ] && [ -f "$SY_RUN_DIR/switchyard.log" ]; then
+            echo "[harness] last 60 lines of switchyard.log:" >&2
+            tail -n 60 "$SY_RUN_DIR/switchyard.log" >&2
+        fi
     else
         rm -rf "$SY_RUN_DIR"
     fi
