@@ -45,7 +45,13 @@ switchyard_stop() {
 switchyard_kill() {
     local pid; pid=$(switchyard_pid)
     [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-    for _ in $(seq 50); do sy_pid_alive "$pid" || break; sleep 0.1; done
+    # Until the kernel has closed its sockets: a next daemon started earlier finds them still
+    # listening and (rightly) refuses to take their paths over.
+    for _ in $(seq 200); do sy_pid_alive "$pid" || break; sleep 0.1; done
+    if sy_pid_alive "$pid"; then
+        echo "switchyard_kill: pid $pid still alive 20 s after SIGKILL: $(cat /proc/"$pid"/stat 2>/dev/null)" >&2
+        return 1
+    fi
     rm -f "$SY_RUN_DIR/switchyard.pid"
 }
 
