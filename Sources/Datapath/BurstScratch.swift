@@ -1,4 +1,5 @@
 import SwitchCore
+import Uplink
 import Virtio
 
 /// Preallocated per-engine working memory for one burst: nothing is allocated per frame.
@@ -68,4 +69,20 @@ struct DirtyDestination {
     let owner: PortKind
     let ring: GuestRing?
     let ringIndex: Int
+}
+
+extension BurstScratch {
+    /// Parses frame `i` of a burst read from a host device (uplink ring, TAP read buffer) in
+    /// place: its memory is ours until the burst is released and nothing else writes it, so it
+    /// serves as the private copy of the L2 header (docs/vlan-safety.md). The first segment holds
+    /// at least the Ethernet header, and all 18 bytes of a tagged one (a tag the kernel took out
+    /// is back in it, with its TPID, so a second tag behind it shows as `hasTagStack`).
+    @inline(__always)
+    func parse(received frame: ReceivedFrame, at i: Int) {
+        let first = frame.segments[0]
+        var h = FrameHeader.parse(UnsafeRawPointer(first.base), length: min(first.length, frame.length))
+        h.length = UInt32(truncatingIfNeeded: frame.length)
+        headers[i] = h
+        netHeaders[i] = frame.vnetHeader
+    }
 }

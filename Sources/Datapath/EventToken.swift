@@ -8,7 +8,7 @@ struct EventToken: Equatable {
         case kick = 4
         case link = 5
         case uplinkRx = 6
-        case tapRx = 7  // tap wiring
+        case tapRx = 7
     }
 
     var kind: Kind

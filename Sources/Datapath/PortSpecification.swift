@@ -6,7 +6,7 @@ public struct PortSpecification: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
         case vhostUser(socketPath: String, mode: SocketMode, queuePairs: Int)
         case uplink(interface: String)
-        case tap(interface: String)  // tap wiring
+        case tap(interface: String)
     }
 
     public enum SocketMode: String, Equatable, Sendable { case server, client }

@@ -161,16 +161,7 @@ struct TapBurst: FrameBurst {
         }
         let n = device.receiveBurst(max: BurstScratch.burstSize)
         if n == 0 { port.idleTurns = TapPort.turnsBetweenIdleReads }
-        for i in 0..<n {
-            let frame = device.frame(i)
-            // The frame sits in the device's own read buffer, which nothing else writes until the
-            // next burst: it serves as the private copy of the L2 header (docs/vlan-safety.md).
-            let first = frame.segments[0]
-            var h = FrameHeader.parse(UnsafeRawPointer(first.base), length: first.length)
-            h.length = UInt32(truncatingIfNeeded: frame.length)
-            s.headers[i] = h
-            s.netHeaders[i] = frame.vnetHeader
-        }
+        for i in 0..<n { s.parse(received: device.frame(i), at: i) }
         return BurstCount(taken: n, parsed: n)
     }
 
@@ -189,8 +180,7 @@ struct TapBurst: FrameBurst {
 }
 
 extension Engine {
-    /// Writes one frame to a tap port, its virtio-net header with it: the kernel segments GSO
-    /// frames and finishes checksums for the host stack, as for the uplink.
+    /// Writes one frame to a tap port (Engine+DeviceDelivery.swift).
     func deliverToTap<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>, header: FrameHeader,
                                             l2: UnsafeRawPointer, netHeader: VirtioNetHeader,
                                             from source: FrameSource, to tap: TapPort, decision: ForwardingDecision) {
@@ -199,36 +189,14 @@ extension Engine {
             record(.dropped(.portDown), port: destination)
             return
         }
-        let egress = bridge.egressTag(port: destination, vlan: decision.vlan)
-        let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
-        let outLength = Int(header.length) &+ edit.lengthChange
-        var vnet = VirtioNetHeader()
-        if netHeader.flags != 0 || netHeader.gsoType != 0 {
-            let policy = OffloadPolicy(sender: source.features, receiver: TapPort.receiverFeatures)
-            guard case .deliver(let h) = policy.plan(for: netHeader, frameLength: Int(header.length)) else {
-                record(.dropped(.malformedDescriptor), port: destination)
-                return
-            }
-            vnet = h.movingOffsets(by: edit.lengthChange)
-        }
-        guard vnet.gsoType != VirtioNetHeader.gsoNone
-            || Engine.fits(length: outLength, maximumFrameLength: device.mtu &+ FrameHeader.untaggedHeaderLength,
-                           leavesTagged: edit.egressTagged) else {
-            record(.dropped(.mtuExceeded), port: destination)
-            return
-        }
-        // The L2 header from the private copy, the rest from the sender (docs/vlan-safety.md).
-        let prefix: UnsafeRawBufferPointer
-        if edit.changesFrame {
-            let p = scratch.prefix
-            prefix = UnsafeRawBufferPointer(start: p, count: Engine.writePrefix(header, l2: l2, edit: edit, to: p))
-        } else {
-            prefix = UnsafeRawBufferPointer(start: l2, count: header.l2Length)
-        }
-        let result = device.transmit(prefix: prefix, segments: segments, skipping: source.skip &+ header.l2Length,
-                                     vnetHeader: vnet)
+        let outcome = deliverToDevice(segments, header: header, l2: l2, netHeader: netHeader, from: source,
+                                      to: device, port: destination, accepting: TapPort.receiverFeatures,
+                                      decision: decision)
         // Refused while the device is down (the host side's state, not a fault): port-down.
-        record(result == .rejected && device.isDown ? .dropped(.portDown) : DeliveryOutcome(result, bytes: outLength),
-               port: destination)
+        if case .dropped(.txError) = outcome, device.isDown {
+            record(.dropped(.portDown), port: destination)
+        } else {
+            record(outcome, port: destination)
+        }
     }
 }

@@ -196,39 +196,17 @@ public final class TapDevice {
     /// Not inlinable: one writev per frame outweighs reading the segments through the generic.
     public func transmit<Segment: ByteSegment>(prefix: UnsafeRawBufferPointer, segments: UnsafeBufferPointer<Segment>,
                                                skipping: Int, vnetHeader: VirtioNetHeader) -> UplinkTransmitResult {
-        let payload = segments.byteCount
-        guard skipping >= 0, skipping <= payload else { return refuse(.rejected) }
-        let length = prefix.count &+ payload &- skipping
-        guard length >= 14 else { return refuse(.rejected) }
-        if length > mtu &+ 14 && vnetHeader.gsoType == VirtioNetHeader.gsoNone {
-            // Only a tagged frame may carry 4 more bytes; the prefix holds the whole L2 header.
-            guard length <= mtu &+ 18, prefix.count >= 14, let p = prefix.baseAddress else { return .mtuExceeded }
-            let etherType = UInt16(p.load(fromByteOffset: 12, as: UInt8.self)) << 8
-                | UInt16(p.load(fromByteOffset: 13, as: UInt8.self))
-            guard etherType == 0x8100 || etherType == 0x88a8 else { return .mtuExceeded }
-        }
+        let (length, refusal) = OutgoingFrame.measure(prefix: prefix, segments: segments, skipping: skipping,
+                                                      vnetHeader: vnetHeader, mtu: mtu)
+        if let refusal { return refuse(refusal) }
         vnetHeader.write(to: transmitHeader, length: Self.vnetHeaderLength)
-        let vectors = transmitVectors
-        vectors[0] = iovec(iov_base: transmitHeader, iov_len: Self.vnetHeaderLength)
-        var used = 1
-        if let p = prefix.baseAddress, prefix.count > 0 {
-            vectors[used] = iovec(iov_base: UnsafeMutableRawPointer(mutating: p), iov_len: prefix.count)
-            used &+= 1
-        }
-        var skip = skipping
-        for segment in segments {
-            if skip >= segment.length {
-                skip &-= segment.length
-                continue
-            }
-            guard used < Self.transmitVectorCapacity else { return refuse(.rejected) }
-            vectors[used] = iovec(iov_base: segment.base + skip, iov_len: segment.length &- skip)
-            used &+= 1
-            skip = 0
-        }
+        guard let used = OutgoingFrame.gather(header: transmitHeader, headerLength: Self.vnetHeaderLength,
+                                              prefix: prefix, segments: segments, skipping: skipping,
+                                              into: transmitVectors, capacity: Self.transmitVectorCapacity)
+        else { return refuse(.rejected) }
         var rc: Int
         repeat {
-            rc = writev(fd.rawValue, vectors, Int32(used))
+            rc = writev(fd.rawValue, transmitVectors, Int32(used))
         } while rc < 0 && errno == EINTR
         guard rc >= 0 else {
             let e = errno

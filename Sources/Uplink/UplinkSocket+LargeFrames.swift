@@ -16,26 +16,12 @@ extension UplinkSocket {
         // Keep frame order: what is queued in the ring leaves first.
         flush()
         vnetHeader.write(to: largeFrameHeader, length: TPacket.vnetHeaderLength)
-        let vectors = largeFrameVectors
-        vectors[0] = iovec(iov_base: largeFrameHeader, iov_len: TPacket.vnetHeaderLength)
-        var used = 1
-        if let p = prefix.baseAddress, prefix.count > 0 {
-            vectors[used] = iovec(iov_base: UnsafeMutableRawPointer(mutating: p), iov_len: prefix.count)
-            used &+= 1
-        }
-        var skip = skipping
-        for segment in segments {
-            if skip >= segment.length {
-                skip &-= segment.length
-                continue
-            }
-            guard used < Self.largeFrameVectorCapacity else { return refuse(.rejected) }
-            vectors[used] = iovec(iov_base: segment.base + skip, iov_len: segment.length &- skip)
-            used &+= 1
-            skip = 0
-        }
+        guard let used = OutgoingFrame.gather(header: largeFrameHeader, headerLength: TPacket.vnetHeaderLength,
+                                              prefix: prefix, segments: segments, skipping: skipping,
+                                              into: largeFrameVectors, capacity: Self.largeFrameVectorCapacity)
+        else { return refuse(.rejected) }
         var message = msghdr()
-        message.msg_iov = vectors
+        message.msg_iov = largeFrameVectors
         message.msg_iovlen = used
         var rc: Int
         repeat {

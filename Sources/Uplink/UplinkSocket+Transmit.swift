@@ -20,16 +20,9 @@ extension UplinkSocket {
     @inlinable
     public func transmit<Segment: ByteSegment>(prefix: UnsafeRawBufferPointer, segments: UnsafeBufferPointer<Segment>,
                                                skipping: Int, vnetHeader: VirtioNetHeader) -> UplinkTransmitResult {
-        let payload = segments.byteCount
-        guard skipping >= 0, skipping <= payload else { return refuse(.rejected) }
-        let length = prefix.count &+ payload &- skipping
-        guard length >= 14 else { return refuse(.rejected) }
-        if length > mtu &+ 14 && vnetHeader.gsoType == VirtioNetHeader.gsoNone {
-            // Only a tagged frame may carry 4 more bytes.
-            guard length <= mtu &+ 18, isTagged(prefix: prefix, segments: segments, skipping: skipping) else {
-                return refuse(.mtuExceeded)
-            }
-        }
+        let (length, refusal) = OutgoingFrame.measure(prefix: prefix, segments: segments, skipping: skipping,
+                                                      vnetHeader: vnetHeader, mtu: mtu)
+        if let refusal { return refuse(refusal) }
         guard vnetHeader.gsoType == VirtioNetHeader.gsoNone,
               TPacket.vnetHeaderLength &+ length <= stagingSlotSize else {
             return transmitLarge(prefix: prefix, segments: segments, skipping: skipping,
@@ -138,29 +131,5 @@ extension UplinkSocket {
         case .queued: break
         }
         return result
-    }
-
-    /// Whether the outgoing frame's EtherType at offset 12 is 802.1Q or 802.1ad (slow path: only
-    /// asked for frames longer than MTU + 14).
-    @usableFromInline
-    func isTagged<Segment: ByteSegment>(prefix: UnsafeRawBufferPointer, segments: UnsafeBufferPointer<Segment>,
-                                       skipping: Int) -> Bool {
-        var type: (UInt8, UInt8) = (0, 0)
-        let got = withUnsafeMutableBytes(of: &type) { out -> Int in
-            guard let o = out.baseAddress else { return 0 }
-            var copied = 0
-            if prefix.count > 12, let p = prefix.baseAddress {
-                copied = min(2, prefix.count &- 12)
-                o.copyMemory(from: p + 12, byteCount: copied)
-            }
-            if copied < 2 {
-                let offset = skipping &+ 12 &+ copied &- min(prefix.count, 12 &+ copied)
-                copied &+= segments.gather(offset: offset, count: 2 &- copied, into: o + copied)
-            }
-            return copied
-        }
-        guard got == 2 else { return false }
-        let etherType = UInt16(type.0) << 8 | UInt16(type.1)
-        return etherType == 0x8100 || etherType == 0x88a8
     }
 }
