@@ -180,7 +180,9 @@ struct TapBurst: FrameBurst {
 }
 
 extension Engine {
-    /// Writes one frame to a tap port (Engine+DeviceDelivery.swift).
+    /// Writes one frame to a tap port (Engine+DeviceDelivery.swift). Out of line: a writev per
+    /// frame dwarfs the call, and inlined it grew the hot loop every other kind runs through.
+    @inline(never)
     func deliverToTap<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>, header: FrameHeader,
                                             l2: UnsafeRawPointer, netHeader: VirtioNetHeader,
                                             from source: FrameSource, to tap: TapPort, decision: ForwardingDecision) {
