@@ -43,6 +43,21 @@ import Testing
         #expect(try run("bash", ["-n", script]).status != 0)
     }
 
+    /// Completing `--port` (or `fdb add`'s port) asks the daemon on the line's `--socket` for its
+    /// port names: the call the bash script makes, `yardctl ---completion ... -- --port CWORD
+    /// CURSOR WORDS...`.
+    @Test func portNamesCompleteFromTheDaemonOnTheLinesSocket() throws {
+        let d = try DaemonProcess(yaml: twoPorts)
+        let words = ["yardctl", "fdb", "show", "--socket", d.controlSocket, "--port", ""]
+        let names = try runTool("yardctl", ["---completion", "fdb", "show", "--", "--port", "6", "0"] + words)
+        #expect(names.status == 0 && names.output.split(separator: "\n") == ["vm1", "vm2"], "\(names.output)")
+        // No daemon there: no names, and no error on the user's terminal.
+        let none = try runTool("yardctl", ["---completion", "fdb", "show", "--", "--port", "6", "0",
+                                           "yardctl", "fdb", "show", "--socket", "/tmp/sy-cli-none.sock", "--port", ""])
+        #expect(none.status == 0 && none.output.isEmpty, "\(none.output)")
+        try d.stop()
+    }
+
     /// The committed man pages (Deploy/man, made by Deploy/generate-manual.sh with
     /// swift-argument-parser's generate-manual plugin) describe the binaries as built: every
     /// subcommand and option the binary reports in `--experimental-dump-help` is in its page.

@@ -63,6 +63,7 @@ ports:
         let d = try DaemonProcess(yaml: threeGuests)
         let r = try whileTrafficFlows(d, ["top", "-n", "2", "-d", "0.5"])
         #expect(r.status == 0, "\(r.output)")
+        print("measured: yardctl top -n 2 -d 0.5 | cat, while a sends to b:\n\(r.stdout)")
         #expect(!r.stdout.contains("\u{1B}"), "no escape codes into a pipe")
         let frames = r.stdout.components(separatedBy: "switchyard: up ").dropFirst()
         #expect(frames.count == 2, "\(r.stdout)")
