@@ -20,14 +20,17 @@ ports:
 /// `yardctl top` against the real daemon while guest a sends unicast to guest b and guest c,
 /// connected on the same VLAN, gets nothing (docs/yardctl.md, "top").
 @Suite(.serialized) struct YardctlTopTests {
-    /// Runs `yardctl ARGS` to completion while a sends to b about every half millisecond.
-    private func whileTrafficFlows(_ d: DaemonProcess, _ arguments: [String]) throws -> YardctlRun {
+    /// Runs `yardctl ARGS` to completion while a sends to b about every half millisecond; with
+    /// `tagging`, a also sends a VLAN-tagged frame each time, which its access port drops
+    /// (`vlan-tagged-on-access`).
+    private func whileTrafficFlows(_ d: DaemonProcess, _ arguments: [String], tagging: Bool = false) throws -> YardctlRun {
         let a = try d.connectGuest("a")
         let b = try d.connectGuest("b")
         let c = try d.connectGuest("c")
         defer { a.disconnect(); b.disconnect(); c.disconnect() }
         // b speaks first, so the switch knows where b is and a's frames are unicast to b alone.
         let toB = YardctlFrames.make(to: YardctlFrames.mac(2), from: YardctlFrames.mac(1))
+        let tagged = YardctlFrames.make(to: YardctlFrames.mac(2), from: YardctlFrames.mac(1), vlan: 20)
         #expect(try deliver(YardctlFrames.make(to: YardctlFrames.broadcast, from: YardctlFrames.mac(2)), from: b, to: a))
         usleep(100_000)   // the flood's last copies reach c
         _ = try c.receivedFrames()
@@ -46,6 +49,7 @@ ports:
         while process.isRunning && Date() < deadline {
             // A full TX ring (the engine paused) only slows the sender; the rates show it.
             _ = try? a.send(frame: toB)
+            if tagging { _ = try? a.send(frame: tagged) }
             _ = try b.receivedFrames()
             atC += try c.receivedFrames().count
             usleep(500)
@@ -85,7 +89,7 @@ ports:
     @Test func topAsJSONLinesCarriesRatesThatMatchTheCounters() throws {
         let d = try DaemonProcess(yaml: threeGuests)
         guard case .ports(let before) = try d.request(.ports) else { throw DaemonTestError("no ports") }
-        let r = try whileTrafficFlows(d, ["--json", "top", "-n", "2", "-d", "0.5"])
+        let r = try whileTrafficFlows(d, ["--json", "top", "-n", "2", "-d", "0.5"], tagging: true)
         guard case .ports(let after) = try d.request(.ports) else { throw DaemonTestError("no ports") }
         #expect(r.status == 0, "\(r.output)")
         let lines = r.stdout.split(separator: "\n")
@@ -101,8 +105,11 @@ ports:
             let b = try #require(rates["b"] ?? nil)
             let c = try #require(rates["c"] ?? nil)
             #expect(a.rxFramesPerSecond > 50 && b.txFramesPerSecond > 50, "\(a) \(b)")
-            // 64-byte frames (14 + 50): bits/s is 8 × 64 × frames/s for the sender.
-            #expect(abs(a.rxBitsPerSecond - a.rxFramesPerSecond * 512) < 1, "\(a)")
+            // b receives only the untagged 64-byte frames (14 + 50): 8 × 64 bits each.
+            #expect(abs(b.txBitsPerSecond - b.txFramesPerSecond * 512) < 1, "\(b)")
+            // Every tagged frame from a is dropped on a, under its reason; b and c drop nothing.
+            #expect((a.dropsPerSecond["vlan-tagged-on-access"] ?? 0) > 50 && a.dropsPerSecond.count == 1, "\(a)")
+            #expect(b.dropsPerSecond.isEmpty && c.dropsPerSecond.isEmpty, "\(b) \(c)")
             #expect(c.rxFramesPerSecond == 0 && c.txFramesPerSecond == 0, "\(c)")
             // The rate cannot exceed what the counters moved over the whole run.
             let moved = Double((after.first { $0.name == "a" }?.counters.rxFrames ?? 0) - (before.first { $0.name == "a" }?.counters.rxFrames ?? 0))
