@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs Switchyard as a systemd service (docs/deploy.md): binaries from a release build, the
-# unit, the tmpfiles entry, /etc/switchyard/switchyard.yaml if absent, and a `switchyard` group
+# unit, the tmpfiles entry, man pages and bash/zsh/fish completions (docs/yardctl.md),
+# /etc/switchyard/switchyard.yaml if absent, and a `switchyard` group
 # that owns the vhost-user sockets; libvirt's QEMU user (libvirt-qemu) is added to that group.
 #
 #   Deploy/install.sh                 # as root: build (if needed), install, enable; then
@@ -29,6 +30,23 @@ install -m 0644 Deploy/switchyard.service "$DESTDIR$PREFIX/lib/systemd/system/sw
 install -m 0644 Deploy/switchyard.tmpfiles.conf "$DESTDIR$PREFIX/lib/tmpfiles.d/switchyard.conf"
 install -m 0644 README.md docs/deploy.md Config/switchyard.example.yaml Deploy/libvirt-interface.xml \
     Deploy/qemu-example.sh "$DESTDIR$PREFIX/share/doc/switchyard/"
+
+# Man pages (made by Deploy/generate-manual.sh with swift-argument-parser's generate-manual) and
+# shell completions, written by the binaries being installed (ArgumentParser's
+# --generate-completion-script), where bash-completion, zsh and fish look under /usr/local.
+install -d -m 0755 "$DESTDIR$PREFIX/share/man/man1" "$DESTDIR$PREFIX/share/bash-completion/completions" \
+    "$DESTDIR$PREFIX/share/zsh/site-functions" "$DESTDIR$PREFIX/share/fish/vendor_completions.d"
+install -m 0644 Deploy/man/switchyard.1 Deploy/man/yardctl.1 "$DESTDIR$PREFIX/share/man/man1/"
+completions="$(mktemp -d)"
+for b in switchyard yardctl; do
+    "$bin/$b" --generate-completion-script bash > "$completions/$b.bash"
+    "$bin/$b" --generate-completion-script zsh > "$completions/_$b"
+    "$bin/$b" --generate-completion-script fish > "$completions/$b.fish"
+    install -m 0644 "$completions/$b.bash" "$DESTDIR$PREFIX/share/bash-completion/completions/$b"
+    install -m 0644 "$completions/_$b" "$DESTDIR$PREFIX/share/zsh/site-functions/_$b"
+    install -m 0644 "$completions/$b.fish" "$DESTDIR$PREFIX/share/fish/vendor_completions.d/$b.fish"
+done
+rm -rf "$completions"
 
 if [ -z "$DESTDIR" ]; then
     getent group "$GROUP" >/dev/null || groupadd --system "$GROUP"

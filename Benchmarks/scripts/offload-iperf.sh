@@ -117,7 +117,7 @@ declare -A LABEL OK OFFL LOAD GBPS PGBPS FB FF TB TF ROUND
 PAIRS=()
 
 counters_sy() {
-    yardctl ports --json | jq -r '(.[] | select(.name=="g1") | .counters | "\(.rxBytes) \(.rxFrames)"),
+    yardctl ports --json | jq -r '(.ports[] | select(.name=="g1") | .counters | "\(.rxBytes) \(.rxFrames)"),
                                   (.[] | select(.name=="g2") | .counters | "\(.txBytes) \(.txFrames)")' | paste -sd ' ' -
 }
 tap_counters() {  # FROM_TAP TO_TAP
@@ -200,7 +200,7 @@ if switchyard_start "$SY_RUN_DIR/switchyard.yaml"; then
     guest_boot sy1 $MAC1 "$SY_RUN_DIR/g1.sock" client "sy.ip=$IP1/24"
     guest_boot sy2 $MAC2 "$SY_RUN_DIR/g2.sock" client "sy.ip=$IP2/24"
     ready_pair sy
-    SY_FEATURES=$(yardctl ports --json | jq -r '.[] | select(.name=="g1") | .features | join(" ")')
+    SY_FEATURES=$(yardctl ports --json | jq -r '.ports[] | select(.name=="g1") | .features | join(" ")')
     log "  g1 port features: $SY_FEATURES"
 else
     log "switchyard did not start"; OK[sy]=0
@@ -271,7 +271,7 @@ for r in $(seq "$RUNS"); do
 done
 
 if [ "${OK[sy]}" = 1 ]; then
-    SY_DROPS=$(yardctl ports --json | jq -r '.[] | "\(.name): \(.counters.drops | to_entries | map("\(.key)=\(.value)") | join(", ") | if . == "" then "none" else . end)"' | paste -sd ';' -)
+    SY_DROPS=$(yardctl ports --json | jq -r '.ports[] | "\(.name): \(.counters.drops | to_entries | map("\(.key)=\(.value)") | join(", ") | if . == "" then "none" else . end)"' | paste -sd ';' -)
     yardctl ports >"$SY_RUN_DIR/yardctl-ports.txt" 2>&1
 fi
 BR_DROPS=$(for t in sytap0 sytap1 sybr0 sytap2 sytap3 sybr1 sytap4 sytap5 sybr2; do ip -n "$NETNS" -j -s link show $t 2>/dev/null | jq -r '.[0] | "\(.ifname): rx \(.stats64.rx.dropped) tx \(.stats64.tx.dropped)"'; done | paste -sd ';' -)

@@ -1,8 +1,13 @@
 /// What `yardctl` asks the daemon. One JSON object per line on the control socket, one reply line.
+/// New associated values are optional with a default: a request of an older `yardctl` (without
+/// the key) still decodes, as nil.
 public enum ControlRequest: Codable, Sendable, Equatable {
-    case fdbShow(vlan: UInt16?, port: String?)
+    /// Each filter given must name something that exists: an unknown port is an error, not an
+    /// empty table. `mac` is one address (any case, `:` or `-`).
+    case fdbShow(vlan: UInt16? = nil, port: String? = nil, mac: String? = nil)
     case fdbAdd(port: String, vlan: UInt16, mac: String)
     case fdbDelete(vlan: UInt16, mac: String)
+    /// Learned entries; with both `port` and `vlan`, only that VLAN of that port.
     case fdbFlush(port: String?, vlan: UInt16?)
     case fdbStats
     case ports

@@ -51,6 +51,10 @@ public struct PortStatus: Codable, Sendable, Equatable {
     /// vhost-user ports: connections refused because the peer's uid is not in allowed-uids
     /// (docs/connections.md). Optional so replies of older daemons still decode.
     public var refusedConnections: Int?
+    /// CLOCK_MONOTONIC, in nanoseconds, when the engine read these counters (its snapshot's
+    /// `monotonicNanoseconds`): `yardctl top` divides the difference of two replies' counters by
+    /// the difference of these. nil from a daemon that does not report it.
+    public var monotonicNanoseconds: UInt64?
 
     public init(name: String, type: String, state: String, reason: String? = nil, vlanMode: String, endpoint: String,
                 macCount: Int, features: [String] = [], queues: Int, enabledQueues: Int = 0,
@@ -77,6 +81,8 @@ public struct SwitchStatistics: Codable, Sendable, Equatable {
     public var totals: TrafficCounters
     public var fdb: FDBSummary
     public var datapath: DatapathStatistics
+    /// CLOCK_MONOTONIC (ns) of the snapshot these come from, as in `PortStatus`; nil from older daemons.
+    public var monotonicNanoseconds: UInt64?
 
     public init(uptimeSeconds: UInt64, ports: Int, totals: TrafficCounters, fdb: FDBSummary,
                 datapath: DatapathStatistics) {

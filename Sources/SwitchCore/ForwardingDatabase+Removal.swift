@@ -72,6 +72,13 @@ extension ForwardingDatabase {
         removeEntries(FlushFilter(port: nil, vlan: vlan, keep: nil, includeStatic: includeStatic))
     }
 
+    /// Removes the entries on `port` in `vlan` (dynamic only unless `includeStatic`): what
+    /// `yardctl fdb flush --port P --vlan V` means, and no more.
+    @discardableResult
+    public func flush(port: UInt16, vlan: UInt16, includeStatic: Bool = false) -> Int {
+        removeEntries(FlushFilter(port: port, vlan: vlan, keep: nil, includeStatic: includeStatic))
+    }
+
     /// Removes every entry (dynamic only unless `includeStatic`).
     @discardableResult
     public func flushAll(includeStatic: Bool = false) -> Int {

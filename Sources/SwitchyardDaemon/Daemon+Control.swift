@@ -9,19 +9,34 @@ import SwitchCore
 extension Daemon {
     func handle(_ request: ControlRequest) -> ControlResponse {
         switch request {
-        case .fdbShow(let vlan, let port):
-            return withSnapshot(including: .fdbEntries) { .fdb(Daemon.fdbTable($0, vlan: vlan, port: port)) }
+        case .fdbShow(let vlan, let port, let mac):
+            if let vlan, !VLANSet.validRange.contains(vlan) { return .failure(FDBChangeError.refused(.invalidVLAN(vlan)).description) }
+            var address: MACAddress?
+            if let mac {
+                guard let parsed = MACAddress(mac) else { return .failure(Daemon.notAMAC(mac)) }
+                address = parsed
+            }
+            return withSnapshot(including: .fdbEntries) { snapshot in
+                // A filter naming no port is a typo, not an empty table.
+                if let port, snapshot.port(named: port) == nil {
+                    return .failure(Daemon.noSuchPort(port, in: snapshot))
+                }
+                return .fdb(Daemon.fdbTable(snapshot, vlan: vlan, port: port, mac: address))
+            }
         case .fdbAdd(let port, let vlan, let mac):
-            guard let address = MACAddress(mac) else { return .failure("'\(mac)' is not a MAC address (aa:bb:cc:dd:ee:ff)") }
+            guard let address = MACAddress(mac) else { return .failure(Daemon.notAMAC(mac)) }
             return reply(engine.addStaticFDBEntry(vlan: vlan, mac: address, port: port)) {
                 "added static \(address) on VLAN \(vlan) → \(port)"
             }
         case .fdbDelete(let vlan, let mac):
-            guard let address = MACAddress(mac) else { return .failure("'\(mac)' is not a MAC address (aa:bb:cc:dd:ee:ff)") }
+            guard let address = MACAddress(mac) else { return .failure(Daemon.notAMAC(mac)) }
             return reply(engine.removeFDBEntry(vlan: vlan, mac: address)) { "deleted \(address) on VLAN \(vlan)" }
         case .fdbFlush(let port, let vlan):
+            if let vlan, !VLANSet.validRange.contains(vlan) { return .failure(FDBChangeError.refused(.invalidVLAN(vlan)).description) }
             switch (port, vlan) {
-            case (let p?, _):
+            case (let p?, let v?):
+                return reply(engine.flushFDB(.portInVLAN(port: p, vlan: v))) { "flushed \($0) entries of port \(p) in VLAN \(v)" }
+            case (let p?, nil):
                 return reply(engine.flushFDB(.port(p))) { "flushed \($0) entries of port \(p)" }
             case (nil, let v?):
                 return reply(engine.flushFDB(.vlan(v))) { "flushed \($0) entries of VLAN \(v)" }
@@ -54,7 +69,23 @@ extension Daemon {
     private func reply<T>(_ result: Result<T, FDBChangeError>, _ message: (T) -> String) -> ControlResponse {
         switch result {
         case .success(let value): return .done(message(value))
+        case .failure(.noSuchPort(let name)):
+            // A fresh snapshot for the names (an error path: the copy costs nothing that matters).
+            switch engine.snapshot() {
+            case .success(let snapshot): return .failure(Daemon.noSuchPort(name, in: snapshot))
+            case .failure: return .failure("\(FDBChangeError.noSuchPort(name))")
+            }
         case .failure(let e): return .failure("\(e)")
         }
+    }
+
+    /// `no port named vm3 (ports: vm1, vm2)`.
+    static func noSuchPort(_ name: String, in snapshot: EngineSnapshot) -> String {
+        let names = snapshot.ports.map(\.name)
+        return "\(FDBChangeError.noSuchPort(name)) (ports: \(names.isEmpty ? "none" : names.joined(separator: ", ")))"
+    }
+
+    static func notAMAC(_ text: String) -> String {
+        "'\(text)' is not a MAC address: write six hex pairs, aa:bb:cc:dd:ee:ff"
     }
 }

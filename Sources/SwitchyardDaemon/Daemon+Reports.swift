@@ -5,13 +5,16 @@ import SwitchCore
 /// Engine snapshots as `yardctl` replies: the filtering, sorting, naming and formatting that used
 /// to run on the forwarding thread, now on the daemon's (docs/engine-snapshots.md).
 extension Daemon {
-    static func fdbTable(_ snapshot: EngineSnapshot, vlan: UInt16?, port: String?) -> FDBTable {
+    /// Entries matching every filter given. The caller has refused a port name that does not
+    /// exist (Daemon+Control.swift); here such a name matches no entry.
+    static func fdbTable(_ snapshot: EngineSnapshot, vlan: UInt16?, port: String?, mac: MACAddress? = nil) -> FDBTable {
         var names: [UInt16: String] = [:]
         for p in snapshot.ports where names[p.index] == nil { names[p.index] = p.name }
-        // A port name that does not exist matches no entry.
         let portFilter = port.flatMap { snapshot.port(named: $0)?.index }
         let entries = (snapshot.fdbEntries ?? [])
-            .filter { e in (vlan == nil || e.vlan == vlan) && (port == nil || e.port == portFilter) }
+            .filter { e in
+                (vlan == nil || e.vlan == vlan) && (port == nil || e.port == portFilter) && (mac == nil || e.mac == mac)
+            }
             .sorted { ($0.vlan, $0.mac) < ($1.vlan, $1.mac) }
             .map { e -> FDBEntryInfo in
                 var age: UInt32?
@@ -62,6 +65,7 @@ extension Daemon {
                                     features: rt.features, queues: queues, enabledQueues: rt.enabledQueuePairs,
                                     mtu: rt.mtu, counters: counters, faults: rt.faults)
             if type == "vhost-user" { status.refusedConnections = rt.refusedConnections }
+            status.monotonicNanoseconds = snapshot.monotonicNanoseconds
             return status
         }
     }
@@ -81,8 +85,10 @@ extension Daemon {
                                           bursts: l.bursts, backloggedBursts: l.backloggedBursts,
                                           burstLimit: l.burstLimit, sleeps: l.sleeps,
                                           spinWindowNanoseconds: l.spinWindowNanoseconds)
-        return SwitchStatistics(uptimeSeconds: snapshot.uptimeSeconds, ports: ports.count, totals: totals,
-                                fdb: fdbSummary(snapshot), datapath: datapath)
+        var statistics = SwitchStatistics(uptimeSeconds: snapshot.uptimeSeconds, ports: ports.count, totals: totals,
+                                          fdb: fdbSummary(snapshot), datapath: datapath)
+        statistics.monotonicNanoseconds = snapshot.monotonicNanoseconds
+        return statistics
     }
 
     private static func dropMap(_ c: PortCounters) -> [String: UInt64] {

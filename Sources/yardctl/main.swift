@@ -5,30 +5,50 @@ import ControlProtocol
 import Glibc
 #endif
 
+/// `--socket` and `--json`, declared once, on `yardctl` itself. ArgumentParser lets a parent
+/// command's options appear anywhere on the line, before or after the subcommand's words
+/// (`yardctl --json ports` and `yardctl ports --json` are the same); subcommands read them through
+/// `@ParentCommand`.
 struct Connection: ParsableArguments {
-    @Option(name: .long, help: "The daemon's control socket.")
+    @Option(name: .long, help: ArgumentHelp("The daemon's control socket.", valueName: "path"),
+            completion: .file())
     var socket: String = defaultControlSocketPath
 
-    @Flag(name: .long, help: "Print the reply as JSON.")
+    @Flag(name: .long, help: "Print the reply as JSON (docs/yardctl.md): an object with a version field.")
     var json = false
 
-    /// Sends one request; failures become one line on stderr and exit code 1.
-    func call(_ request: ControlRequest) throws -> ControlResponse {
+    /// Sends one request; failures become one line on stderr (with `--json`, an `error` object on
+    /// stdout) and exit code 1.
+    func call(_ request: ControlRequest) -> ControlResponse {
         let response: ControlResponse
         do { response = try ControlClient(socketPath: socket).send(request) } catch {
-            fail("yardctl: \(error)")
+            fail("\(error)")
         }
-        if case .failure(let message) = response { fail("yardctl: \(message)") }
+        if case .failure(let message) = response { fail(message) }
         return response
     }
 
-    func emit<T: Encodable>(_ value: T, text: () -> String) throws {
-        print(json ? try ControlCodec.prettyJSON(value) : text())
+    func emit<T: Encodable>(_ key: String, _ value: T, text: () -> String) {
+        do {
+            print(json ? try JSONOutput.document(key, value) : text())
+        } catch {
+            fail("cannot encode the reply as JSON: \(error)")
+        }
     }
 
+    func fail(_ message: String) -> Never {
+        if json, let document = try? JSONOutput.document("error", message) {
+            leaveTerminal()
+            print(document)
+            Glibc.exit(1)
+        }
+        exitWithError("yardctl: \(message)")
+    }
 }
 
-func fail(_ line: String) -> Never {
+/// Restores the terminal (`yardctl top`), writes one line to stderr and exits 1.
+func exitWithError(_ line: String) -> Never {
+    leaveTerminal()
     let bytes = Array((line + "\n").utf8)
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     exit(1)
@@ -38,107 +58,47 @@ struct Yardctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "yardctl",
         abstract: "Inspect and steer a running switchyard.",
-        subcommands: [FDB.self, Ports.self, Stats.self, Reload.self])
-}
+        discussion: """
+            Talks to the daemon over its control socket. --socket and --json may be given before or \
+            after the subcommand. Without a daemon, yardctl prints one line naming the socket it \
+            tried and exits 1; a refused request (an unknown port, a bad MAC) prints the daemon's \
+            sentence and exits 1.
+            """,
+        subcommands: [FDB.self, Ports.self, Stats.self, Top.self, Reload.self])
 
-struct FDB: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "fdb", abstract: "The MAC learning table.",
-        subcommands: [Show.self, Add.self, Del.self, Flush.self, FDBStats.self], defaultSubcommand: Show.self)
-
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List entries: port, VLAN, MAC, age or static.")
-        @OptionGroup var connection: Connection
-        @Option(help: "Only this VLAN.") var vlan: UInt16?
-        @Option(help: "Only this port.") var port: String?
-        func run() throws {
-            guard case .fdb(let table) = try connection.call(.fdbShow(vlan: vlan, port: port)) else { fail("yardctl: unexpected reply") }
-            try connection.emit(table) { Rendering.fdb(table) }
-        }
-    }
-
-    struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a static entry (never aged, never moved by learning).")
-        @OptionGroup var connection: Connection
-        @Argument(help: "Port name.") var port: String
-        @Argument(help: "VLAN id (1-4094).") var vlan: UInt16
-        @Argument(help: "MAC address, aa:bb:cc:dd:ee:ff.") var mac: String
-        func run() throws { try done(connection, .fdbAdd(port: port, vlan: vlan, mac: mac)) }
-    }
-
-    struct Del: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete one entry.")
-        @OptionGroup var connection: Connection
-        @Argument(help: "VLAN id.") var vlan: UInt16
-        @Argument(help: "MAC address.") var mac: String
-        func run() throws { try done(connection, .fdbDelete(vlan: vlan, mac: mac)) }
-    }
-
-    struct Flush: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove learned entries (all, or of one port / VLAN).")
-        @OptionGroup var connection: Connection
-        @Option(help: "Only this port.") var port: String?
-        @Option(help: "Only this VLAN.") var vlan: UInt16?
-        func run() throws { try done(connection, .fdbFlush(port: port, vlan: vlan)) }
-    }
-
-    struct FDBStats: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "stats", abstract: "Table size and learning events.")
-        @OptionGroup var connection: Connection
-        func run() throws {
-            guard case .fdbStats(let s) = try connection.call(.fdbStats) else { fail("yardctl: unexpected reply") }
-            try connection.emit(s) { Rendering.fdbStats(s) }
-        }
-    }
+    @OptionGroup var connection: Connection
 }
 
 struct Ports: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Ports: state, VLAN mode, MACs, features, counters.")
-    @OptionGroup var connection: Connection
+    @ParentCommand var yardctl: Yardctl
     func run() throws {
-        guard case .ports(let ports) = try connection.call(.ports) else { fail("yardctl: unexpected reply") }
-        try connection.emit(ports) { Rendering.ports(ports) }
+        let connection = yardctl.connection
+        guard case .ports(let ports) = connection.call(.ports) else { connection.fail("unexpected reply") }
+        connection.emit("ports", ports) { Rendering.ports(ports) }
     }
 }
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Switch-wide counters.")
-    @OptionGroup var connection: Connection
+    @ParentCommand var yardctl: Yardctl
     func run() throws {
-        guard case .stats(let s) = try connection.call(.stats) else { fail("yardctl: unexpected reply") }
-        try connection.emit(s) { Rendering.stats(s) }
+        let connection = yardctl.connection
+        guard case .stats(let s) = connection.call(.stats) else { connection.fail("unexpected reply") }
+        connection.emit("stats", s) { Rendering.stats(s) }
     }
 }
 
 struct Reload: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Re-read the config file; unchanged ports are untouched.")
-    @OptionGroup var connection: Connection
-    func run() throws { try done(connection, .reload) }
+    @ParentCommand var yardctl: Yardctl
+    func run() throws { done(yardctl.connection, .reload) }
 }
 
-func done(_ connection: Connection, _ request: ControlRequest) throws {
-    guard case .done(let message) = try connection.call(request) else { fail("yardctl: unexpected reply") }
-    if connection.json {
-        print(try ControlCodec.prettyJSON(["result": message]))
-    } else {
-        print(message)
-    }
+/// Requests answered with one sentence: printed as is, or as `{"result": ..., "version": 1}`.
+func done(_ connection: Connection, _ request: ControlRequest) {
+    guard case .done(let message) = connection.call(request) else { connection.fail("unexpected reply") }
+    connection.emit("result", message) { message }
 }
 
-/// `yardctl --socket S --json ports` (options first, as with ovs-appctl) means the same as
-/// `yardctl ports --socket S --json`: move global options behind the subcommand words.
-func reorderedArguments(_ args: [String]) -> [String] {
-    var leading: [String] = []
-    var rest = args
-    while let first = rest.first, first.hasPrefix("--") {
-        rest.removeFirst()
-        leading.append(first)
-        if first == "--socket", let value = rest.first {
-            rest.removeFirst()
-            leading.append(value)
-        }
-    }
-    return rest + leading
-}
-
-Yardctl.main(reorderedArguments(Array(CommandLine.arguments.dropFirst())))
+Yardctl.main()

@@ -25,9 +25,17 @@ import Testing
                                  ("/usr/local/lib/systemd/system/switchyard.service", 0o644),
                                  ("/usr/local/lib/tmpfiles.d/switchyard.conf", 0o644),
                                  ("/usr/local/share/doc/switchyard/deploy.md", 0o644),
-                                 ("/etc/switchyard/switchyard.yaml", 0o644)] {
+                                 ("/etc/switchyard/switchyard.yaml", 0o644),
+                                 ("/usr/local/share/man/man1/yardctl.1", 0o644), ("/usr/local/share/man/man1/switchyard.1", 0o644),
+                                 ("/usr/local/share/bash-completion/completions/yardctl", 0o644),
+                                 ("/usr/local/share/zsh/site-functions/_yardctl", 0o644),
+                                 ("/usr/local/share/fish/vendor_completions.d/yardctl.fish", 0o644),
+                                 ("/usr/local/share/bash-completion/completions/switchyard", 0o644)] {
             #expect(mode(dest + path) == expected, "\(path)")
         }
+        // The completions are the installed binary's own (docs/yardctl.md): they know `top`.
+        let bash = try String(contentsOfFile: dest + "/usr/local/share/bash-completion/completions/yardctl", encoding: .utf8)
+        #expect(bash.contains("complete") && bash.contains("top") && bash.contains("--mac"))
         let config = dest + "/etc/switchyard/switchyard.yaml"
         let check = try runTool("switchyard", ["--check-config", config])
         #expect(check.status == 0, "the installed default config is valid: \(check.output)")

@@ -130,6 +130,13 @@ import VhostTestFrontEnd
         #expect(refusal(h.engine.addStaticFDBEntry(vlan: 10, mac: pinned, port: "nope")) == .noSuchPort("nope"))
         #expect(refusal(h.engine.addStaticFDBEntry(vlan: 10, mac: .broadcast, port: "b")) == .refused(.multicastAddress(.broadcast)))
         #expect(refusal(h.engine.addStaticFDBEntry(vlan: 5000, mac: pinned, port: "b")) == .refused(.invalidVLAN(5000)))
+        // b is access 10: a static entry in VLAN 20 would never be used (the add above is the control).
+        let outside = refusal(h.engine.addStaticFDBEntry(vlan: 20, mac: pinned, port: "b"))
+        #expect(outside == .notAMember(port: "b", vlan: 20, mode: .access(vlan: 10)))
+        #expect(outside?.description == "port b does not carry VLAN 20 (it is access 10): a static entry there would never be used")
+        #expect(FDBChangeError.refused(.multicastAddress(.broadcast)).description.hasPrefix("ff:ff:ff:ff:ff:ff is the broadcast address"))
+        #expect(h.engine.flushFDB(.portInVLAN(port: "a", vlan: 20)) == .success(0), "a's learned entry is in VLAN 10")
+        #expect(h.engine.flushFDB(.portInVLAN(port: "nope", vlan: 10)) == .failure(.noSuchPort("nope")))
 
         // Flushes take learned entries only; deleting takes the static one.
         #expect(h.engine.flushFDB(.vlan(20)) == .success(0))

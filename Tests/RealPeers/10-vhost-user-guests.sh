@@ -112,7 +112,7 @@ check "yardctl fdb show lists g4's MAC on port g4 in VLANs 10 and 20" eval "fdb_
 
 ports_json() { yardctl ports --json; }
 port_field() {  # PORT PYTHON-EXPR over p (the port object)
-    ports_json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin) if x['name']=='$1'][0]; v=($2); print(v); sys.exit(0 if v else 1)"
+    ports_json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin)['ports'] if x['name']=='$1'][0]; v=($2); print(v); sys.exit(0 if v else 1)"
 }
 all_running() { for g in g1 g2 g3 g4; do port_field $g "p['state']=='running'" || return 1; done; }
 check "yardctl ports shows all four guest ports running" all_running

@@ -35,7 +35,7 @@ testpmd_cmd mq "set portlist 0,1" >/dev/null
 
 queues_enabled() {
     for _ in $(seq 50); do
-        yardctl ports --json | python3 -c "import json,sys; ps=json.load(sys.stdin); sys.exit(0 if len(ps)==3 and all(p['enabledQueues']==2 for p in ps) else 1)" && return 0
+        yardctl ports --json | python3 -c "import json,sys; ps=json.load(sys.stdin)['ports']; sys.exit(0 if len(ps)==3 and all(p['enabledQueues']==2 for p in ps) else 1)" && return 0
         sleep 0.2
     done
     yardctl ports; return 1
@@ -47,7 +47,7 @@ check "yardctl ports shows both queue pairs enabled on all three ports" queues_e
 counters() {
     yardctl ports --json | python3 -c "
 import json, sys
-ps = {p['name']: p['counters'] for p in json.load(sys.stdin)}
+ps = {p['name']: p['counters'] for p in json.load(sys.stdin)['ports']}
 print(ps['p2']['txFrames'] + sum(ps['p2']['drops'].values()), ps['p0']['rxFrames'] + ps['p1']['rxFrames'])"
 }
 

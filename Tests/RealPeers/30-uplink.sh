@@ -51,11 +51,11 @@ note "boot seconds: gA $(guest_boot_seconds gA), gB $(guest_boot_seconds gB) ($(
 
 ports_json() { yardctl ports --json; }
 port_field() {  # PORT PYTHON-EXPR over p (the port object); prints it, succeeds when it is truthy
-    ports_json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin) if x['name']=='$1'][0]; v=($2); print(v); sys.exit(0 if v else 1)"
+    ports_json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin)['ports'] if x['name']=='$1'][0]; v=($2); print(v); sys.exit(0 if v else 1)"
 }
 port_number() {  # PORT PYTHON-EXPR: prints a number (0 when the port or the value is missing)
     ports_json 2>/dev/null | python3 -c "import json,sys
-try: p=[x for x in json.load(sys.stdin) if x['name']=='$1'][0]; print(int($2))
+try: p=[x for x in json.load(sys.stdin)['ports'] if x['name']=='$1'][0]; print(int($2))
 except Exception: print(0)"
 }
 port_counter() { port_number "$1" "p['counters']['$2']"; }
@@ -88,7 +88,7 @@ fdb_lacks() {  # PORT VLAN MAC
     ! printf '%s\n' "$table" | awk -v p="$1" -v v="$2" -v m="$3" '$1==p && $2==v && tolower($3)==m {found=1} END {exit !found}'
 }
 uplink_summary() {
-    ports_json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin) if x['name']=='up0'][0]; c=p['counters']; print(f\"{p['state']}, rx {c['rxFrames']} frames, tx {c['txFrames']} frames, drops {c['drops'] or 'none'}\")"
+    ports_json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin)['ports'] if x['name']=='up0'][0]; c=p['counters']; print(f\"{p['state']}, rx {c['rxFrames']} frames, tx {c['txFrames']} frames, drops {c['drops'] or 'none'}\")"
 }
 # Sends raw frames out of the namespace end: SECONDS of back-to-back frames (COUNT 0) or COUNT frames.
 # LENGTH is the frame length without FCS (60 = a 64-byte frame on the wire); VLAN 0 = untagged.

@@ -33,6 +33,18 @@ import SwitchCore
         #expect(fdb.flush(vlan: 10, includeStatic: true) == 3)
     }
 
+    @Test func flushByPortAndVLANKeepsThePortsOtherVLANsAndOtherPorts() throws {
+        let fdb = try populated()
+        #expect(fdb.flush(port: 2, vlan: 20) == 4)
+        #expect(fdb.entries(now: 0).filter { $0.port == 2 }.allSatisfy { $0.vlan == 10 })
+        // Control: port 2's VLAN 10 (4 learned + 1 static) and the other ports' VLAN 20 stay.
+        #expect(fdb.entryCount(port: 2) == 5)
+        #expect(fdb.entries(now: 0).filter { $0.vlan == 20 }.count == 8)
+        #expect(fdb.flush(port: 2, vlan: 10) == 4)
+        #expect(fdb.flush(port: 2, vlan: 10, includeStatic: true) == 1)
+        #expect(fdb.entryCount(port: 2) == 0)
+    }
+
     @Test func flushAll() throws {
         let fdb = try populated()
         #expect(fdb.flushAll() == 24)
