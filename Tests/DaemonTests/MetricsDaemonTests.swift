@@ -26,7 +26,10 @@ import VhostTestFrontEnd
     }
 
     static func guest(_ d: DaemonProcess, _ name: String) throws -> TestFrontEnd {
-        let fe = try TestFrontEnd(connectingTo: d.directory.appendingPathComponent("\(name).sock").path)
+        // The port sockets appear after the control socket DaemonProcess waits for.
+        let path = d.directory.appendingPathComponent("\(name).sock").path
+        try waitFor("\(name).sock") { FileManager.default.fileExists(atPath: path) }
+        let fe = try TestFrontEnd(connectingTo: path)
         _ = try fe.negotiate()
         try fe.start()
         try fe.sync()
