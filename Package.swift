@@ -114,7 +114,8 @@ let package = Package(
             "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard", "TestSupport", "SwitchCore",
         ], swiftSettings: systemsMode),
         .testTarget(name: "MetricsExportTests", dependencies: [
-            "MetricsExport", "Datapath", "SwitchCore", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
+            "MetricsExport", "Datapath", "SwitchCore", "LinuxIO", "TestSupport",
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: systemsMode),
         .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO", "VhostTestFrontEnd", "TestSupport"],
                     swiftSettings: systemsMode),
