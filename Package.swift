@@ -115,7 +115,7 @@ let package = Package(
         ], swiftSettings: systemsMode),
         .testTarget(name: "MetricsExportTests", dependencies: [
             "MetricsExport", "Datapath", "SwitchCore", "LinuxIO", "TestSupport",
-            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: systemsMode),
         .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO", "VhostTestFrontEnd", "TestSupport"],
                     swiftSettings: systemsMode),
