@@ -32,6 +32,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The metrics endpoint (docs/metrics.md): Prometheus text from a registry, the endpoint's own
+        // counters through the swift-metrics API.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // C shims: only what Swift cannot import (CMSG_* macros, eventfd/memfd/signalfd, C11 atomics).
@@ -63,8 +67,15 @@ let package = Package(
         .target(name: "SwitchConfig", dependencies: ["Yams"]),
         .target(name: "ControlProtocol"),
         .target(name: "ControlClient", dependencies: ["ControlProtocol", "LinuxIO"], swiftSettings: systemsMode),
+        // The Prometheus endpoint: engine snapshots as series, a non-blocking HTTP/1.x listener.
+        .target(name: "MetricsExport", dependencies: [
+            "Datapath", "SwitchCore", "LinuxIO",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: systemsMode),
         .target(name: "SwitchyardDaemon", dependencies: [
-            "SwitchConfig", "ControlProtocol", "Datapath", "SwitchCore", "LinuxIO", "LinkControl",
+            "SwitchConfig", "ControlProtocol", "Datapath", "SwitchCore", "LinuxIO", "LinkControl", "MetricsExport",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: systemsMode),
         .executableTarget(name: "switchyard", dependencies: [
@@ -101,6 +112,10 @@ let package = Package(
         ], swiftSettings: systemsMode),
         .testTarget(name: "UplinkTests", dependencies: [
             "Uplink", "LinkControl", "LinuxIO", "GuestMemory", "Virtio", "CSwitchyard", "TestSupport", "SwitchCore",
+        ], swiftSettings: systemsMode),
+        .testTarget(name: "MetricsExportTests", dependencies: [
+            "MetricsExport", "Datapath", "SwitchCore", "LinuxIO", "TestSupport",
+            .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: systemsMode),
         .testTarget(name: "DaemonTests", dependencies: ["ControlProtocol", "ControlClient", "LinuxIO", "VhostTestFrontEnd", "TestSupport"],
                     swiftSettings: systemsMode),

@@ -28,8 +28,8 @@ install -d -m 0755 "$DESTDIR$PREFIX/bin" "$DESTDIR$PREFIX/lib/systemd/system" "$
 install -m 0755 "$bin/switchyard" "$bin/yardctl" "$DESTDIR$PREFIX/bin/"
 install -m 0644 Deploy/switchyard.service "$DESTDIR$PREFIX/lib/systemd/system/switchyard.service"
 install -m 0644 Deploy/switchyard.tmpfiles.conf "$DESTDIR$PREFIX/lib/tmpfiles.d/switchyard.conf"
-install -m 0644 README.md docs/deploy.md Config/switchyard.example.yaml Deploy/libvirt-interface.xml \
-    Deploy/qemu-example.sh "$DESTDIR$PREFIX/share/doc/switchyard/"
+install -m 0644 README.md docs/deploy.md docs/metrics.md Config/switchyard.example.yaml Deploy/libvirt-interface.xml \
+    Deploy/qemu-example.sh Deploy/switchyard-metrics.conf "$DESTDIR$PREFIX/share/doc/switchyard/"
 
 # Man pages (made by Deploy/generate-manual.sh with swift-argument-parser's generate-manual) and
 # shell completions, written by the binaries being installed (ArgumentParser's

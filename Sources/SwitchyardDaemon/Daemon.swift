@@ -6,6 +6,7 @@ import Datapath
 import Foundation
 import LinuxIO
 import Logging
+import MetricsExport
 import SwitchConfig
 
 /// The wiring: config → engine, control socket, signals, reload.
@@ -46,7 +47,7 @@ public final class Daemon {
         }
     }
 
-    private enum Token: UInt64 { case control = 1, signals = 2, controlClients = 3 }
+    private enum Token: UInt64 { case control = 1, signals = 2, controlClients = 3, metrics = 4, metricsClients = 5 }
 
     private func serve(signals: SignalFD) -> Int32 {
         let settings = configuration.settings
@@ -63,6 +64,12 @@ public final class Daemon {
             return 1
         }
         defer { control.close() }
+        let metrics: MetricsExporter?
+        do { metrics = try startMetrics() } catch {
+            logger.critical("\(error)")
+            return 1
+        }
+        defer { metrics?.close() }
         do {
             try engine.start()
         } catch {
@@ -73,6 +80,7 @@ public final class Daemon {
         for port in configuration.ports {
             if case .failure(let e) = addPort(port) { logger.error("\(e)") }
         }
+        if metrics != nil { publishFirstSnapshot() }
         logger.info("switchyard running", metadata: [
             "config": "\(configPath)", "ports": "\(configuration.ports.count)",
             "control": "\(settings.controlSocket)",
@@ -84,6 +92,10 @@ public final class Daemon {
             try epoll.add(control.rawValue, token: Token.control.rawValue)
             try epoll.add(signals.rawValue, token: Token.signals.rawValue)
             try epoll.add(control.clientsDescriptor, token: Token.controlClients.rawValue)
+            if let metrics {
+                try epoll.add(metrics.server.listenerDescriptor, token: Token.metrics.rawValue)
+                try epoll.add(metrics.server.clientsDescriptor, token: Token.metricsClients.rawValue)
+            }
         } catch {
             logger.critical("epoll: \(error)")
             return 1
@@ -92,17 +104,26 @@ public final class Daemon {
         // Nothing in this loop waits on a client (docs/never-blocking.md): signals are read every
         // turn whatever else is ready, and the only sleep is epoll_wait up to the next deadline.
         while true {
-            let ready = epoll.wait(timeoutMilliseconds: control.millisecondsToNextDeadline())
+            let ready = epoll.wait(timeoutMilliseconds: Daemon.sooner(control.millisecondsToNextDeadline(),
+                                                                      metrics?.server.millisecondsToNextDeadline() ?? -1))
             if let exitCode = handleSignals(signals) { return exitCode }
             for event in ready {
                 switch Token(rawValue: event.token) {
                 case .control: control.acceptReady()
                 case .controlClients: control.serviceReady { self.handle($0) }
+                case .metrics: metrics?.server.acceptReady()
+                case .metricsClients: if let metrics { serveMetrics(metrics) }
                 case .signals, nil: break
                 }
             }
             control.expire()
+            metrics?.server.expire()
         }
+    }
+
+    /// The shorter of two epoll timeouts, -1 meaning none.
+    private static func sooner(_ a: Int32, _ b: Int32) -> Int32 {
+        a < 0 ? b : (b < 0 ? a : min(a, b))
     }
 
     /// Every pending signal; the exit code once SIGTERM or SIGINT came.

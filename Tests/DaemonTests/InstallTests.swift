@@ -25,6 +25,7 @@ import Testing
                                  ("/usr/local/lib/systemd/system/switchyard.service", 0o644),
                                  ("/usr/local/lib/tmpfiles.d/switchyard.conf", 0o644),
                                  ("/usr/local/share/doc/switchyard/deploy.md", 0o644),
+                                 ("/usr/local/share/doc/switchyard/switchyard-metrics.conf", 0o644),
                                  ("/etc/switchyard/switchyard.yaml", 0o644),
                                  ("/usr/local/share/man/man1/yardctl.1", 0o644), ("/usr/local/share/man/man1/switchyard.1", 0o644),
                                  ("/usr/local/share/bash-completion/completions/yardctl", 0o644),

@@ -49,4 +49,18 @@ import Testing
         let (softStatus, softOutput) = try check(soft)
         #expect(softStatus == 1 && softOutput.contains("clean") && !softOutput.contains("exposure 1."), "\(softOutput)")
     }
+
+    /// Deploy/switchyard-metrics.conf merged into the unit (a second [Service] section merges as a
+    /// drop-in does): still verifies clean; the exposure it costs is printed (docs/deploy.md).
+    @Test func theMetricsDropInVerifiesCleanWithTheUnit() throws {
+        let dropIn = try String(contentsOf: UnitFileTests.deploy.appendingPathComponent("switchyard-metrics.conf"), encoding: .utf8)
+        #expect(dropIn.contains("RestrictAddressFamilies=AF_INET AF_INET6") && dropIn.contains("IPAddressAllow=localhost"))
+        let merged = try variant("metrics") { $0 + "\n" + dropIn }
+        defer { try? FileManager.default.removeItem(at: merged) }
+        let r = try runProgram(at: UnitFileTests.deploy.appendingPathComponent("check-unit.sh"),
+                               [merged.path, try DaemonProcess.executable("switchyard").path], environment: ["MAX_EXPOSURE": "3.0"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("verify: systemd-metrics-\(getpid()).service: clean"), "\(r.output)")
+        print("measured: unit + metrics drop-in: \(r.output.split(separator: "\n").filter { $0.hasPrefix("security:") })")
+    }
 }

@@ -21,6 +21,7 @@ import Testing
             log: LogSettings(level: .info, format: .text),
             datapath: DatapathSettings(cpus: [1], idle: .sleep))
         settings.socketAccess = SocketAccessSettings(owner: 0, group: 0, mode: 0o660, allowedUIDs: [0])
+        settings.metrics = MetricsSettings(listen: ListenAddress(family: .ipv4, host: "127.0.0.1", port: 9469))
         #expect(configuration.settings == settings)
         var vm1 = vhostUser("vm1", "/run/switchyard/vm1.sock", vlan: .access(10), macLimit: 64,
                             limits: LimitSettings(maxGuestMemory: 64 << 30))

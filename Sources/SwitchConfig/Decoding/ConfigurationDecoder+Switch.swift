@@ -13,7 +13,7 @@ extension ConfigurationDecoder {
         var settings = SwitchSettings()
         guard let fields = fields(of: node, at: path,
                                   allowing: ["fdb", "socket-directory", "control-socket", "log", "datapath", "limits",
-                                             "mac-limit", "socket-access"])
+                                             "mac-limit", "socket-access", "metrics"])
         else { return settings }
 
         if let entry = fields["fdb"] { settings.fdb = decodeFDB(entry.value, at: entry.path) }
@@ -37,6 +37,7 @@ extension ConfigurationDecoder {
         if let entry = fields["limits"] { settings.limits = decodeSwitchLimits(entry.value, at: entry.path) }
         if let entry = fields["mac-limit"] { settings.guestMACLimit = macLimitValue(entry.value, at: entry.path) }
         if let entry = fields["socket-access"] { settings.socketAccess = decodeSocketAccess(entry.value, at: entry.path) }
+        if let entry = fields["metrics"] { settings.metrics = decodeMetrics(entry.value, at: entry.path) }
         return settings
     }
 

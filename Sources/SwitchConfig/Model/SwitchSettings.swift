@@ -20,6 +20,8 @@ public struct SwitchSettings: Equatable, Sendable {
     public static let defaultGuestMACLimit: Int? = 256
     /// Defaults for every vhost-user port's socket (docs/connections.md).
     public var socketAccess = SocketAccessSettings()
+    /// `metrics:`: the Prometheus endpoint; nil = none (docs/metrics.md).
+    public var metrics: MetricsSettings?
 
     public init(fdb: FDBSettings = FDBSettings(),
                 socketDirectory: String = SwitchSettings.defaultSocketDirectory,
