@@ -14,6 +14,7 @@ extension VhostUserDevice {
     public func connectionClosed() {
         guard isConnected else { return }
         for i in rings.indices where rings[i].started { stop(i) }
+        explainEarlyLeave()
         isConnected = false
         delegate?.deviceDisconnected(device: self)
         resetState()
@@ -30,6 +31,7 @@ extension VhostUserDevice {
         protocolFeatures = []
         status = 0
         mtu = nil
+        queueLimitWatch.connectionReset()
     }
 
     /// A read-only view of one ring for tests, metrics and `yardctl`.
