@@ -96,6 +96,21 @@ extension VhostUserTests {
         #expect(port.log.warnings.filter { $0.contains("left after GET_QUEUE_NUM") }.count == 2)
     }
 
+    @Test func aConnectionTheSwitchClosesItselfNeedsNoExplaining() throws {
+        let port = try Port(pairs: 2)
+        let greedy = try port.connect(pairs: 4)
+        #expect(throws: TestFrontEndError.badReply("GET_QUEUE_NUM 2 < 4")) { try greedy.negotiate() }
+        port.endpoint.stop()  // the port is removed or the daemon stops before the front-end leaves
+        #expect(!port.endpoint.isConnected)
+        #expect(port.log.warnings.isEmpty)
+        // Positive control: the same front-end leaving on its own is explained.
+        let again = try port.connect(pairs: 4)
+        #expect(throws: TestFrontEndError.badReply("GET_QUEUE_NUM 2 < 4")) { try again.negotiate() }
+        again.disconnect()
+        port.settle()
+        #expect(port.log.warnings.filter { $0.contains("left after GET_QUEUE_NUM answered 2") }.count == 1)
+    }
+
     @Test func ringsPastTheLimitAreRefusedAndTheLogNamesTheLimit() throws {
         let port = try Port(pairs: 2)
         // DPDK virtio-user does not ask GET_QUEUE_NUM: it sends SET_VRING_CALL for all six rings
