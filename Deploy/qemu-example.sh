@@ -7,7 +7,7 @@
 # Guest RAM must be a shared, fd-backed memory backend so the switch can map it: memfd (or a
 # hugetlbfs file with share=on). With `mode: client` on the port, QEMU listens instead:
 #   -chardev socket,id=c0,path=/run/switchyard/vm1.sock,server=on,wait=off
-# `queues=N` below must not exceed the port's `queues:` (default 1); with N > 1 add
+# `queues=N` below must not exceed the port's `queues:` limit (8 when unset); with N > 1 add
 # `mq=on,vectors=2N+2` to the -device. Without KVM (accel=tcg, -cpu max) QEMU 7.2 needs
 # `vectors=0` on the -device (an MSI-X crash under TCG; Tests/RealPeers/README.md).
 disk="${1:?usage: qemu-example.sh DISK-IMAGE [MAC]}"

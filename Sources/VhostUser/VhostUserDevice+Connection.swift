@@ -11,9 +11,11 @@ extension VhostUserDevice {
     /// The front-end is gone (EOF, error or a protocol violation): stop every ring, then drop all
     /// state — fds closed, regions unmapped, features reset
     /// (docs/vhost-user-protocol.md#disconnect-and-reconnect). The next front-end re-sends everything.
-    public func connectionClosed() {
+    /// `byFrontEnd`: false when we close it (the port stops), which needs no explaining.
+    public func connectionClosed(byFrontEnd: Bool = true) {
         guard isConnected else { return }
         for i in rings.indices where rings[i].started { stop(i) }
+        if byFrontEnd { explainEarlyLeave() }
         isConnected = false
         delegate?.deviceDisconnected(device: self)
         resetState()
@@ -30,6 +32,7 @@ extension VhostUserDevice {
         protocolFeatures = []
         status = 0
         mtu = nil
+        queueLimitWatch.connectionReset()
     }
 
     /// A read-only view of one ring for tests, metrics and `yardctl`.

@@ -8,7 +8,7 @@ extension VhostUserDevice {
     }
 
     func setRingSize(_ s: VringState) -> HandlerResult {
-        guard let i = checkedIndex(s.index) else { return .refused("ring \(s.index) does not exist") }
+        guard let i = checkedIndex(s.index) else { return .refused(beyondLimit(s.index)) }
         guard SplitRing.isValidSize(Int(s.num)) else { return .refused("ring size \(s.num) is not a power of two in 1...32768") }
         guard !rings[i].started else { return .refused("ring \(i) is running") }
         rings[i].size = Int(s.num)
@@ -18,7 +18,7 @@ extension VhostUserDevice {
     /// Stores the UVAs; they are translated each time the ring starts. If the table is already there,
     /// an address outside it is refused now rather than leaving a ring that silently never starts.
     func setRingAddress(_ a: VringAddress) -> HandlerResult {
-        guard let i = checkedIndex(a.index) else { return .refused("ring \(a.index) does not exist") }
+        guard let i = checkedIndex(a.index) else { return .refused(beyondLimit(a.index)) }
         guard a.flags & ~VringAddress.logFlag == 0 else { return .refused("unknown vring address flags 0x\(String(a.flags, radix: 16))") }
         update(i) { $0.address = a }
         if rings[i].size > 0, memory.count > 0, translate(i) == nil {
@@ -28,7 +28,7 @@ extension VhostUserDevice {
     }
 
     func setRingBase(_ s: VringState) -> HandlerResult {
-        guard let i = checkedIndex(s.index) else { return .refused("ring \(s.index) does not exist") }
+        guard let i = checkedIndex(s.index) else { return .refused(beyondLimit(s.index)) }
         // Split rings only: bits 16–31 belong to the packed-ring encoding, which we do not offer.
         guard s.num <= 0xFFFF else { return .refused("ring base 0x\(String(s.num, radix: 16)) is a packed-ring value") }
         guard !rings[i].started else { return .refused("ring \(i) is running") }
@@ -40,7 +40,7 @@ extension VhostUserDevice {
     /// popped and reports its index. Kick and call are dropped like libvhost-user and DPDK do; the
     /// front-end sends new ones.
     func getRingBase(_ s: VringState) -> HandlerResult {
-        guard let i = checkedIndex(s.index) else { return .refused("ring \(s.index) does not exist") }
+        guard let i = checkedIndex(s.index) else { return .refused(beyondLimit(s.index)) }
         if rings[i].started { stop(i) }
         rings[i].kickInstalled = false
         rings[i].kick = nil
@@ -54,7 +54,7 @@ extension VhostUserDevice {
         let fd = m.takeDescriptor()
         guard let i = checkedIndex(word.index) else {
             fd?.close()
-            return .refused("ring \(word.index) does not exist")
+            return .refused(beyondLimit(word.index))
         }
         // The datapath writes call fds and reads kick fds on the engine thread: anything but an
         // eventfd (a pipe, a socket, a FIFO) could block it or mean something else entirely.
@@ -80,7 +80,7 @@ extension VhostUserDevice {
     }
 
     func setRingEnabled(_ s: VringState) -> HandlerResult {
-        guard let i = checkedIndex(s.index) else { return .refused("ring \(s.index) does not exist") }
+        guard let i = checkedIndex(s.index) else { return .refused(beyondLimit(s.index)) }
         guard s.num <= 1 else { return .refused("enable value \(s.num)") }
         let enable = s.num == 1
         guard rings[i].enabled != enable else { return .done }
@@ -122,6 +122,7 @@ extension VhostUserDevice {
         }
         rings[i].base = next
         rings[i].started = true
+        queueLimitWatch.ringStarted = true
         let features = ackedFeatures
         let config = RingConfiguration(
             index: i, size: ring.size, descriptorTable: p.descriptors, availableRing: p.available, usedRing: p.used,

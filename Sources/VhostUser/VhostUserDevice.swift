@@ -8,9 +8,12 @@ import Logging
 /// — when rings start and stop. Not thread-safe by design: the engine thread owns it.
 public final class VhostUserDevice {
     public struct Configuration: Sendable {
-        /// Queue pairs offered (GET_QUEUE_NUM); the device has 2·queuePairs rings.
+        /// The most queue pairs the front-end may use: GET_QUEUE_NUM answers it, and the device has
+        /// 2·queuePairs ring records. Rings of pairs the front-end never sets up or enables never
+        /// start (docs/vhost-user-protocol.md#queue-pairs).
         public var queuePairs: Int
-        /// virtio features offered in GET_FEATURES (bit 30 is always added).
+        /// virtio features offered in GET_FEATURES (bit 30 is always added; MQ only with more than
+        /// one queue pair).
         public var features: VirtioFeatures
         public var protocolFeatures: VhostUserProtocolFeatures
         /// GET_MAX_MEM_SLOTS; also the region capacity of the memory table.
@@ -30,7 +33,11 @@ public final class VhostUserDevice {
                     maxGuestMemory: UInt64 = 1 << 40) {
             // 128 pairs: the vring index travels in 8 bits in SET_VRING_KICK/CALL/ERR (256 rings).
             self.queuePairs = min(max(queuePairs, 1), 128)
-            self.features = features.union(.vhostUserProtocolFeatures)
+            // With one pair, no MQ: QEMU then hides it from the guest, and DPDK virtio-user falls
+            // back to one pair instead of setting up rings we would refuse.
+            var offer = features.union(.vhostUserProtocolFeatures)
+            if self.queuePairs == 1 { offer.remove(.multiqueue) }
+            self.features = offer
             self.protocolFeatures = protocolFeatures
             self.maxMemorySlots = max(maxMemorySlots, VhostUserCodec.maxRegionsPerTable)
             self.mtuRange = mtuRange
@@ -66,6 +73,8 @@ public final class VhostUserDevice {
     /// Memory tables and regions refused for exceeding `configuration.maxGuestMemory`.
     public internal(set) var memoryLimitRefusals = 0
     var rings: [VhostUserRing]
+    /// Explains a front-end that leaves after learning the queue-pair limit (VhostUserDevice+QueueLimit.swift).
+    var queueLimitWatch = QueueLimitWatch()
 
     public init(name: String, configuration: Configuration = Configuration(),
                 delegate: VhostUserDeviceDelegate? = nil, logger: Logger? = nil) {
@@ -127,7 +136,7 @@ public final class VhostUserDevice {
         case (.resetOwner, _): return resetOwner()
         case (.getProtocolFeatures, _): return .reply(.u64(configuration.protocolFeatures.rawValue))
         case (.setProtocolFeatures, .u64(let v)): return setProtocolFeatures(v)
-        case (.getQueueNum, _): return .reply(.u64(UInt64(configuration.queuePairs)))
+        case (.getQueueNum, _): return answerQueueCount()
         case (.getMaxMemSlots, _): return .reply(.u64(UInt64(configuration.maxMemorySlots)))
         case (.setMemTable, .memoryTable(let regions)): return setMemoryTable(regions, &m)
         case (.addMemReg, .singleRegion(let region)): return addRegion(region, &m)

@@ -83,7 +83,7 @@ public final class VhostUserEndpoint {
             epoll.remove(c.rawValue)
             connection = nil
             assembler.reset()
-            device.connectionClosed()
+            device.connectionClosed(byFrontEnd: false)
         }
         if let l = listener {
             epoll.remove(l.rawValue)

@@ -23,7 +23,7 @@ import Testing
         settings.socketAccess = SocketAccessSettings(owner: 0, group: 0, mode: 0o660, allowedUIDs: [0])
         settings.metrics = MetricsSettings(listen: ListenAddress(family: .ipv4, host: "127.0.0.1", port: 9469))
         #expect(configuration.settings == settings)
-        var vm1 = vhostUser("vm1", "/run/switchyard/vm1.sock", vlan: .access(10), macLimit: 64,
+        var vm1 = vhostUser("vm1", "/run/switchyard/vm1.sock", queues: 4, vlan: .access(10), macLimit: 64,
                             limits: LimitSettings(maxGuestMemory: 64 << 30))
         vm1.security = PortSecuritySettings(sourceMACs: [0x5254_0000_0001], isolated: true,
                                             stormControl: StormControlSettings(broadcast: 1000, multicast: 1000,

@@ -34,8 +34,10 @@ import Testing
         let diff = ConfigurationDiff.diff(old: try parseValid(Self.before), new: try parseValid(Self.after))
         #expect(diff.changed.map(\.fields) == [[.macLimit], [.kind, .vlan], [.vlan]])
         let move = try #require(diff.changed.first { $0.new.name == "move" })
-        #expect(move.old.kind == .vhostUser(socketPath: "/run/switchyard/old.sock", mode: .server, queues: 1))
-        #expect(move.new.kind == .vhostUser(socketPath: "/run/switchyard/new.sock", mode: .server, queues: 1))
+        #expect(move.old.kind == .vhostUser(socketPath: "/run/switchyard/old.sock", mode: .server,
+                                            queues: PortConfiguration.defaultQueues))
+        #expect(move.new.kind == .vhostUser(socketPath: "/run/switchyard/new.sock", mode: .server,
+                                            queues: PortConfiguration.defaultQueues))
     }
 
     @Test func identicalConfigurationsDiffToNothing() throws {

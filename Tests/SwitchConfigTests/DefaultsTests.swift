@@ -19,7 +19,7 @@ import Testing
         #expect(try parseValid("ports: []\n") == SwitchConfiguration())
     }
 
-    @Test func minimalVhostUserPortGetsServerModeOneQueueAccessVLAN1AndMTU1500() throws {
+    @Test func minimalVhostUserPortGetsServerModeTheDefaultQueueLimitAccessVLAN1AndMTU1500() throws {
         let configuration = try parseValid("""
             ports:
               - name: vm1
@@ -27,6 +27,7 @@ import Testing
                 socket: vm1.sock
             """)
         #expect(configuration.ports == [vhostUser("vm1", "/run/switchyard/vm1.sock")])
+        #expect(configuration.ports.first?.kind == .vhostUser(socketPath: "/run/switchyard/vm1.sock", mode: .server, queues: 8))
         #expect(configuration.ports.first?.macLimit == 256)
     }
 

@@ -36,7 +36,8 @@ func singleDiagnostic(_ yaml: String, sourceLocation: SourceLocation = #_sourceL
     return try #require(errors.first, sourceLocation: sourceLocation)
 }
 
-func vhostUser(_ name: String, _ socket: String, mode: VhostUserMode = .server, queues: Int = 1,
+func vhostUser(_ name: String, _ socket: String, mode: VhostUserMode = .server,
+               queues: Int = PortConfiguration.defaultQueues,
                vlan: VLANMembership = .access(1), macLimit: Int? = SwitchSettings.defaultGuestMACLimit, mtu: Int = 1500,
                limits: LimitSettings = LimitSettings()) -> PortConfiguration {
     PortConfiguration(name: name, kind: .vhostUser(socketPath: socket, mode: mode, queues: queues),

@@ -42,7 +42,10 @@ extension VhostUserTests {
         let d = device()
         let features = try #require(reply(d.handle(message(.getFeatures)))?.u64)
         #expect(features & (1 << 30) != 0)
-        #expect(features == VirtioFeatures.defaultOffer.rawValue)
+        // One queue pair (the device's default): everything but MQ (docs/vhost-user-protocol.md#queue-pairs).
+        #expect(features == VirtioFeatures.defaultOffer.subtracting(.multiqueue).rawValue)
+        let multiqueue = device(.init(queuePairs: 2))
+        #expect(try #require(reply(multiqueue.handle(message(.getFeatures)))?.u64) == VirtioFeatures.defaultOffer.rawValue)
         let proto = try #require(reply(d.handle(message(.getProtocolFeatures)))?.u64)
         #expect(proto == VhostUserProtocolFeatures.defaultOffer.rawValue)
         #expect(proto & (1 << 1) == 0, "LOG_SHMFD must not be offered before SET_LOG_BASE exists")

@@ -10,7 +10,9 @@ extension ConfigurationDecoder {
     static let portNameLength = 1...32
     // 68 is the IPv4 minimum MTU (RFC 791); 65535 the largest virtio-net can advertise (u16).
     static let mtuRange = 68...65535
-    // Queue pairs a vhost-user port may negotiate (VIRTIO_NET_F_MQ); 16 bounds per-port threads/memory.
+    // The most queue pairs a vhost-user port lets its front-end use (VIRTIO_NET_F_MQ). Each pair a
+    // guest enables is one more TX ring the single forwarding thread polls every turn, so the
+    // ceiling stays well below the protocol's 128 (docs/vhost-user-protocol.md#queue-pairs).
     static let queueRange = 1...16
     static let macLimitRange = capacityRange
 
@@ -97,7 +99,7 @@ extension ConfigurationDecoder {
         if let entry = fields["mode"], let value: VhostUserMode = choice(entry.value, at: entry.path, noun: "mode") {
             mode = value
         }
-        var queues = 1
+        var queues = PortConfiguration.defaultQueues
         if let entry = fields["queues"],
            let value = integer(entry.value, at: entry.path, in: Self.queueRange, noun: "queue count") {
             queues = value

@@ -2,7 +2,9 @@
 /// uplink and tap interface names unique and valid kernel interface names.
 public struct PortConfiguration: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
-        /// A vhost-user back-end. `socketPath` is absolute and lexically normalised.
+        /// A vhost-user back-end. `socketPath` is absolute and lexically normalised. `queues` is the
+        /// most queue pairs its front-end may use (`queues:`, default `defaultQueues`): the port
+        /// offers that many and runs as many as the front-end enables.
         case vhostUser(socketPath: String, mode: VhostUserMode, queues: Int)
         /// An AF_PACKET uplink bound to a host interface.
         case uplink(interface: String)
@@ -11,6 +13,13 @@ public struct PortConfiguration: Equatable, Sendable {
     }
 
     public static let defaultMTU = 1500
+    /// Queue pairs a vhost-user port allows when the YAML names no `queues:`. Enough for QEMU's
+    /// usual `queues=` (one per vCPU, libvirt's `<driver queues='N'/>`) up to 8 vCPUs, so such a
+    /// guest connects without a key; a pair it never enables costs nothing on the forwarding path
+    /// (its rings never start). One it enables costs one TX ring polled every turn by the one
+    /// forwarding thread and up to six eventfds: 8 bounds what a guest nobody configured can add to
+    /// every other port's turn (docs/vhost-user-protocol.md#queue-pairs).
+    public static let defaultQueues = 8
 
     public var name: String
     public var kind: Kind
