@@ -84,6 +84,20 @@ import VhostTestFrontEnd
         #expect(try d.stop().status == 0)
     }
 
+    /// The other side of the rule, and the control for the test above: a changed socket path
+    /// re-creates the port, and its connected front-end sees the switch close the connection.
+    @Test func aSocketChangeByReloadReCreatesThePortAndClosesItsConnection() throws {
+        let d = try DaemonProcess(yaml: Self.yaml(aVLAN: 10))
+        let a = try connect(d, "a")
+        try d.write(yaml: Self.yaml(aVLAN: 10).replacingOccurrences(of: "socket: a.sock", with: "socket: a2.sock"))
+        guard case .done(let summary) = try d.request(.reload) else { throw DaemonTestError("reload failed") }
+        #expect(summary.contains("1 changed (0 in place, 1 re-created)"), "\(summary)")
+        #expect(summary.contains("re-created, guest reconnects: a (socket)"), "\(summary)")
+        #expect(a.waitForClose(), "the old connection is closed")
+        #expect(FileManager.default.fileExists(atPath: d.directory.appendingPathComponent("a2.sock").path))
+        #expect(try d.stop().status == 0)
+    }
+
     @Test func staticMACsFromTheFileAreInstalledMovedAndRemovedByReload() throws {
         let d = try DaemonProcess(yaml: Self.yaml(aVLAN: 10, staticOn: "a"))
         func statics() throws -> [String] {
