@@ -31,6 +31,10 @@ extension Engine {
         }
         setPort(port, at: free)
         rebuildPollList()
+        // A static MAC the table cannot take (full of static entries) does not stop the port.
+        for problem in installStaticMACs(spec.staticMACs, on: index).problems {
+            logger.error("\(problem)", metadata: ["port": "\(spec.name)"])
+        }
         logger.info("port added", metadata: ["port": "\(spec.name)", "index": "\(index)"])
         return .success(())
     }

@@ -5,7 +5,8 @@ import SwitchCore
 /// (`PortKind`: the object that moves its frames).
 final class EnginePort {
     let index: UInt16
-    let spec: PortSpecification
+    /// Replaced by a reload in place (`Engine.updatePort`), between bursts.
+    var spec: PortSpecification
     /// Owns the kind's object; `kind` names it unmanaged for the hot path.
     let object: any SwitchPort
     let kind: PortKind

@@ -22,9 +22,13 @@ public struct PortSpecification: Equatable, Sendable {
     public var security: PortSecurity
     /// vhost-user ports: socket file permissions and allowed peer uids (docs/connections.md).
     public var access: SocketAccessPolicy
+    /// Static FDB entries the configuration pins to this port, in VLANs it carries
+    /// (docs/reload.md#static-macs). Installed when the port is added, reconciled by `updatePort`.
+    public var staticMACs: [StaticMAC]
 
     public init(name: String, kind: Kind, vlan: PortMode, macLimit: Int?, mtu: Int, limits: PortLimits = PortLimits(),
-                security: PortSecurity = .none, access: SocketAccessPolicy = SocketAccessPolicy()) {
+                security: PortSecurity = .none, access: SocketAccessPolicy = SocketAccessPolicy(),
+                staticMACs: [StaticMAC] = []) {
         self.name = name
         self.kind = kind
         self.vlan = vlan
@@ -33,5 +37,6 @@ public struct PortSpecification: Equatable, Sendable {
         self.limits = limits
         self.security = security
         self.access = access
+        self.staticMACs = staticMACs
     }
 }

@@ -17,7 +17,9 @@ import Virtio
 /// epoll, level-triggered), its fd events, housekeeping, close.
 final class TapPort: SwitchPort {
     let index: UInt16
-    let spec: PortSpecification
+    /// Replaced by a reload in place (`Engine.updatePort`); read for names and logs only (a
+    /// changed MTU re-creates the port: the device is created with it).
+    var spec: PortSpecification
     let interfaceName: String
     unowned let engine: Engine
     private(set) var device: TapDevice?

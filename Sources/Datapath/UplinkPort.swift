@@ -8,7 +8,8 @@ import Virtio
 /// port of the engine. Its pull reads a TPACKET_V3 block, its push stages a frame for sendmmsg.
 final class UplinkPort: SwitchPort {
     let index: UInt16
-    let spec: PortSpecification
+    /// Replaced by a reload in place (`Engine.updatePort`); read for names and logs only.
+    var spec: PortSpecification
     unowned let engine: Engine
     let link: UplinkLink
     /// The registered socket fd, to unregister it when the link replaces the socket.

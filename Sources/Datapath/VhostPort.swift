@@ -9,7 +9,8 @@ import Virtio
 /// stop; the port keeps the engine's flat list of TX rings and its own RX rings up to date.
 final class VhostPort: SwitchPort {
     let index: UInt16
-    let spec: PortSpecification
+    /// Replaced by a reload in place (`reconfigure`, VhostPort+Reconfigure.swift).
+    var spec: PortSpecification
     unowned let engine: Engine
     let device: VhostUserDevice
     let endpoint: VhostUserEndpoint
@@ -39,7 +40,7 @@ final class VhostPort: SwitchPort {
     /// The guest may send partial checksums or GSO frames: its TX headers must be read.
     private(set) var sendsOffloads = false
     /// Largest untagged frame this port's guest may receive: MTU + Ethernet header.
-    let maximumFrameLength: Int
+    var maximumFrameLength: Int
     /// Broken or not, and why (VhostPort+Fault.swift, docs/port-faults.md).
     var faults = PortFaultRecord()
     /// Ours in the SIGBUS guard's registry: a fault in this port's guest memory breaks this port.

@@ -28,7 +28,8 @@ extension PortConfiguration {
         }
         return PortSpecification(name: name, kind: kind, vlan: vlan.portMode, macLimit: macLimit, mtu: mtu,
                                  limits: limits.portLimits, security: security.portSecurity,
-                                 access: socketAccess.policy)
+                                 access: socketAccess.policy,
+                                 staticMACs: staticMACs.map { StaticMAC(vlan: $0.vlan, mac: MACAddress(rawValue: $0.mac)) })
     }
 }
 

@@ -54,7 +54,7 @@ public final class VhostUserDevice {
     }
 
     public let name: String
-    public let configuration: Configuration
+    public internal(set) var configuration: Configuration
     public weak var delegate: VhostUserDeviceDelegate?
     public var logger: Logger
 

@@ -163,6 +163,59 @@ iperf_tap=$(ip netns exec "$TAPNS" iperf3 -c 10.0.10.2 -t 3 -f g 2>&1 | awk '/re
 check "iperf3 TCP from the namespace behind the tap -> g2 completes" test -n "$iperf_tap"
 note "iperf3 TCP tap namespace -> g2: ${iperf_tap:-?} Gbit/s; h1 drops: $(port_field h1 "p['counters']['drops']" 2>/dev/null)"
 
+# A reload that moves g1 to VLAN 20 and back while it pings (docs/reload.md): applied in place,
+# so g1's vhost-user connection is never closed or re-created: no disconnect, no new listener, no
+# re-added port for g1 in the daemon's log, and its counters keep counting (a re-created port
+# starts from 0). In VLAN 20 it reaches g3 (positive) and no longer g2 (negative, same ping); one
+# ping running across the reload back to VLAN 10 is answered again without any reconnect.
+SY_YAML=$SY_RUN_DIR/switchyard.yaml
+g1_connection_events() {
+    grep -E 'port=g1 .*(front-end disconnected|closing vhost-user connection|listening for a vhost-user|port added|port removed)' \
+        "$SY_RUN_DIR/switchyard.log" | wc -l
+}
+g1_rx_frames() { port_field g1 "p['counters']['rxFrames']"; }
+set_g1_vlan() {  # VLAN: edits g1's line of the file, reloads, and insists on "in place"
+    local out
+    sed -i "s/\(name: g1, .*access: \)[0-9]*/\1$1/" "$SY_YAML" || return 1
+    grep -q "name: g1, .*access: $1 }" "$SY_YAML" || { echo "g1's VLAN not edited"; return 1; }
+    out=$(yardctl reload) || { echo "$out"; return 1; }
+    echo "$out"
+    printf '%s\n' "$out" | grep -q "changed in place, connection kept: g1 (vlan" &&
+        port_field g1 "p['vlanMode'] == 'access $1' and p['state'] == 'running'"
+}
+events_before=$(g1_connection_events)
+rx_before=$(g1_rx_frames)
+guest_run g1 "ip addr add 10.0.20.1/24 dev eth0" 10 >/dev/null
+check "g1 pings g2 on VLAN 10 before the VLAN reload (positive control)" pings g1 10.0.10.2
+check "a reload moves g1 to VLAN 20 in place (yardctl reload: changed in place)" set_g1_vlan 20
+check "in VLAN 20, g3 pings g1's VLAN 20 address" pings g3 10.0.20.1
+check "in VLAN 20, g1's pings to g2 (VLAN 10) go unanswered (sent, 0 received)" guest_ping_unanswered g1 "-c 3 -W 1 10.0.10.2"
+ping_across_reload() {
+    local out reloader
+    # The reload back to VLAN 10 lands about 5 s into a 14 s ping.
+    ( sleep 5; set_g1_vlan 10 >"$SY_RUN_DIR/reload-back.out" 2>&1; echo $? >"$SY_RUN_DIR/reload-back.rc" ) &
+    reloader=$!
+    out=$(guest_run g1 "ping -c 56 -i 0.25 -W 1 10.0.10.2" 40)
+    wait "$reloader"
+    printf '%s\n' "$out" | tail -n 4
+    cat "$SY_RUN_DIR/reload-back.out"
+    [ "$(cat "$SY_RUN_DIR/reload-back.rc")" = 0 ] || { echo "the reload back to VLAN 10 failed"; return 1; }
+    # Unanswered at first (still VLAN 20), answered to the end after the reload back.
+    printf '%s\n' "$out" | grep -q 'seq=0 ' && { echo "seq 0 answered: the ping did not start in VLAN 20"; return 1; }
+    printf '%s\n' "$out" | grep -q "seq=55 " || { echo "the last ping was not answered: traffic did not resume"; return 1; }
+}
+check "one ping across the reload back to VLAN 10: unanswered first, answered again to its end" ping_across_reload
+guest_run g1 "ip addr del 10.0.20.1/24 dev eth0" 10 >/dev/null
+g1_kept_its_connection() {
+    local events rx
+    events=$(g1_connection_events) rx=$(g1_rx_frames)
+    echo "g1 connection events in the log: $events_before -> $events; rx frames $rx_before -> $rx"
+    grep -E 'port=g1 .*port updated in place' "$SY_RUN_DIR/switchyard.log" | tail -n 2
+    [ "$events" = "$events_before" ] && [ "$rx" -gt "$rx_before" ] &&
+        [ "$(grep -cE 'port=g1 .*port updated in place' "$SY_RUN_DIR/switchyard.log")" -ge 2 ]
+}
+check "g1's vhost-user connection was kept through both reloads (no disconnect, no re-created port, counters kept)" g1_kept_its_connection
+
 # A guest driver reload: QEMU stops the rings (GET_VRING_BASE) and starts new ones.
 reload_driver() {
     guest_run g2 "rmmod virtio_net && insmod /lib/modules/virtio_net.ko && sleep 1 && ip link set eth0 up && ip addr add 10.0.10.2/24 dev eth0" 30 &&

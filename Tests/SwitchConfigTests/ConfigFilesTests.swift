@@ -29,6 +29,7 @@ import Testing
                                             stormControl: StormControlSettings(broadcast: 1000, multicast: 1000,
                                                                                unknownUnicast: 1000))
         vm1.socketAccess = settings.socketAccess
+        vm1.staticMACs = [StaticMACSetting(mac: 0x5254_0000_0001, vlan: 10)]
         var vm2 = vhostUser("vm2", "/tmp/vm2.sock", mode: .client,
                             vlan: .trunk(allowed: [1...1, 10...10, 20...20, 100...110], native: 1))
         vm2.socketAccess = SocketAccessSettings(owner: 0, group: 0, mode: 0o660, allowedUIDs: [0])

@@ -68,3 +68,51 @@ import Testing
         #expect(diff.removed.isEmpty && diff.changed.isEmpty && diff.unchanged.isEmpty)
     }
 }
+
+/// Which changes a reload applies to the running port and which re-create it (docs/reload.md).
+@Suite struct ReloadClassificationTests {
+    private func change(_ before: String, _ after: String) throws -> ConfigurationDiff.Change {
+        let diff = ConfigurationDiff.diff(old: try parseValid("ports: [\(before)]"), new: try parseValid("ports: [\(after)]"))
+        return try #require(diff.changed.first)
+    }
+
+    @Test func vlanLimitsSecurityMTUAndStaticMACsChangeInPlace() throws {
+        let base = "{name: a, type: vhost-user, socket: a, vlan: {access: 10}"
+        let edits = [
+            ("vlan: {trunk: {allowed: [10, 20], native: 10}}", "vlan"), ("mac-limit: 5", "mac-limit"),
+            ("mtu: 9000", "mtu"), ("limits: {min-mss: 500}", "limits"), ("isolated: true", "isolated"),
+            (#"source-macs: ["52:54:00:00:00:01"]"#, "source-macs"), ("storm-control: {broadcast: 10}", "storm-control"),
+            (#"static-macs: [{mac: "52:54:00:00:00:01"}]"#, "static-macs"),
+        ]
+        for (edit, key) in edits {
+            let after = edit.hasPrefix("vlan") ? "{name: a, type: vhost-user, socket: a, \(edit)}" : "\(base), \(edit)}"
+            let c = try change(base + "}", after)
+            #expect(c.isInPlace, "\(edit)")
+            #expect(c.keys == [key], "\(edit)")
+        }
+    }
+
+    @Test func whatAndWhereAPortConnectsReCreateIt() throws {
+        let cases: [(String, String, [String])] = [
+            ("{name: a, type: vhost-user, socket: a}", "{name: a, type: vhost-user, socket: b}", ["socket"]),
+            ("{name: a, type: vhost-user, socket: a}", "{name: a, type: vhost-user, socket: a, mode: client}", ["mode"]),
+            ("{name: a, type: vhost-user, socket: a}", "{name: a, type: vhost-user, socket: a, queues: 2}", ["queues"]),
+            ("{name: a, type: vhost-user, socket: a}", "{name: a, type: vhost-user, socket: a, socket-access: {mode: 0600}}",
+             ["socket-access"]),
+            ("{name: a, type: vhost-user, socket: a}", "{name: a, type: tap, interface: t0, mac-limit: 256}", ["type"]),
+            ("{name: a, type: uplink, interface: e0}", "{name: a, type: uplink, interface: e1}", ["interface"]),
+            ("{name: a, type: tap, interface: t0}", "{name: a, type: tap, interface: t0, mtu: 9000}", ["mtu"]),
+        ]
+        for (before, after, keys) in cases {
+            let c = try change(before, after)
+            #expect(!c.isInPlace, "\(after)")
+            #expect(c.keys == keys, "\(after)")
+        }
+    }
+
+    @Test func staticMACsWrittenInAnotherOrderAreNoChange() throws {
+        let a = try parseValid(#"ports: [{name: a, type: vhost-user, socket: a, static-macs: [{mac: "52:54:00:00:00:01"}, {mac: "52:54:00:00:00:02"}]}]"#)
+        let b = try parseValid(#"ports: [{name: a, type: vhost-user, socket: a, static-macs: [{mac: "52:54:00:00:00:02"}, {mac: "52:54:00:00:00:01", vlan: 1}]}]"#)
+        #expect(ConfigurationDiff.diff(old: a, new: b).isEmpty)
+    }
+}

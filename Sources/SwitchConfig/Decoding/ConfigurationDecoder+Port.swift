@@ -2,7 +2,7 @@ import Yams
 
 extension ConfigurationDecoder {
     static let portKeys = ["name", "type", "socket", "mode", "vlan", "mac-limit", "mtu", "queues", "interface", "limits",
-                           "socket-access"]
+                           "socket-access", "static-macs"]
         + securityPortKeys
     // The port name appears in control replies, metrics labels and log lines; keep it to a safe
     // alphabet and a length that fits a table column.
@@ -70,7 +70,11 @@ extension ConfigurationDecoder {
 
         let socketAccess = decodePortSocketAccess(fields, kind: kind)
         var vlan = VLANMembership.access(1)
-        if let entry = fields["vlan"], let decoded = decodeVLAN(entry.value, at: entry.path) { vlan = decoded }
+        var vlanDecoded = true
+        if let entry = fields["vlan"] {
+            if let decoded = decodeVLAN(entry.value, at: entry.path) { vlan = decoded } else { vlanDecoded = false }
+        }
+        let staticMACs = decodeStaticMACs(fields, vlan: vlanDecoded ? vlan : nil, into: &draft)
         let macLimit = decodeMACLimit(fields, isGuest: type == .vhostUser)
         let security = decodeSecurity(fields)
         var mtu = PortConfiguration.defaultMTU
@@ -84,6 +88,7 @@ extension ConfigurationDecoder {
             draft.configuration = PortConfiguration(name: name, kind: kind, vlan: vlan, macLimit: macLimit, mtu: mtu,
                                                     security: security)
             draft.configuration?.socketAccess = socketAccess
+            draft.configuration?.staticMACs = staticMACs
         }
         return draft
     }

@@ -34,6 +34,7 @@ struct ConfigurationDecoder {
             applyLimits(settings.limits, to: &ports)
         }
         checkUniqueness(of: ports, controlSocket: settings.controlSocket)
+        checkStaticMACs(of: ports, capacity: settings.fdb.capacity)
         guard errors.isEmpty else { return nil }
         return SwitchConfiguration(settings: settings, ports: ports.compactMap(\.configuration).map {
             var port = $0

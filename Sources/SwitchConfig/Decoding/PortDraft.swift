@@ -8,6 +8,8 @@ struct PortDraft {
     var interface: (value: String, node: Node)?
     /// The port's own `limits:`, applied over the switch-wide ones once those are known.
     var limits = LimitOverrides()
+    /// Its `static-macs:` entries with where they are written, for the checks across ports.
+    var staticMACs: [(setting: StaticMACSetting, node: Node, path: ConfigPath)] = []
     /// Set only when the port itself is valid.
     var configuration: PortConfiguration?
 }

@@ -1,5 +1,6 @@
 /// What a reload changes, port by port (ports are identified by name), so the daemon can leave
-/// unchanged ports — and the guests behind them — undisturbed.
+/// unchanged ports — and the guests behind them — undisturbed, and apply most changes to a port
+/// in place (docs/reload.md: which keys recreate a port).
 public struct ConfigurationDiff: Equatable, Sendable {
     /// One port present in both configurations whose settings differ.
     public struct Change: Equatable, Sendable {
@@ -13,6 +14,9 @@ public struct ConfigurationDiff: Equatable, Sendable {
             case limits
             /// Source allow-list, isolation or storm control.
             case security
+            /// The socket's owner, group, mode or allowed uids (its own or the switch-wide ones).
+            case socketAccess
+            case staticMACs
         }
 
         public var old: PortConfiguration
@@ -31,7 +35,51 @@ public struct ConfigurationDiff: Equatable, Sendable {
             if old.mtu != new.mtu { fields.append(.mtu) }
             if old.limits != new.limits { fields.append(.limits) }
             if old.security != new.security { fields.append(.security) }
+            if old.socketAccess != new.socketAccess { fields.append(.socketAccess) }
+            if old.staticMACs != new.staticMACs { fields.append(.staticMACs) }
             return fields
+        }
+
+        /// The fields a running port cannot take in place, so the port is removed and added again
+        /// and its guest reconnects: what it is and where it connects (type, socket, mode, queues,
+        /// interface: the guest negotiated its queue count, the socket is its connection);
+        /// socket-access (the connected peer was admitted under the old rules); a tap port's MTU
+        /// (set on the device when it is created). Empty: the change is applied in place.
+        public var recreatingFields: [Field] {
+            fields.filter { field in
+                switch field {
+                case .kind, .socketAccess: return true
+                case .mtu: if case .tap = new.kind { return true } else { return false }
+                case .vlan, .macLimit, .limits, .security, .staticMACs: return false
+                }
+            }
+        }
+
+        public var isInPlace: Bool { recreatingFields.isEmpty }
+
+        /// The YAML keys that differ, in the order of the example config, for `yardctl reload`.
+        public var keys: [String] {
+            var keys: [String] = []
+            switch (old.kind, new.kind) {
+            case let (.vhostUser(oldPath, oldMode, oldQueues), .vhostUser(newPath, newMode, newQueues)):
+                if oldPath != newPath { keys.append("socket") }
+                if oldMode != newMode { keys.append("mode") }
+                if oldQueues != newQueues { keys.append("queues") }
+            case let (.uplink(a), .uplink(b)), let (.tap(a), .tap(b)):
+                if a != b { keys.append("interface") }
+            default:
+                keys.append("type")
+            }
+            if old.vlan != new.vlan { keys.append("vlan") }
+            if old.macLimit != new.macLimit { keys.append("mac-limit") }
+            if old.security.sourceMACs != new.security.sourceMACs { keys.append("source-macs") }
+            if old.security.isolated != new.security.isolated { keys.append("isolated") }
+            if old.security.stormControl != new.security.stormControl { keys.append("storm-control") }
+            if old.mtu != new.mtu { keys.append("mtu") }
+            if old.limits != new.limits { keys.append("limits") }
+            if old.socketAccess != new.socketAccess { keys.append("socket-access") }
+            if old.staticMACs != new.staticMACs { keys.append("static-macs") }
+            return keys
         }
     }
 
@@ -43,6 +91,10 @@ public struct ConfigurationDiff: Equatable, Sendable {
     public var changed: [Change]
     /// In the new configuration's order.
     public var unchanged: [PortConfiguration]
+    /// The changes applied to the running port, in the new configuration's order.
+    public var changedInPlace: [Change] { changed.filter(\.isInPlace) }
+    /// The changes that remove the port and add it again.
+    public var changedByRecreation: [Change] { changed.filter { !$0.isInPlace } }
     /// Whether anything in the `switch:` section differs.
     public var settingsChanged: Bool
 

@@ -17,6 +17,8 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sen
         case duplicatePortName
         case duplicateSocketPath
         case duplicateInterface
+        /// The same MAC in the same VLAN in `static-macs:` twice (on one port or on two).
+        case duplicateStaticMAC
     }
 
     public var kind: Kind

@@ -34,6 +34,8 @@ public struct PortConfiguration: Equatable, Sendable {
     public var security: PortSecuritySettings
     /// vhost-user ports: the port's own socket-access over the switch-wide one (docs/connections.md).
     public var socketAccess = SocketAccessSettings()
+    /// `static-macs:`, sorted by VLAN then MAC, no duplicates (docs/reload.md#static-macs).
+    public var staticMACs: [StaticMACSetting] = []
 
     public init(name: String, kind: Kind, vlan: VLANMembership = .access(1),
                 macLimit: Int? = nil, mtu: Int = PortConfiguration.defaultMTU, limits: LimitSettings = LimitSettings(),
