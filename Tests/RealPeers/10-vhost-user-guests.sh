@@ -257,7 +257,7 @@ switchyard_kill
 crash_restart_started=$(date +%s.%N)
 check "switchyard comes back after a crash (stale sockets replaced)" switchyard_start "$SY_RUN_DIR/switchyard.yaml"
 check "after the crash, g2 reaches g1 again" wait_ping g2 10.0.10.1 40
-note "ports after the crash restart: $(yardctl ports 2>&1 | awk 'NR > 1 { printf "%s %s; ", $1, $3 }')"
+note "ports after the crash restart: $(ports_json 2>&1 | python3 -c 'import json,sys; print("; ".join(p["name"] + " " + p["state"] for p in json.load(sys.stdin)["ports"]))' 2>&1)"
 note "SIGKILL restart to g2's first answered ping: $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $crash_restart_started }") s (upper bound, as above)"
 
 # DPDK testpmd as a second front-end: virtio-user as client (tp1) and as server=1 (tp2).
