@@ -19,15 +19,12 @@ extension Engine {
             case .uplink(let uplink):
                 moved &+= uplink._withUnsafeGuaranteedRef { uplink in
                     guard let socket = uplink.socket else { return 0 }
-                    var burst = UplinkBurst(socket: socket, port: uplink)
+                    var burst = DeviceBurst(device: socket, source: FrameSource(index: uplink.index, skip: 0,
+                                                                                features: UplinkPort.senderFeatures))
                     return forwardBurst(&burst, now: now)
                 }
             case .tap(let tap):
-                moved &+= tap._withUnsafeGuaranteedRef { tap in
-                    guard let device = tap.device else { return 0 }
-                    var burst = TapBurst(device: device, port: tap)
-                    return forwardBurst(&burst, now: now)
-                }
+                moved &+= tap._withUnsafeGuaranteedRef { pollTap($0, now: now) }
             }
         }
         if moved > 0 { flushTurn() }

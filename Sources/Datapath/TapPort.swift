@@ -11,7 +11,7 @@ import Virtio
 /// one read(2) each; its delivery writes one frame with writev(2). Frames carry a virtio-net
 /// header both ways, so offloads cross like the uplink's.
 ///
-/// The operations are those of every port kind (PortKind.swift): a burst (`TapBurst`), delivery
+/// The operations are those of every port kind (PortKind.swift): a burst (`Engine.pollTap`, a `DeviceBurst`), delivery
 /// of one frame with its tag edit and offload header (`Engine.deliverToTap`), flush (nothing:
 /// every write is done when it returns), arm for sleep (nothing: its fd sits in the engine's
 /// epoll, level-triggered), its fd events, housekeeping, close.
@@ -142,43 +142,23 @@ final class TapPort: SwitchPort {
     }
 }
 
-/// A burst read from a tap port's device.
-struct TapBurst: FrameBurst {
-    unowned(unsafe) let device: TapDevice
-    unowned(unsafe) let port: TapPort
-
-    var pair: Int { @inline(__always) get { 0 } }
-
-    var source: FrameSource {
-        @inline(__always) get { FrameSource(index: port.index, skip: 0, features: TapPort.senderFeatures) }
-    }
-
+extension Engine {
+    /// One burst from a tap port's device. After a read found nothing, 16 turns pass (or an epoll
+    /// event ends the wait) before the next: a read per turn from an idle tap would tax every other
+    /// port's turn with a syscall.
     @inline(__always)
-    mutating func take(into s: BurstScratch, engine: Engine) -> BurstCount {
-        // After a read found nothing, wait some turns (or an epoll event) before the next: a read
-        // per turn from an idle tap would tax every other port's turn with a syscall.
-        if port.idleTurns > 0 {
-            port.idleTurns &-= 1
-            return BurstCount(taken: 0, parsed: 0)
+    func pollTap(_ tap: TapPort, now: UInt32) -> Int {
+        guard let device = tap.device else { return 0 }
+        if tap.idleTurns > 0 {
+            tap.idleTurns &-= 1
+            return 0
         }
-        let n = device.receiveBurst(max: BurstScratch.burstSize)
-        if n == 0 { port.idleTurns = TapPort.turnsBetweenIdleReads }
-        for i in 0..<n { s.parse(received: device.frame(i), at: i) }
-        return BurstCount(taken: n, parsed: n)
+        var burst = DeviceBurst(device: device,
+                                source: FrameSource(index: tap.index, skip: 0, features: TapPort.senderFeatures))
+        let n = forwardBurst(&burst, now: now)
+        if n == 0 { tap.idleTurns = TapPort.turnsBetweenIdleReads }
+        return n
     }
-
-    @inline(__always)
-    func segments(ofFrame n: Int, scratch: BurstScratch) -> UnsafeBufferPointer<PacketSegment> {
-        device.frame(n).segments
-    }
-
-    @inline(__always)
-    func l2(ofFrame n: Int, scratch: BurstScratch) -> UnsafeRawPointer {
-        UnsafeRawPointer(device.frame(n).segments[0].base)
-    }
-
-    @inline(__always)
-    func complete(taken: Int) {}
 }
 
 extension Engine {

@@ -93,5 +93,16 @@ public protocol PacketDevice: AnyObject {
                                         skipping: Int, vnetHeader: VirtioNetHeader) -> UplinkTransmitResult
 }
 
-extension UplinkSocket: PacketDevice {}
-extension TapDevice: PacketDevice {}
+/// A host device the engine reads bursts of frames from (the uplink's ring, a TAP device):
+/// frame `i` of the last `receiveBurst` stays valid until `releaseBurst`.
+public protocol PacketSource: AnyObject {
+    func receiveBurst(max: Int) -> Int
+    func frame(_ index: Int) -> ReceivedFrame
+    func releaseBurst()
+}
+
+extension UplinkSocket: PacketDevice, PacketSource {}
+extension TapDevice: PacketDevice, PacketSource {
+    /// Nothing to give back: the slots are read into again by the next `receiveBurst`.
+    public func releaseBurst() {}
+}

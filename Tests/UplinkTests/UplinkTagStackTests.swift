@@ -9,7 +9,7 @@ import Virtio
 /// received frame into the ring's VLAN fields; the uplink puts it back, and the engine's parse
 /// of the restored header must still see a second tag behind it. Real veth, real kernel untagging.
 @Suite(.serialized) struct UplinkTagStackTests {
-    /// Each received frame parsed exactly as `UplinkBurst.take` (Datapath) does: in place, first segment.
+    /// Each received frame parsed exactly as `DeviceBurst.take` (Datapath) does: in place, first segment.
     func parsedHeaders(_ uplink: UplinkSocket, count: Int) -> [FrameHeader] {
         var out: [FrameHeader] = []
         let deadline = Date().addingTimeInterval(2)
