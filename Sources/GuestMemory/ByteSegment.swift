@@ -14,7 +14,7 @@ extension GuestSegment: ByteSegment {}
 extension UnsafeBufferPointer where Element: ByteSegment {
     /// Copies up to `count` bytes of the byte stream formed by the segments, starting `offset`
     /// bytes into it, to `destination`; returns the bytes copied (less than `count` if the stream
-    /// ends). `GuestSegment.gather` for any segment type.
+    /// ends). Used to read a header the driver split across descriptors (ANY_LAYOUT / VERSION_1).
     @inlinable
     public func gather(offset: Int, count: Int, into destination: UnsafeMutableRawPointer) -> Int {
         guard offset >= 0, count > 0 else { return 0 }

@@ -10,9 +10,9 @@ extension SplitQueue {
     /// holds it all, in the region this queue last hit) keeps no reservation state at all: one
     /// header store, one copy, one used element.
     @inlinable @inline(__always)
-    public func receiveFrame(header: VirtioNetHeader, headerLength: Int,
-                             from source: UnsafeBufferPointer<GuestSegment>, skipping: Int,
-                             mergeable: Bool) -> ReceiveReservation {
+    public func receiveFrame<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
+                                                   from source: UnsafeBufferPointer<Segment>, skipping: Int,
+                                                   mergeable: Bool) -> ReceiveReservation {
         receiveFrame(header: header, headerLength: headerLength, prefix: nil, prefixLength: 0, from: source,
                      skipping: skipping, mergeable: mergeable)
     }
@@ -23,10 +23,10 @@ extension SplitQueue {
     /// switch works, and the header the switch decided on must be the one that leaves
     /// (docs/vlan-safety.md, "Time of check, time of use"). `prefix` must not lie in `source`.
     @inlinable @inline(__always)
-    public func receiveFrame(header: VirtioNetHeader, headerLength: Int,
-                             prefix: UnsafeRawPointer?, prefixLength: Int,
-                             from source: UnsafeBufferPointer<GuestSegment>, skipping: Int,
-                             mergeable: Bool) -> ReceiveReservation {
+    public func receiveFrame<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
+                                                   prefix: UnsafeRawPointer?, prefixLength: Int,
+                                                   from source: UnsafeBufferPointer<Segment>, skipping: Int,
+                                                   mergeable: Bool) -> ReceiveReservation {
         let s = state
         let cursor = s.pointee.lastAvail
         if source.count == 1, skipping >= 0, let next = singleBuffer(at: cursor),
@@ -47,16 +47,16 @@ extension SplitQueue {
     }
 
     /// `receiveFrame` through the general reservation: frames in several pieces, buffers of
-    /// several descriptors or chains, and every refusal.
-    @usableFromInline @inline(never)
-    func receiveFrameInChains(header: VirtioNetHeader, headerLength: Int, prefix: UnsafeRawPointer?,
-                              prefixLength: Int, from source: UnsafeBufferPointer<GuestSegment>, skipping: Int,
-                              mergeable: Bool) -> ReceiveReservation {
+    /// several descriptors or chains, and every refusal. Inlinable so that it is specialized for
+    /// the caller's segment type; never inlined (the rare path stays out of the hot loop).
+    @inlinable @inline(never)
+    func receiveFrameInChains<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
+                                                    prefix: UnsafeRawPointer?, prefixLength: Int,
+                                                    from source: UnsafeBufferPointer<Segment>, skipping: Int,
+                                                    mergeable: Bool) -> ReceiveReservation {
         let skip = max(0, skipping)
         let prefixBytes = prefix == nil ? 0 : max(0, prefixLength)
-        var bytes = 0
-        for piece in source { bytes &+= piece.length }
-        bytes = headerLength &+ prefixBytes &+ max(0, bytes &- skip)
+        let bytes = headerLength &+ prefixBytes &+ max(0, source.byteCount &- skip)
         let outcome = reserveChains(bytes: bytes, mergeable: mergeable)
         guard case .reserved = outcome else { return outcome }
         _ = writeThroughCursor(header: header, headerLength: headerLength, prefix: prefix, prefixLength: prefixBytes,

@@ -8,8 +8,8 @@ extension SplitQueue {
     /// has the field) and then the frame: the bytes of `source` after its first `skipping` bytes
     /// (e.g. a TX chain's own header). Returns the bytes written in total.
     @inlinable @inline(__always) @discardableResult
-    public func writeFrame(header: VirtioNetHeader, headerLength: Int,
-                           from source: UnsafeBufferPointer<GuestSegment>, skipping: Int) -> Int {
+    public func writeFrame<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
+                                                 from source: UnsafeBufferPointer<Segment>, skipping: Int) -> Int {
         if source.count == 1, skipping >= 0,
            let total = writeSingleBuffer(header: header, headerLength: headerLength, prefix: nil, prefixLength: 0,
                                          bytes: UnsafeRawPointer(source[0].base + skipping),
@@ -62,9 +62,10 @@ extension SplitQueue {
     /// Everything else through the write cursor: the header (num_buffers = the chain count; split
     /// across buffers if the driver split it), `prefixLength` bytes at `prefix`, then `source`
     /// after `skipping` bytes, over several buffers or chains.
-    @usableFromInline @inline(never)
-    func writeThroughCursor(header: VirtioNetHeader, headerLength: Int, prefix: UnsafeRawPointer?, prefixLength: Int,
-                            from source: UnsafeBufferPointer<GuestSegment>, skipping: Int) -> Int {
+    @inlinable @inline(never)
+    func writeThroughCursor<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
+                                                  prefix: UnsafeRawPointer?, prefixLength: Int,
+                                                  from source: UnsafeBufferPointer<Segment>, skipping: Int) -> Int {
         var h = header
         h.numBuffers = UInt16(truncatingIfNeeded: state.pointee.chainCount)
         var written = writeHeader(h, length: headerLength)
@@ -76,8 +77,9 @@ extension SplitQueue {
 
     /// Copies the bytes of `source` (after `skipping` bytes) into the reservation at its write
     /// cursor, filling each buffer completely before the next. The low-level form of `writeFrame`.
-    @discardableResult
-    public func writeReserved(from source: UnsafeBufferPointer<GuestSegment>, skipping: Int) -> Int {
+    /// Any `ByteSegment`: guest memory, or a frame in a host ring (the uplink's, a TAP device's).
+    @inlinable @discardableResult
+    public func writeReserved<Segment: ByteSegment>(from source: UnsafeBufferPointer<Segment>, skipping: Int) -> Int {
         var skip = max(0, skipping)
         var written = 0
         for piece in source {

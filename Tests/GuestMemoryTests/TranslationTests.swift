@@ -108,7 +108,7 @@ import TestSupport
         let copied = segments.withUnsafeBufferPointer { segs in
             out.withUnsafeMutableBytes { raw -> Int in
                 guard let dst = raw.baseAddress else { return 0 }
-                return GuestSegment.gather(segs, offset: 0xF0, count: 32, into: dst)
+                return segs.gather(offset: 0xF0, count: 32, into: dst)
             }
         }
         #expect(copied == 32)
