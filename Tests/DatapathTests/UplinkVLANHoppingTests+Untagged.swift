@@ -8,13 +8,7 @@ import VhostTestFrontEnd
 /// whole, on the native VLAN's guest only. In the serialized suite: it shares its veth names.
 extension UplinkVLANHoppingTests {
     @Test func untaggedFramesFromTheWireReachTheNativeVLANGuestWhole() throws {
-        let wire = try WirePeer()
-        let h = try SwitchHarness(ports: [("g10", .access(vlan: 10)), ("g20", .access(vlan: 20))])
-        let spec = PortSpecification(name: "up", kind: .uplink(interface: wire.a),
-                                     vlan: .trunk(allowed: VLANSet([20]), native: 10), macLimit: nil, mtu: 1500)
-        try h.engine.perform { $0.addPort(spec) }.get().get()
-        try h.connect("g10")
-        try h.connect("g20")
+        let (wire, h) = try nativeVLANTrunkUplink()
         let outside = [UInt8]([0x02, 0x77, 0x00, 0x00, 0x00, 0x0A])
         func fromOutside(_ frames: [[UInt8]]) -> [[UInt8]] { frames.filter { Array($0[6..<12]) == outside } }
 

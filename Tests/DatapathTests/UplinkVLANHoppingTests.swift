@@ -81,15 +81,22 @@ import VhostTestFrontEnd
         init(_ d: String) { description = d }
     }
 
-    @Test func doubleTaggedFramesFromTheWireReachNoGuestAndAreCounted() throws {
+    /// Guests g10 (access 10) and g20 (access 20), both connected, and an uplink on a veth that
+    /// trunks VLAN 20 with native VLAN 10.
+    func nativeVLANTrunkUplink() throws -> (WirePeer, SwitchHarness) {
         let wire = try WirePeer()
-        // g10 sits on the uplink's native VLAN 10: a popped priority tag would expose VLAN 20.
         let h = try SwitchHarness(ports: [("g10", .access(vlan: 10)), ("g20", .access(vlan: 20))])
         let spec = PortSpecification(name: "up", kind: .uplink(interface: wire.a),
                                      vlan: .trunk(allowed: VLANSet([20]), native: 10), macLimit: nil, mtu: 1500)
         try h.engine.perform { $0.addPort(spec) }.get().get()
         try h.connect("g10")
         try h.connect("g20")
+        return (wire, h)
+    }
+
+    @Test func doubleTaggedFramesFromTheWireReachNoGuestAndAreCounted() throws {
+        // g10 sits on the uplink's native VLAN 10: a popped priority tag would expose VLAN 20.
+        let (wire, h) = try nativeVLANTrunkUplink()
         let outside = [UInt8]([0x02, 0x77, 0x00, 0x00, 0x00, 0x09])
         func fromOutside(_ frames: [[UInt8]]) -> [[UInt8]] { frames.filter { Array($0[6..<12]) == outside } }
 
