@@ -26,7 +26,10 @@ final class DaemonProcess {
 
     /// Writes `yaml` (with SOCKDIR replaced by a fresh private directory) and starts the daemon on it.
     /// `environment` replaces the inherited one when given (e.g. to set or drop NOTIFY_SOCKET).
-    init(yaml: String, extraArguments: [String] = [], environment: [String: String]? = nil) throws {
+    /// Returns once the daemon answers requests, or, with `waitUntilServing: false` (a test that
+    /// holds the daemon before its main loop), once its control socket exists.
+    init(yaml: String, extraArguments: [String] = [], environment: [String: String]? = nil,
+         waitUntilServing: Bool = true) throws {
         directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sy-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configPath = directory.appendingPathComponent("switchyard.yaml").path
@@ -39,6 +42,12 @@ final class DaemonProcess {
         process.standardError = output
         try process.run()
         try waitFor("control socket") { FileManager.default.fileExists(atPath: self.controlSocket) }
+        // The control socket listens before the configured ports are added; requests are answered
+        // only from the main loop, which starts after them. A test that connects to a port right
+        // away raced the port's socket (seen once under the full parallel suite: ENOENT).
+        if waitUntilServing {
+            try waitFor("the daemon answering requests") { (try? self.request(.ports)) != nil }
+        }
     }
 
     func write(yaml: String) throws {

@@ -22,7 +22,7 @@ ports:
     @Test func readyIsSentOnlyOnceEverySocketListensAndTheControlSocketIsUp() throws {
         let notify = try NotifyListener()
         try notify.fill()     // the daemon's first notification blocks until we read
-        let d = try DaemonProcess(yaml: portsAndAClient, environment: notify.environment)
+        let d = try DaemonProcess(yaml: portsAndAClient, environment: notify.environment, waitUntilServing: false)
         try NotifyListener.waitUntilBlockedSending(pid: d.process.processIdentifier)
         // Held inside its first sd_notify: what exists now existed when it said READY.
         let dir = d.directory.path
