@@ -237,8 +237,13 @@ rx0=$(port_counter up0 rxFrames) gen0=$(ip netns exec "$NS" cat "/sys/class/net/
 rxdrop0=$(up0_drops)
 gen=$(ns_send $MACA "$BLASTMAC" 0 60 0 3 2>"$SY_RUN_DIR/flood-gen.err"); gen_status=$?
 read -r sent elapsed <<<"$gen"
-sleep 0.5
-rx1=$(port_counter up0 rxFrames) gen1=$(ip netns exec "$NS" cat "/sys/class/net/$NS_IF/statistics/tx_packets")
+# The veth count is read first, then up0's after a pause: a frame the namespace sends on its own
+# (an ARP refresh) between the two reads then only adds to up0's side, and every frame the veth
+# counted has left the packet socket's ring by the time up0 is read (CI once saw 1 short of
+# 1307002 with the reads the other way round).
+gen1=$(ip netns exec "$NS" cat "/sys/class/net/$NS_IF/statistics/tx_packets")
+sleep 1
+rx1=$(port_counter up0 rxFrames)
 rxdrop1=$(up0_drops)
 received=$((rx1 - rx0)) carried=$((gen1 - gen0))
 # Both flood checks need a flood: a generator that sent nothing would make them "0 >= 0".
