@@ -82,6 +82,7 @@ extension Engine {
     func forward<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>, header: UnsafePointer<FrameHeader>,
                                        l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>,
                                        from source: FrameSource, pair: Int, decision: UnsafePointer<ForwardingDecision>) {
+        if mirrors.portFlags[Int(source.index)] & MirrorTable.receiveSelected != 0 { mirrorReceived(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair, decision: decision) }
         switch decision.pointee.kind {
         case .drop:
             break
@@ -106,6 +107,7 @@ extension Engine {
                                                netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
                                                pair: Int, to destination: UInt16,
                                                decision: UnsafePointer<ForwardingDecision>) {
+        if mirrors.portFlags[Int(destination)] & MirrorTable.sendSelected != 0 { mirrorSent(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair, to: destination, decision: decision) }
         guard let entry = portTable[Int(destination)] else {
             bridge.recordTransmitDrop(port: destination, reason: .portDown)
             return

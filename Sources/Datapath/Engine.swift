@@ -29,6 +29,8 @@ public final class Engine {
     /// by `rebuildPollList` when a port or ring comes or goes.
     var pollList: [PollSlot] = []
     let scratch: BurstScratch
+    /// Port mirrors (Engine+Mirror.swift, docs/mirroring.md).
+    let mirrors: MirrorTable
     /// Turns, bursts and sleeps of the loop (engine thread only). Behind a pointer so that the
     /// per-turn increments are plain stores: on a class property each would be a dynamically
     /// checked exclusive access (swift_beginAccess, ~75 instructions).
@@ -55,6 +57,7 @@ public final class Engine {
         portTable = .allocate(capacity: bridge.maxPorts)
         portTable.initialize(repeating: nil, count: bridge.maxPorts)
         scratch = BurstScratch(maxPorts: bridge.maxPorts)
+        mirrors = MirrorTable(maxPorts: bridge.maxPorts)
         loop = .allocate(capacity: 1)
         loop.initialize(to: LoopCounters())
         faultsSeen = .allocate(capacity: 1)
