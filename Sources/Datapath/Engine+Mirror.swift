@@ -3,16 +3,27 @@ import SwitchCore
 import Virtio
 
 /// Port mirroring (SPAN, docs/mirroring.md). The forwarding path calls `mirrorReceived` at the
-/// receive point and `mirrorSent` at the delivery point, each behind one test of the port's
-/// `MirrorTable.portFlags` byte, so ports no mirror selects pay that test and nothing else.
+/// receive point (once per burst, after the decisions) and `mirrorSent` at the delivery point
+/// (per delivered frame), each behind one test of the port's `Engine.mirrorFlags` byte, so ports
+/// no mirror selects pay that test and nothing else.
 /// Copies go to the output port through the same per-kind delivery as any frame (re-tagged for
 /// the output, offloads kept or finished), counted on the output port like its other traffic, and
 /// are never mirrored again.
 extension Engine {
-    /// A frame received from a port with `receiveSelected`: one copy per mirror that selects its
-    /// source port or its VLAN. Out of line: the forwarding loop keeps only the flag test.
+    /// A burst received from a port with `receiveSelected`, once decided: each frame is copied
+    /// to every mirror that selects its source port or its VLAN. Out of line, and tested once per
+    /// burst: the forwarding loop keeps only that flag test.
     @inline(never)
-    func mirrorReceived<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>,
+    func mirrorReceived<Burst: FrameBurst>(_ burst: Burst, frames: Int, scratch s: BurstScratch) {
+        let source = burst.source
+        for n in 0..<frames {
+            mirrorReceived(burst.segments(ofFrame: n, scratch: s), header: s.headers + n, l2: burst.l2(ofFrame: n, scratch: s),
+                           netHeader: s.netHeaders + n, from: source, pair: burst.pair, decision: s.decisions + n)
+        }
+    }
+
+    @inline(__always)
+    private func mirrorReceived<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>,
                                               header: UnsafePointer<FrameHeader>, l2: UnsafeRawPointer,
                                               netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
                                               pair: Int, decision: UnsafePointer<ForwardingDecision>) {

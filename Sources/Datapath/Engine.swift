@@ -31,6 +31,8 @@ public final class Engine {
     let scratch: BurstScratch
     /// Port mirrors (Engine+Mirror.swift, docs/mirroring.md).
     let mirrors: MirrorTable
+    /// `mirrors.portFlags`, one load closer for the forwarding path's per-frame test.
+    let mirrorFlags: UnsafeMutablePointer<UInt8>
     /// Turns, bursts and sleeps of the loop (engine thread only). Behind a pointer so that the
     /// per-turn increments are plain stores: on a class property each would be a dynamically
     /// checked exclusive access (swift_beginAccess, ~75 instructions).
@@ -58,6 +60,7 @@ public final class Engine {
         portTable.initialize(repeating: nil, count: bridge.maxPorts)
         scratch = BurstScratch(maxPorts: bridge.maxPorts)
         mirrors = MirrorTable(maxPorts: bridge.maxPorts)
+        mirrorFlags = mirrors.portFlags
         loop = .allocate(capacity: 1)
         loop.initialize(to: LoopCounters())
         faultsSeen = .allocate(capacity: 1)

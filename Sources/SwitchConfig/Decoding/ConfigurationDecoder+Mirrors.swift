@@ -23,8 +23,8 @@ extension ConfigurationDecoder {
         var mirrors: [MirrorConfiguration] = []
         for (index, item) in items.enumerated() {
             let itemPath = path.appending(index: index)
-            guard let fields = fields(of: item, at: itemPath, allowing: Self.mirrorKeys) else { continue }
             let errorsBefore = errors.count
+            guard let fields = fields(of: item, at: itemPath, allowing: Self.mirrorKeys) else { continue }
             var name: String?
             if let entry = required("name", in: fields, for: "a mirror"), let text = string(entry.value, at: entry.path) {
                 if !(Self.portNameLength.contains(text.count) && text.allSatisfy(Self.portNameAlphabet.contains)) {
