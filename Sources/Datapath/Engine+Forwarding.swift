@@ -63,12 +63,12 @@ extension Engine {
         let parsed = count.parsed
         let from = burst.source
         bridge.decide(ingress: from.index, frames: s.headers, count: parsed, into: s.decisions, now: now)
-        if mirrorFlags[Int(from.index)] & MirrorTable.receiveSelected != 0 { mirrorReceived(burst, frames: parsed, scratch: s) }
         let pair = burst.pair
         for n in 0..<parsed {
             forward(burst.segments(ofFrame: n, scratch: s), header: s.headers + n, l2: burst.l2(ofFrame: n, scratch: s),
                     netHeader: s.netHeaders + n, from: from, pair: pair, decision: s.decisions + n)
         }
+        if mirrorFlags[Int(from.index)] != 0 { mirrorBurst(burst, frames: parsed, scratch: s) }
         burst.complete(taken: taken)
         return taken
     }
@@ -107,7 +107,6 @@ extension Engine {
                                                netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
                                                pair: Int, to destination: UInt16,
                                                decision: UnsafePointer<ForwardingDecision>) {
-        if mirrorFlags[Int(destination)] & MirrorTable.sendSelected != 0 { mirrorSent(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair, to: destination, decision: decision) }
         guard let entry = portTable[Int(destination)] else {
             bridge.recordTransmitDrop(port: destination, reason: .portDown)
             return

@@ -2,82 +2,84 @@ import GuestMemory
 import SwitchCore
 import Virtio
 
-/// Port mirroring (SPAN, docs/mirroring.md). The forwarding path calls `mirrorReceived` at the
-/// receive point (once per burst, after the decisions) and `mirrorSent` at the delivery point
-/// (per delivered frame), each behind one test of the port's `Engine.mirrorFlags` byte, so ports
-/// no mirror selects pay that test and nothing else.
+/// Port mirroring (SPAN, docs/mirroring.md). The forwarding path makes one test per burst, after
+/// its frames are forwarded and before they are given back: the source port's
+/// `Engine.mirrorFlags` byte. Zero (no mirror selects
+/// the port or its VLANs, and no mirror selects destinations) means nothing more; otherwise
+/// `mirrorBurst`, out of line, copies the burst's selected frames. So ports no mirror concerns pay
+/// one load and branch per burst, and no frame pays anything per frame.
 /// Copies go to the output port through the same per-kind delivery as any frame (re-tagged for
 /// the output, offloads kept or finished), counted on the output port like its other traffic, and
 /// are never mirrored again.
 extension Engine {
-    /// A burst received from a port with `receiveSelected`, once decided: each frame is copied
-    /// to every mirror that selects its source port or its VLAN. Out of line, and tested once per
-    /// burst: the forwarding loop keeps only that flag test.
+    /// The burst's frames, decided and forwarded (the copies follow their originals): each is copied at most once to every mirror that selects its
+    /// source port or its VLAN (`receiveSelected` on the source), or a port the switch sends it to
+    /// (`sendSelected`: the unicast destination, or any target of its flood).
     @inline(never)
-    func mirrorReceived<Burst: FrameBurst>(_ burst: Burst, frames: Int, scratch s: BurstScratch) {
+    func mirrorBurst<Burst: FrameBurst>(_ burst: Burst, frames: Int, scratch s: BurstScratch) {
+        let table = mirrors
         let source = burst.source
+        let flags = mirrorFlags[Int(source.index)]
+        let receive = flags & MirrorTable.receiveSelected != 0
+        let send = flags & MirrorTable.sendSelected != 0
+        let count = table.count.pointee
         for n in 0..<frames {
-            mirrorReceived(burst.segments(ofFrame: n, scratch: s), header: s.headers + n, l2: burst.l2(ofFrame: n, scratch: s),
-                           netHeader: s.netHeaders + n, from: source, pair: burst.pair, decision: s.decisions + n)
+            let decision = s.decisions + n
+            // Mirrors that copied this frame already (at most 16: `MirrorTable.capacity`).
+            var copied: UInt32 = 0
+            if receive && Engine.isMirrorable(decision.pointee) {
+                let vlan = decision.pointee.vlan
+                for m in 0..<count where table.selectsAtReceive(m, port: source.index, vlan: vlan) {
+                    copied |= 1 &<< UInt32(m)
+                }
+            }
+            if send {
+                copied |= sentSelection(decision.pointee, from: source.index, table: table, excluding: copied)
+            }
+            guard copied != 0 else { continue }
+            let segments = burst.segments(ofFrame: n, scratch: s)
+            let l2 = burst.l2(ofFrame: n, scratch: s)
+            for m in 0..<count where copied & (1 &<< UInt32(m)) != 0 {
+                copyToMirror(m, segments, header: s.headers + n, l2: l2, netHeader: s.netHeaders + n, from: source,
+                             pair: burst.pair, decision: decision)
+            }
         }
     }
 
-    @inline(__always)
-    private func mirrorReceived<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>,
-                                              header: UnsafePointer<FrameHeader>, l2: UnsafeRawPointer,
-                                              netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
-                                              pair: Int, decision: UnsafePointer<ForwardingDecision>) {
-        guard Engine.isMirrorable(decision.pointee) else { return }
-        let table = mirrors
-        let vlan = decision.pointee.vlan
-        for m in 0..<table.count.pointee where table.selectsAtReceive(m, port: source.index, vlan: vlan) {
-            copyToMirror(m, segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
-                         decision: decision)
+    /// The mirrors (outside `excluding`) that select a port the switch sends this frame to: the
+    /// unicast destination, or any target of the flood, computed as `forward` will (the port
+    /// states do not change within a burst), so a flood reaching two selected ports is one copy.
+    private func sentSelection(_ d: ForwardingDecision, from source: UInt16, table: MirrorTable,
+                               excluding: UInt32) -> UInt32 {
+        var selected: UInt32 = 0
+        let count = table.count.pointee
+        switch d.kind {
+        case .drop:
+            break
+        case .unicast:
+            for m in 0..<count where excluding & (1 &<< UInt32(m)) == 0 && table.selectsDestination(m, port: d.port) {
+                selected |= 1 &<< UInt32(m)
+            }
+        case .flood:
+            let targets = scratch.floodTargets
+            let n = bridge.floodTargets(vlan: d.vlan, excluding: source, into: targets)
+            for m in 0..<count where excluding & (1 &<< UInt32(m)) == 0 {
+                for t in 0..<n where table.selectsDestination(m, port: targets[t]) {
+                    selected |= 1 &<< UInt32(m)
+                    break
+                }
+            }
         }
-    }
-
-    /// A frame the switch sends to a port with `sendSelected`: one copy per mirror that selects
-    /// that destination, unless the mirror took it at the receive point already or at an earlier
-    /// target of the same flood (each frame is copied at most once per mirror).
-    @inline(never)
-    func mirrorSent<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>,
-                                          header: UnsafePointer<FrameHeader>, l2: UnsafeRawPointer,
-                                          netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
-                                          pair: Int, to destination: UInt16,
-                                          decision: UnsafePointer<ForwardingDecision>) {
-        let table = mirrors
-        let vlan = decision.pointee.vlan
-        // Exactly the condition under which `mirrorReceived` ran for this frame.
-        let receiveRan = table.portFlags[Int(source.index)] & MirrorTable.receiveSelected != 0
-            && Engine.isMirrorable(decision.pointee)
-        let flood = decision.pointee.kind == .flood
-        for m in 0..<table.count.pointee where table.selectsDestination(m, port: destination) {
-            if receiveRan && table.selectsAtReceive(m, port: source.index, vlan: vlan) { continue }
-            if flood && floodReachedEarlier(m, table: table, before: destination) { continue }
-            copyToMirror(m, segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
-                         decision: decision)
-        }
+        return selected
     }
 
     /// A copy keeps the frame's VLAN identity, so only frames the switch placed in a VLAN are
-    /// copied: forwarded, flooded, or dropped after classification (link-local, MAC limit, same
-    /// port, storm control...). Frames refused before (runts, bad tags, a VLAN the port does not
-    /// carry) belong to no VLAN the copy could show.
+    /// copied at the receive point: forwarded, flooded, or dropped after classification
+    /// (link-local, MAC limit, same port, storm control...). Frames refused before (runts, bad
+    /// tags, a VLAN the port does not carry) belong to no VLAN the copy could show.
     @inline(__always)
     static func isMirrorable(_ d: ForwardingDecision) -> Bool {
         d.vlan != 0 && d.vlan < 4095 && !(d.kind == .drop && d.reason == .vlanNotAllowed)
-    }
-
-    /// Whether a flood target before `destination` (the targets are delivered in ascending order
-    /// from `scratch.floodTargets`) is one of mirror `m`'s destinations: it was copied there.
-    private func floodReachedEarlier(_ m: Int, table: MirrorTable, before destination: UInt16) -> Bool {
-        let targets = scratch.floodTargets
-        var i = 0
-        while i < targets.count && targets[i] != destination {
-            if table.selectsDestination(m, port: targets[i]) { return true }
-            i &+= 1
-        }
-        return false
     }
 
     /// One copy to mirror `m`'s output, by its kind, counted on the mirror as copied or dropped.
@@ -141,6 +143,7 @@ extension Engine {
         var problems: [String] = []
         var slots: [Int?] = []
         var outputs = Set<UInt16>()
+        var anyDestination = false
         table.retired = [:]
         for spec in specifications.prefix(MirrorTable.capacity) {
             guard let output = portIndex(named: spec.output) else {
@@ -156,15 +159,16 @@ extension Engine {
             outputs.insert(output)
             table.copied[m] = kept[spec.name]?.copied ?? 0
             table.dropped[m] = kept[spec.name]?.dropped ?? 0
-            for (names, bits, flag) in [(spec.sourcePorts, table.sources, MirrorTable.receiveSelected),
-                                        (spec.destinationPorts, table.destinations, MirrorTable.sendSelected)] {
+            for (names, bits, isSource) in [(spec.sourcePorts, table.sources, true),
+                                             (spec.destinationPorts, table.destinations, false)] {
                 for name in names {
                     guard let index = portIndex(named: name) else {
                         problems.append("mirror \(spec.name): no port named \(name)")
                         continue
                     }
                     MirrorTable.set(bits + m * words, Int(index))
-                    table.portFlags[Int(index)] |= flag
+                    if isSource { table.portFlags[Int(index)] |= MirrorTable.receiveSelected }
+                    else { anyDestination = true }
                 }
             }
             for vlan in spec.vlans where vlan < 4096 { MirrorTable.set(table.vlans + m * 64, Int(vlan)) }
@@ -175,6 +179,10 @@ extension Engine {
                     table.portFlags[Int(index)] |= MirrorTable.receiveSelected
                 }
             }
+        }
+        // Any port may send to a selected destination: every burst then looks at its decisions.
+        for index in bridge.portIndices {
+            if anyDestination { table.portFlags[Int(index)] |= MirrorTable.sendSelected }
         }
         // An output sends nothing into the switch and its copies are never mirrored again.
         for index in bridge.portIndices {

@@ -52,8 +52,8 @@ final class MirrorTable {
 
     let maxPorts: Int
     /// Per port: `receiveSelected` when a mirror selects it as a source or it carries a mirrored
-    /// VLAN; `sendSelected` when a mirror selects it as a destination. Zero for every other port:
-    /// the one test the hot path makes per frame.
+    /// VLAN; `sendSelected` on every port when any mirror selects destinations (a frame from any
+    /// port may go to one). Zero otherwise: the one test the hot path makes, once per burst.
     let portFlags: UnsafeMutablePointer<UInt8>
     /// UInt64 words in one port bitmap.
     let portWords: Int
