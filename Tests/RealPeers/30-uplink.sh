@@ -5,9 +5,11 @@
 #   gA   access 1 (native: untagged on the wire), 10.0.1.1/24, port MTU 9000
 #   gB   access 10 (tagged 10 on the wire), 10.0.10.1/24
 #   tp   access 1, DPDK testpmd virtio-user: the 64-byte frame source for the uplink's TX rate
+#   mon0 tap mir<pid>m, the output of mirror gA-span (gA's frames both ways; docs/mirroring.md),
+#        read by tcpdump on the host
 #   namespace: 10.0.1.254/24 untagged (the kernel), and 10.0.10.254 on VLAN 10 answered by
 #   lib/vlan-responder.py (this host kernel has no 802.1Q, so no `vlan 10` sub-interface).
-# Checks: state, untagged and tagged reachability, FDB, trunk filtering, iperf3 both ways, link down
+# Checks: state, untagged and tagged reachability, the mirror's copies, FDB, trunk filtering, iperf3 both ways, link down
 # and carrier loss, MTU (the uplink's and the interface's), 64-byte frame rates in and out, the
 # interface deleted and recreated. Namespace, veth, responder, guests and daemon go at exit.
 set -uo pipefail
