@@ -44,6 +44,17 @@ public enum Rendering {
         return out
     }
 
+    /// `yardctl mirrors`: one row per mirror.
+    public static func mirrors(_ mirrors: [MirrorStatus]) -> String {
+        guard !mirrors.isEmpty else { return "no mirrors configured" }
+        var t = TextTable(headers: ["mirror", "output", "state", "copied", "dropped"],
+                          alignments: [.left, .left, .left, .right, .right])
+        for m in mirrors {
+            t.append([m.name, m.output, m.active ? "active" : "inactive (no such port)", "\(m.copied)", "\(m.dropped)"])
+        }
+        return t.render()
+    }
+
     public static func stats(_ s: SwitchStatistics) -> String {
         var out = """
         uptime:    \(s.uptimeSeconds) s

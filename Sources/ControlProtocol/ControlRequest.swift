@@ -13,6 +13,8 @@ public enum ControlRequest: Codable, Sendable, Equatable {
     case ports
     case stats
     case reload
+    /// Port mirrors and their copied / dropped counts (docs/mirroring.md).
+    case mirrors
 }
 
 /// The daemon's answer. `failure` carries a one-line message meant for a person.
@@ -22,6 +24,7 @@ public enum ControlResponse: Codable, Sendable, Equatable {
     case ports([PortStatus])
     case stats(SwitchStatistics)
     case done(String)
+    case mirrors([MirrorStatus])
     case failure(String)
 }
 

@@ -68,6 +68,7 @@ extension Engine {
             forward(burst.segments(ofFrame: n, scratch: s), header: s.headers + n, l2: burst.l2(ofFrame: n, scratch: s),
                     netHeader: s.netHeaders + n, from: from, pair: pair, decision: s.decisions + n)
         }
+        if mirrorFlags[Int(from.index)] != 0 { mirrorBurst(burst, frames: parsed, scratch: s) }
         burst.complete(taken: taken)
         return taken
     }

@@ -29,6 +29,10 @@ public final class Engine {
     /// by `rebuildPollList` when a port or ring comes or goes.
     var pollList: [PollSlot] = []
     let scratch: BurstScratch
+    /// Port mirrors (Engine+Mirror.swift, docs/mirroring.md).
+    let mirrors: MirrorTable
+    /// `mirrors.portFlags`, one load closer for the forwarding path's per-frame test.
+    let mirrorFlags: UnsafeMutablePointer<UInt8>
     /// Turns, bursts and sleeps of the loop (engine thread only). Behind a pointer so that the
     /// per-turn increments are plain stores: on a class property each would be a dynamically
     /// checked exclusive access (swift_beginAccess, ~75 instructions).
@@ -55,6 +59,8 @@ public final class Engine {
         portTable = .allocate(capacity: bridge.maxPorts)
         portTable.initialize(repeating: nil, count: bridge.maxPorts)
         scratch = BurstScratch(maxPorts: bridge.maxPorts)
+        mirrors = MirrorTable(maxPorts: bridge.maxPorts)
+        mirrorFlags = mirrors.portFlags
         loop = .allocate(capacity: 1)
         loop.initialize(to: LoopCounters())
         faultsSeen = .allocate(capacity: 1)

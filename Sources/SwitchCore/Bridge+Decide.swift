@@ -15,9 +15,11 @@ extension Bridge {
                        into decisions: UnsafeMutablePointer<ForwardingDecision>, now: UInt32) {
         guard count > 0 else { return }
         let p = Int(ingress)
-        guard p < maxPorts, states[p].isActive else {
-            for n in 0..<count { decisions[n] = .drop(.portDown) }
-            if p < maxPorts, states[p].isPresent { countDownPortBurst(p, frames: frames, count: count) }
+        guard p < maxPorts, states[p].isForwarding else {
+            // A mirror output's frames go no further (docs/mirroring.md): the same one compare.
+            let reason: DropReason = p < maxPorts && states[p].isActive ? .mirrorOutput : .portDown
+            for n in 0..<count { decisions[n] = .drop(reason) }
+            if p < maxPorts, states[p].isPresent { countDownPortBurst(p, frames: frames, count: count, reason: reason) }
             return
         }
         let state = states[p]
@@ -117,18 +119,18 @@ extension Bridge {
         if slot < 0 { return .flood(vlan: vlan, pcp: pcp) }
         let egress = fdb.slots[slot].port
         if egress == ingress { return .drop(.samePort, vlan: vlan, pcp: pcp) }
-        if !states[Int(egress)].isActive { return .drop(.portDown, vlan: vlan, pcp: pcp) }
+        if !states[Int(egress)].isForwarding { return .drop(.portDown, vlan: vlan, pcp: pcp) }
         return .unicast(egress, vlan: vlan, pcp: pcp)
     }
 
     @inline(never)
-    func countDownPortBurst(_ p: Int, frames: UnsafePointer<FrameHeader>, count: Int) {
+    func countDownPortBurst(_ p: Int, frames: UnsafePointer<FrameHeader>, count: Int, reason: DropReason) {
         let row = counters.row(p)
         var bytes: UInt64 = 0
         for n in 0..<count { bytes &+= UInt64(frames[n].length) }
         row[PortCounterTable.Field.receivedFrames.rawValue] &+= UInt64(count)
         row[PortCounterTable.Field.receivedBytes.rawValue] &+= bytes
-        row[PortCounterTable.receiveDropsBase + Int(DropReason.portDown.rawValue)] &+= UInt64(count)
+        row[PortCounterTable.receiveDropsBase + Int(reason.rawValue)] &+= UInt64(count)
     }
 }
 

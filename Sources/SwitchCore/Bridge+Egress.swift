@@ -11,7 +11,8 @@ extension Bridge {
         // From an isolated port, isolated ports are no targets (docs/port-security.md): one mask
         // per flood, the same single compare per port.
         let wanted = PortState.exists | PortState.up
-        let mask = wanted | (Int(excluding) < maxPorts ? states[Int(excluding)].flags & PortState.isolated : 0)
+        // A mirror output gets no floods (docs/mirroring.md): one more bit in the same mask.
+        let mask = wanted | PortState.mirrorOutput | (Int(excluding) < maxPorts ? states[Int(excluding)].flags & PortState.isolated : 0)
         for n in 0..<presentCount {
             let port = presentPorts[n]
             let i = Int(port)
@@ -25,13 +26,14 @@ extension Bridge {
     }
 
     /// How a frame of `vlan` leaves `port`: tagged on a trunk unless `vlan` is its native VLAN,
-    /// untagged on an access port. The datapath re-tags with `ForwardingDecision.egressTCI`, so
+    /// untagged on an access port; on a mirror output, tagged unless `vlan` is its access or
+    /// native VLAN, so the monitor sees each copy's VLAN. The datapath re-tags with `ForwardingDecision.egressTCI`, so
     /// the ingress priority survives trunk to trunk.
     @inlinable
     public func egressTag(port: UInt16, vlan: UInt16) -> EgressTag {
         guard Int(port) < maxPorts else { return .untagged }
         let state = states[Int(port)]
-        if state.isTrunk && state.untaggedVLAN != vlan { return EgressTag(tagged: true, vid: vlan) }
+        if state.tagsOtherVLANs && state.untaggedVLAN != vlan { return EgressTag(tagged: true, vid: vlan) }
         return .untagged
     }
 }

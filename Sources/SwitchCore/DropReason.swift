@@ -59,9 +59,14 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     /// another VLAN's tag inside (docs/vlan-safety.md).
     case vlanStack
 
+    // Decided by SwitchCore (appended: raw values index counter storage).
+    /// Received on a mirror's output port (docs/mirroring.md): the port is dedicated to the
+    /// monitor, so the switch neither learns from nor forwards what the monitor sends.
+    case mirrorOutput
+
     /// Read per frame to index counters, so a constant rather than `allCases.count` (a lazily
     /// initialised global). `dropReasonCountCoversEveryCase` keeps it honest.
-    @inlinable public static var count: Int { Int(DropReason.vlanStack.rawValue) + 1 }
+    @inlinable public static var count: Int { Int(DropReason.mirrorOutput.rawValue) + 1 }
 
     /// Kebab-case name for CLI, logs and metrics labels.
     public var name: String {
@@ -88,6 +93,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .stormControl: return "storm-control"
         case .portIsolated: return "port-isolated"
         case .vlanStack: return "vlan-stack"
+        case .mirrorOutput: return "mirror-output"
         }
     }
 

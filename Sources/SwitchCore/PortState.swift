@@ -13,12 +13,22 @@ struct PortState {
     /// Has an allow-list, storm control or isolation: `decide` takes the guarded path.
     @usableFromInline static let guarded: UInt8 = 8
     @usableFromInline static let isolated: UInt8 = 16
+    /// A mirror's output (docs/mirroring.md): receives copies only. Folded into the constants of
+    /// the checks that already read the flags, so it costs the other ports nothing.
+    @usableFromInline static let mirrorOutput: UInt8 = 32
 
     @usableFromInline static let absent = PortState(flags: 0, untaggedVLAN: 0)
 
     @inlinable var isPresent: Bool { flags & PortState.exists != 0 }
     /// Present and up: may receive and send.
     @inlinable var isActive: Bool { flags & (PortState.exists | PortState.up) == PortState.exists | PortState.up }
+    /// Active and not a mirror output: frames from it are switched, unicast to it is delivered.
+    @inlinable var isForwarding: Bool {
+        flags & (PortState.exists | PortState.up | PortState.mirrorOutput) == PortState.exists | PortState.up
+    }
     @inlinable var isTrunk: Bool { flags & PortState.trunk != 0 }
+    /// Frames leave tagged unless in `untaggedVLAN`: a trunk, and a mirror output (its copies keep
+    /// their VLAN, docs/mirroring.md).
+    @inlinable var tagsOtherVLANs: Bool { flags & (PortState.trunk | PortState.mirrorOutput) != 0 }
     @inlinable var isGuarded: Bool { flags & PortState.guarded != 0 }
 }

@@ -83,3 +83,10 @@ extension SocketAccessSettings {
                            allowedUIDs: allowedUIDs)
     }
 }
+
+extension MirrorConfiguration {
+    var specification: MirrorSpecification {
+        MirrorSpecification(name: name, output: output, sourcePorts: sourcePorts, destinationPorts: destinationPorts,
+                            vlans: vlans)
+    }
+}

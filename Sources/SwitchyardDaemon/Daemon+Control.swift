@@ -49,6 +49,14 @@ extension Daemon {
             return withSnapshot { .ports(Daemon.portStatuses($0)) }
         case .stats:
             return withSnapshot { .stats(Daemon.switchStatistics($0)) }
+        case .mirrors:
+            switch engine.perform({ $0.mirrorStatistics() }) {
+            case .success(let mirrors):
+                return .mirrors(mirrors.map {
+                    MirrorStatus(name: $0.name, output: $0.output, active: $0.isActive, copied: $0.copied, dropped: $0.dropped)
+                })
+            case .failure(let e): return .failure("\(e)")
+            }
         case .reload:
             switch reload() {
             case .success(let summary): return .done(summary)

@@ -14,7 +14,15 @@ extension Daemon {
             return .failure(ReloadFailure(error.description))
         }
         let diff = ConfigurationDiff.diff(old: configuration, new: new)
-        let applied = engine.perform { engine in Self.apply(diff, to: engine) }
+        let mirrors = new.mirrors.map(\.specification)
+        let mirrorsChanged = new.mirrors != configuration.mirrors
+        let applied = engine.perform { engine in
+            var report = Self.apply(diff, to: engine)
+            // Last, once the ports are in place: mirrors are resolved to the ports' indices, which
+            // a re-created port may change (docs/mirroring.md).
+            report.problems += engine.setMirrors(mirrors)
+            return report
+        }
         var report: ReloadReport
         switch applied {
         case .success(let r): report = r
@@ -23,6 +31,7 @@ extension Daemon {
         if case .failure(let e) = engine.setFDBAgingTime(seconds: UInt32(clamping: new.settings.fdb.agingSeconds)) {
             report.problems.append("FDB aging: \(e)")
         }
+        if mirrorsChanged { report.mirrors = "mirrors: " + (new.mirrors.isEmpty ? "none" : new.mirrors.map(\.name).joined(separator: ", ")) }
         configuration = new
         if diff.settingsChanged {
             logger.notice("switch settings other than FDB aging take effect at the next restart")
@@ -90,6 +99,8 @@ struct ReloadReport: Sendable {
     var recreated: [String] = []
     var reasserted: [String] = []
     var problems: [String] = []
+    /// Set when the mirrors changed: what is configured now.
+    var mirrors: String?
 
     func summary(path: String, diff: ConfigurationDiff) -> String {
         var lines = ["reloaded \(path): \(diff.added.count) added, \(diff.removed.count) removed, "
@@ -98,6 +109,7 @@ struct ReloadReport: Sendable {
         if !inPlace.isEmpty { lines.append("changed in place, connection kept: " + inPlace.joined(separator: "; ")) }
         if !recreated.isEmpty { lines.append("re-created, guest reconnects: " + recreated.joined(separator: "; ")) }
         if !reasserted.isEmpty { lines.append("unchanged: " + reasserted.joined(separator: "; ")) }
+        if let mirrors { lines.append(mirrors) }
         if !problems.isEmpty { lines.append("problems: " + problems.joined(separator: "; ")) }
         return lines.joined(separator: "\n")
     }

@@ -80,6 +80,8 @@ public final class Daemon {
         for port in configuration.ports {
             if case .failure(let e) = addPort(port) { logger.error("\(e)") }
         }
+        let mirrorSpecs = configuration.mirrors.map(\.specification)
+        if !mirrorSpecs.isEmpty { _ = engine.perform { $0.setMirrors(mirrorSpecs) } }
         if metrics != nil { publishFirstSnapshot() }
         logger.info("switchyard running", metadata: [
             "config": "\(configPath)", "ports": "\(configuration.ports.count)",

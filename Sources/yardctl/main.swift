@@ -64,7 +64,7 @@ struct Yardctl: ParsableCommand {
             tried and exits 1; a refused request (an unknown port, a bad MAC) prints the daemon's \
             sentence and exits 1.
             """,
-        subcommands: [FDB.self, Ports.self, Stats.self, Top.self, Reload.self])
+        subcommands: [FDB.self, Ports.self, Stats.self, Mirrors.self, Top.self, Reload.self])
 
     @OptionGroup var connection: Connection
 }
@@ -86,6 +86,16 @@ struct Stats: ParsableCommand {
         let connection = yardctl.connection
         guard case .stats(let s) = connection.call(.stats) else { connection.fail("unexpected reply") }
         connection.emit("stats", s) { Rendering.stats(s) }
+    }
+}
+
+struct Mirrors: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Port mirrors (SPAN): output port, copies made and dropped.")
+    @ParentCommand var yardctl: Yardctl
+    func run() throws {
+        let connection = yardctl.connection
+        guard case .mirrors(let mirrors) = connection.call(.mirrors) else { connection.fail("unexpected reply") }
+        connection.emit("mirrors", mirrors) { Rendering.mirrors(mirrors) }
     }
 }
 

@@ -5,9 +5,11 @@
 #   gA   access 1 (native: untagged on the wire), 10.0.1.1/24, port MTU 9000
 #   gB   access 10 (tagged 10 on the wire), 10.0.10.1/24
 #   tp   access 1, DPDK testpmd virtio-user: the 64-byte frame source for the uplink's TX rate
+#   mon0 tap mir<pid>m, the output of mirror gA-span (gA's frames both ways; docs/mirroring.md),
+#        read by tcpdump on the host
 #   namespace: 10.0.1.254/24 untagged (the kernel), and 10.0.10.254 on VLAN 10 answered by
 #   lib/vlan-responder.py (this host kernel has no 802.1Q, so no `vlan 10` sub-interface).
-# Checks: state, untagged and tagged reachability, FDB, trunk filtering, iperf3 both ways, link down
+# Checks: state, untagged and tagged reachability, the mirror's copies, FDB, trunk filtering, iperf3 both ways, link down
 # and carrier loss, MTU (the uplink's and the interface's), 64-byte frame rates in and out, the
 # interface deleted and recreated. Namespace, veth, responder, guests and daemon go at exit.
 set -uo pipefail
@@ -21,7 +23,7 @@ require_root
 sy_init
 netns_trap_cleanup
 
-NS=sy-up-$$ HOST_IF=syu$$h NS_IF=eth0
+NS=sy-up-$$ HOST_IF=syu$$h NS_IF=eth0 MON_IF=mir$$m
 MACA=52:54:00:01:00:01 MACB=52:54:00:0a:00:02
 NSMAC=02:5a:00:00:01:fe RESPMAC=02:5a:00:00:0a:fe BLASTMAC=02:5a:00:00:01:bb TPMAC=02:00:00:00:01:01
 
@@ -41,9 +43,12 @@ ports:
   - { name: gA, type: vhost-user, socket: gA.sock, mtu: 9000, vlan: { access: 1 } }
   - { name: gB, type: vhost-user, socket: gB.sock, vlan: { access: 10 } }
   - { name: tp, type: vhost-user, socket: tp.sock, vlan: { access: 1 } }
+  - { name: mon0, type: tap, interface: $MON_IF, vlan: { access: 1 } }
+mirrors:
+  - { name: gA-span, output: mon0, source-ports: [gA], destination-ports: [gA] }
 YAML
 
-check "switchyard starts with an uplink on $HOST_IF and three vhost-user ports" switchyard_start "$SY_RUN_DIR/switchyard.yaml"
+check "switchyard starts with an uplink on $HOST_IF, three vhost-user ports and a mirror tap" switchyard_start "$SY_RUN_DIR/switchyard.yaml"
 guest_boot gA $MACA "$SY_RUN_DIR/gA.sock" client "sy.ip=10.0.1.1/24"
 guest_boot gB $MACB "$SY_RUN_DIR/gB.sock" client "sy.ip=10.0.10.1/24"
 for g in gA gB; do check "guest $g boots on Switchyard" guest_wait_ready $g 180; done
@@ -145,6 +150,57 @@ untagged_isolated() {
     return $s
 }
 check "gA cannot reach the VLAN 10 address untagged (access 1 traffic stays untagged)" untagged_isolated
+
+# --- mirroring (docs/mirroring.md): mon0, the tap $MON_IF, gets a copy of what gA sends and receives
+# tcpdump on the host reads the tap. gB pings first (VLAN 10, not selected), then gA: gA's requests
+# and replies in the capture are the positive control that it was reading when gB's went by.
+mirror_capture() {
+    local pcap="$SY_RUN_DIR/mirror.pcap" log="$SY_RUN_DIR/mirror-tcpdump.log" deadline tpid seen=""
+    rm -f "$pcap"
+    timeout 90 tcpdump -i "$MON_IF" -n -U -w "$pcap" icmp 2>"$log" &
+    tpid=$!
+    deadline=$((SECONDS + 20))
+    until grep -q "listening on" "$log" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { echo "tcpdump did not start on $MON_IF: $(cat "$log")"; kill $tpid; return 1; }
+        sleep 0.2
+    done
+    guest_run gB "ping -c 3 -i 0.3 -W 2 10.0.10.254" 30 >/dev/null || { echo "gB's pings failed"; kill $tpid; return 1; }
+    guest_run gA "ping -c 3 -i 0.3 -W 2 10.0.1.254" 30 >/dev/null || { echo "gA's pings failed"; kill $tpid; return 1; }
+    deadline=$((SECONDS + 30))
+    while [ $SECONDS -lt $deadline ]; do
+        seen=$(tcpdump -r "$pcap" -n -e 2>/dev/null)
+        [ "$(grep -c '10.0.1.1 > 10.0.1.254: ICMP echo request' <<<"$seen")" -ge 3 ] &&
+            [ "$(grep -c '10.0.1.254 > 10.0.1.1: ICMP echo reply' <<<"$seen")" -ge 3 ] && break
+        sleep 0.3
+    done
+    kill $tpid 2>/dev/null; wait $tpid 2>/dev/null
+    seen=$(tcpdump -r "$pcap" -n -e 2>/dev/null)
+    echo "$seen" >"$SY_RUN_DIR/mirror.txt"
+    local requests replies others
+    requests=$(grep -c '10.0.1.1 > 10.0.1.254: ICMP echo request' <<<"$seen")
+    replies=$(grep -c '10.0.1.254 > 10.0.1.1: ICMP echo reply' <<<"$seen")
+    others=$(grep -c '10.0.10' <<<"$seen")
+    echo "capture: $requests requests and $replies replies of gA, $others frames of VLAN 10 (gB)"
+    # Exactly one copy of each (a frame from gA and one to gA are each selected once).
+    [ "$requests" -eq 3 ] && [ "$replies" -eq 3 ] && [ "$others" -eq 0 ] || { echo "$seen"; return 1; }
+    # Untagged: VLAN 1 is the tap's own access VLAN.
+    ! grep -q 'vlan' <<<"$seen" || { echo "a copy in VLAN 1 came tagged: $seen"; return 1; }
+}
+check "tcpdump on the mirror tap sees each of gA's echo requests and replies once and none of gB's (VLAN 10)" mirror_capture
+mirror_counts() {
+    local out
+    out=$(yardctl mirrors) || { echo "yardctl mirrors failed: $out"; return 1; }
+    echo "$out"
+    awk '$1=="gA-span" && $2=="mon0" && $3=="active" && $4 >= 6 {ok=1} END {exit !ok}' <<<"$out"
+}
+check "yardctl mirrors shows gA-span active with the copies counted" mirror_counts
+mon_learns_nothing() {  # the table was read and holds gA (control), and nothing on mon0
+    local table
+    table=$(yardctl fdb show) || { echo "yardctl fdb show failed"; return 1; }
+    awk '$1=="gA" {a=1} $1=="mon0" {m=1} END {exit !(a && !m)}' <<<"$table" || { echo "$table"; return 1; }
+}
+check "nothing is learned on the mirror tap (the FDB holds gA, nothing on mon0)" mon_learns_nothing
+note "frames the host sent into the mirror tap, dropped as mirror-output: $(port_drop mon0 mirror-output 2>/dev/null)"
 rtt=$(guest_run gA "ping -c 10 -i 0.2 10.0.1.254" 30 | sed -n 's/.*min\/avg\/max = \([0-9.\/]*\).*/\1/p')
 note "ping gA -> namespace RTT min/avg/max ms: ${rtt:-?}"
 

@@ -39,6 +39,11 @@ import Testing
             PortConfiguration(name: "uplink0", kind: .uplink(interface: "eth1"),
                               vlan: .trunk(allowed: [1...1, 10...10, 20...20], native: 1)),
             PortConfiguration(name: "host0", kind: .tap(interface: "sy-host0"), vlan: .access(10), mtu: 1500),
+            PortConfiguration(name: "mon0", kind: .tap(interface: "sy-mon0"), vlan: .access(1), mtu: 1500),
+        ])
+        #expect(configuration.mirrors == [
+            MirrorConfiguration(name: "span1", output: "mon0", sourcePorts: ["vm1"], destinationPorts: ["vm2"],
+                                vlans: [20] + Array(100...110)),
         ])
     }
 

@@ -51,7 +51,7 @@ extension ConfigurationDecoder {
     }
 
     /// One `allowed` element: `10`, `"10"` or `"100-110"`.
-    private mutating func vlanRange(_ node: Node, at path: ConfigPath) -> ClosedRange<UInt16>? {
+    mutating func vlanRange(_ node: Node, at path: ConfigPath) -> ClosedRange<UInt16>? {
         if node.tagName == .int {
             return integer(node, at: path, in: Self.vlanRange, noun: "VLAN").map { UInt16($0)...UInt16($0) }
         }

@@ -25,13 +25,15 @@ struct ConfigurationDecoder {
     mutating func decodeDocument(_ root: Node?) -> SwitchConfiguration? {
         var settings = SwitchSettings()
         var ports: [PortDraft] = []
-        if let root, let fields = fields(of: root, at: .root, allowing: ["switch", "ports"], extensions: true) {
+        var mirrors: [MirrorConfiguration] = []
+        if let root, let fields = fields(of: root, at: .root, allowing: ["switch", "ports", "mirrors"], extensions: true) {
             if let entry = fields["switch"] { settings = decodeSwitch(entry.value, at: entry.path) }
             guestMACLimit = settings.guestMACLimit
             if let entry = fields["ports"] {
                 ports = decodePorts(entry.value, at: entry.path, socketDirectory: settings.socketDirectory)
             }
             applyLimits(settings.limits, to: &ports)
+            if let entry = fields["mirrors"] { mirrors = decodeMirrors(entry.value, at: entry.path, ports: ports) }
         }
         checkUniqueness(of: ports, controlSocket: settings.controlSocket)
         checkStaticMACs(of: ports, capacity: settings.fdb.capacity)
@@ -40,6 +42,6 @@ struct ConfigurationDecoder {
             var port = $0
             if case .vhostUser = port.kind { port.socketAccess = port.socketAccess.overriding(settings.socketAccess) }
             return port
-        })
+        }, mirrors: mirrors)
     }
 }

@@ -19,6 +19,12 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sen
         case duplicateInterface
         /// The same MAC in the same VLAN in `static-macs:` twice (on one port or on two).
         case duplicateStaticMAC
+        /// A `mirrors:` entry names a port that is not configured, or a mirror name twice.
+        case unknownPort
+        case duplicateMirrorName
+        /// A mirror's output port also selected by a mirror (its own or another's) or used as a
+        /// source of traffic it would copy back into itself.
+        case mirrorLoop
     }
 
     public var kind: Kind

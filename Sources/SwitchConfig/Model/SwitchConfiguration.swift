@@ -6,10 +6,14 @@
 public struct SwitchConfiguration: Equatable, Sendable {
     public var settings: SwitchSettings
     public var ports: [PortConfiguration]
+    /// Port mirrors (SPAN), docs/mirroring.md; every port they name is in `ports`.
+    public var mirrors: [MirrorConfiguration]
 
-    public init(settings: SwitchSettings = SwitchSettings(), ports: [PortConfiguration] = []) {
+    public init(settings: SwitchSettings = SwitchSettings(), ports: [PortConfiguration] = [],
+                mirrors: [MirrorConfiguration] = []) {
         self.settings = settings
         self.ports = ports
+        self.mirrors = mirrors
     }
 
     public func port(named name: String) -> PortConfiguration? {
