@@ -52,6 +52,24 @@ extension VhostUserTests {
         #expect(s.delegate.runningRings == [0, 1])
     }
 
+    @Test func regionUseReadsOnlyInsideTheRingWhateverTheGuestWrites() throws {
+        let s = try running()
+        let rx = s.frontEnd.rings[0]
+        // Positive control: the 256 RX buffers the test front-end posted lie in boot region 1.
+        #expect(s.device.memoryRegionUse().map(\.receiveBuffers) == [0, 256])
+        // A hostile guest: every entry names descriptor 0xFFFF and the index is far ahead. Both
+        // are masked to the ring (descriptor 255, still a buffer in region 1): nothing is read
+        // outside the ring's areas, and no more entries are counted than the ring has.
+        for k in 0..<rx.size {
+            rx.availableRing.pointer.storeBytes(of: UInt16(0xFFFF).littleEndian, toByteOffset: 4 + 2 * k, as: UInt16.self)
+        }
+        rx.forceAvailIndex(0x8123)
+        #expect(s.device.memoryRegionUse().map(\.receiveBuffers) == [0, 256])
+        // A descriptor address outside guest memory counts nowhere.
+        rx.setDescriptor(255, address: 0xDEAD_0000_0000, length: 2048, flags: 2)
+        #expect(s.device.memoryRegionUse().map(\.receiveBuffers) == [0, 0])
+    }
+
     @Test func theSlotCountItAnswersIsTheMostRegionsItAccepts() throws {
         let s = try running()
         let slots = try s.frontEnd.getU64(.getMaxMemSlots)
