@@ -55,6 +55,10 @@ public struct PortStatus: Codable, Sendable, Equatable {
     /// `monotonicNanoseconds`): `yardctl top` divides the difference of two replies' counters by
     /// the difference of these. nil from a daemon that does not report it.
     public var monotonicNanoseconds: UInt64?
+    /// vhost-user ports: the guest memory regions mapped now (they change with memory hot-plug),
+    /// each with how many of the RX buffers the guest posted last lie in it
+    /// (docs/memory-hotplug-and-reconnect.md). nil from a daemon that does not report it.
+    public var memoryRegions: [MemoryRegionStatus]?
 
     public init(name: String, type: String, state: String, reason: String? = nil, vlanMode: String, endpoint: String,
                 macCount: Int, features: [String] = [], queues: Int, enabledQueues: Int = 0,
@@ -72,6 +76,21 @@ public struct PortStatus: Codable, Sendable, Equatable {
         self.mtu = mtu
         self.counters = counters
         self.faults = faults
+    }
+}
+
+/// One guest memory region of a vhost-user port in `yardctl ports --json`.
+public struct MemoryRegionStatus: Codable, Sendable, Equatable {
+    public var guestPhysicalAddress: UInt64
+    public var size: UInt64
+    /// Of the RX buffers the guest made available last (up to one ring's worth per RX ring), how
+    /// many lie in this region.
+    public var receiveBuffers: Int
+
+    public init(guestPhysicalAddress: UInt64, size: UInt64, receiveBuffers: Int) {
+        self.guestPhysicalAddress = guestPhysicalAddress
+        self.size = size
+        self.receiveBuffers = receiveBuffers
     }
 }
 

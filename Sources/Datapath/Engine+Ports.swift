@@ -1,5 +1,6 @@
 import LinuxIO
 import SwitchCore
+import VhostUser
 import Virtio
 
 extension Engine {
@@ -112,6 +113,9 @@ public struct PortRuntime: Sendable {
     public var lastFault: PortFault?
     /// Connections refused by allowed-uids (SO_PEERCRED), since the port was added.
     public var refusedConnections: Int = 0
+    /// vhost-user: the guest memory regions mapped now, each with how many recently posted RX
+    /// buffers lie in it (docs/memory-hotplug-and-reconnect.md).
+    public var memoryRegions: [GuestRegionUse] = []
 }
 
 extension Engine {

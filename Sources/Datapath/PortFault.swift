@@ -14,6 +14,10 @@ public enum PortFault: String, CaseIterable, Sendable, Equatable {
     /// virtio calls DEVICE_NEEDS_RESET. Found by the port's once-a-second housekeeping, so that it
     /// shows and signals SET_VRING_ERR instead of going silent (docs/red-team.md).
     case ringBroken = "ring-broken"
+    /// Its front-end removed (REM_MEM_REG) a memory region one of its running rings lies in, so
+    /// the ring cannot be served in the new table
+    /// (docs/memory-hotplug-and-reconnect.md#removing-memory-under-a-ring).
+    case ringMemoryRemoved = "ring-memory-removed"
 
     /// As `yardctl ports` shows it: `broken (guest-memory-fault)`.
     public var name: String { rawValue }

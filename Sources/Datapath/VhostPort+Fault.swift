@@ -127,6 +127,8 @@ extension VhostPort {
             return "an eventfd would have blocked the engine; waiting for the front-end to reset its rings or reconnect"
         case .ringBroken?:
             return "its guest broke a ring (an index beyond the ring); waiting for the front-end to reset its rings or reconnect"
+        case .ringMemoryRemoved?:
+            return "its front-end removed the memory a running ring lies in; waiting for memory under the ring, a ring reset or a reconnect"
         }
     }
 }

@@ -200,6 +200,7 @@ final class VhostPort: SwitchPort {
         runtime.enabledQueuePairs = enabledQueuePairs
         runtime.faults = faultCount
         runtime.refusedConnections = endpoint.refusedConnections
+        runtime.memoryRegions = endpoint.isConnected ? device.memoryRegionUse() : []
     }
 }
 
@@ -215,6 +216,11 @@ private final class DeviceEvents: VhostUserDeviceDelegate {
     }
     func deviceDisconnected(device: VhostUserDevice) { port?.deviceDisconnected(device: device) }
     func sendRARP(device: VhostUserDevice, mac: [UInt8]) { port?.sendRARP(device: device, mac: mac) }
+    func ringsLostMemory(device: VhostUserDevice, rings: [Int]) {
+        port?.engine.logger.error("REM_MEM_REG removed the memory of running rings \(rings)",
+                                  metadata: ["port": "\(port?.spec.name ?? "")"])
+        port?.fail(.ringMemoryRemoved)
+    }
 }
 
 extension VhostPort {

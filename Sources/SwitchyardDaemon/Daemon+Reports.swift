@@ -64,7 +64,13 @@ extension Daemon {
                                     vlanMode: rt.spec.vlan.summary, endpoint: endpoint, macCount: port.fdbEntryCount,
                                     features: rt.features, queues: queues, enabledQueues: rt.enabledQueuePairs,
                                     mtu: rt.mtu, counters: counters, faults: rt.faults)
-            if type == "vhost-user" { status.refusedConnections = rt.refusedConnections }
+            if type == "vhost-user" {
+                status.refusedConnections = rt.refusedConnections
+                status.memoryRegions = rt.memoryRegions.map {
+                    MemoryRegionStatus(guestPhysicalAddress: $0.guestPhysicalAddress, size: $0.size,
+                                       receiveBuffers: $0.receiveBuffers)
+                }
+            }
             status.monotonicNanoseconds = snapshot.monotonicNanoseconds
             return status
         }

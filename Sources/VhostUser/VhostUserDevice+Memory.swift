@@ -60,6 +60,17 @@ extension VhostUserDevice {
             fd.close()
             return .refused(why)
         }
+        // Checked before the rings are bounced: a front-end past the slot count it was told
+        // (GET_MAX_MEM_SLOTS) is refused with its rings left running on the table they have
+        // (docs/memory-hotplug-and-reconnect.md#slots).
+        guard memory.count < memory.maxRegions else {
+            fd.close()
+            let reason = "all \(memory.maxRegions) memory slots are in use (GET_MAX_MEM_SLOTS answered "
+                + "\(configuration.maxMemorySlots)); region at GPA 0x\(String(region.guestPhysicalAddress, radix: 16)) "
+                + "of \(region.size) bytes not added"
+            logger.error("refused ADD_MEM_REG: \(reason)")
+            return .refused(reason)
+        }
         let mapped = memory.regions.reduce(UInt64(0)) { $0 &+ Self.mappedLength($1) }
         if let refusal = exceedsMemoryLimit([region], adding: mapped) {
             fd.close()
@@ -69,7 +80,10 @@ extension VhostUserDevice {
         changeMemory {
             do { try memory.add(region, descriptor: fd) } catch { failure = "\(error)" }
         }
-        if failure == nil { regionReferences[key] = 1 }
+        if failure == nil {
+            regionReferences[key] = 1
+            logger.info("memory region added: GPA 0x\(String(region.guestPhysicalAddress, radix: 16)), \(region.size) bytes; \(memory.count) of \(memory.maxRegions) slots in use")
+        }
         return failure.map { .refused($0) } ?? .done
     }
 
@@ -83,8 +97,15 @@ extension VhostUserDevice {
         }
         regionReferences[key] = nil
         var removed = false
-        changeMemory { removed = memory.remove(matching: region) }
-        return removed ? .done : .refused("no region at GPA 0x\(String(region.guestPhysicalAddress, radix: 16))")
+        let lost = changeMemory { removed = memory.remove(matching: region) }
+        guard removed else { return .refused("no region at GPA 0x\(String(region.guestPhysicalAddress, radix: 16))") }
+        logger.info("memory region removed: GPA 0x\(String(region.guestPhysicalAddress, radix: 16)), \(region.size) bytes; \(memory.count) of \(memory.maxRegions) slots in use")
+        // The front-end took memory away under running rings: they cannot start again in the new
+        // table. Stopping them silently would leave a port that looks connected and never moves a
+        // frame; the port breaks instead, visibly, until the front-end gives the rings memory again
+        // (docs/memory-hotplug-and-reconnect.md#removing-memory-under-a-ring).
+        if !lost.isEmpty { delegate?.ringsLostMemory(device: self, rings: lost) }
+        return .done
     }
 
     /// Refuses (and counts) regions whose mappings would take the port's mapped guest memory past
@@ -114,12 +135,17 @@ extension VhostUserDevice {
     }
 
     /// Brackets a table change with the delegate calls documented on `VhostUserDeviceDelegate`.
-    private func changeMemory(_ change: () -> Void) {
+    /// Returns the rings that ran before the change and whose addresses no longer translate after
+    /// it (still enabled and kicked: only the memory went).
+    @discardableResult
+    private func changeMemory(_ change: () -> Void) -> [Int] {
         delegate?.memoryWillChange(device: self)
-        for i in rings.indices where rings[i].started { stop(i) }
+        let running = rings.indices.filter { rings[$0].started }
+        for i in running { stop(i) }
         change()
         delegate?.memoryDidChange(device: self)
         for i in rings.indices { startIfRunnable(i) }
+        return running.filter { !rings[$0].started && translate($0) == nil }
     }
 }
 

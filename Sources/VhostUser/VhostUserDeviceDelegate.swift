@@ -71,6 +71,10 @@ public protocol VhostUserDeviceDelegate: AnyObject {
     /// SEND_RARP: broadcast a RARP frame from `mac` as if the guest had sent it
     /// (docs/vhost-user-protocol.md#rarp-after-migration).
     func sendRARP(device: VhostUserDevice, mac: [UInt8])
+    /// REM_MEM_REG took away memory that these running rings lie in: they stayed stopped after the
+    /// change (docs/memory-hotplug-and-reconnect.md#removing-memory-under-a-ring). Comes after the
+    /// change's `ringStarted` calls for the rings that could start.
+    func ringsLostMemory(device: VhostUserDevice, rings: [Int])
 }
 
 extension VhostUserDeviceDelegate {
@@ -78,4 +82,5 @@ extension VhostUserDeviceDelegate {
     public func memoryWillChange(device: VhostUserDevice) {}
     public func memoryDidChange(device: VhostUserDevice) {}
     public func sendRARP(device: VhostUserDevice, mac: [UInt8]) {}
+    public func ringsLostMemory(device: VhostUserDevice, rings: [Int]) {}
 }

@@ -14,6 +14,7 @@ import VhostTestFrontEnd
 final class RecordingDelegate: VhostUserDeviceDelegate {
     enum Event: Equatable {
         case connected, started(Int), stopping(Int), memoryWillChange, memoryDidChange, disconnected, rarp([UInt8])
+        case lostMemory([Int])
     }
     var events: [Event] = []
     var configurations: [Int: RingConfiguration] = [:]
@@ -34,6 +35,7 @@ final class RecordingDelegate: VhostUserDeviceDelegate {
     func memoryDidChange(device: VhostUserDevice) { events.append(.memoryDidChange) }
     func deviceDisconnected(device: VhostUserDevice) { events.append(.disconnected) }
     func sendRARP(device: VhostUserDevice, mac: [UInt8]) { events.append(.rarp(mac)) }
+    func ringsLostMemory(device: VhostUserDevice, rings: [Int]) { events.append(.lostMemory(rings)) }
 
     func started() -> [Int] { events.compactMap { if case .started(let i) = $0 { return i } else { return nil } } }
     var runningRings: [Int] { configurations.keys.sorted() }

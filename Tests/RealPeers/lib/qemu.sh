@@ -17,7 +17,10 @@
 #       Environment: SY_GUEST_QUEUES=N (queue pairs; adds queues=N, mq=on), SY_GUEST_SMP (vCPUs,
 #       default = queue pairs), SY_GUEST_MEM (MiB, default 256), SY_GUEST_ACCEL=tcg|kvm (default: detect),
 #       SY_GUEST_REBOOT=1 (a guest reset reboots it; by default QEMU exits instead: -no-reboot),
-#       SY_GUEST_NETNS=NS (run QEMU in network namespace NS with ip netns exec, e.g. where its tap lives).
+#       SY_GUEST_NETNS=NS (run QEMU in network namespace NS with ip netns exec, e.g. where its tap lives),
+#       SY_GUEST_MAXMEM=SIZE (e.g. 1G: memory hot-plug, -m MEM,slots=N,maxmem=SIZE; plug a DIMM with
+#       guest_monitor "object_add memory-backend-memfd,id=m1,size=256M,share=on" and
+#       "device_add pc-dimm,id=d1,memdev=m1"), SY_GUEST_MEM_SLOTS=N (DIMM slots with MAXMEM, default 4).
 #   guest_wait_ready NAME [TIMEOUT=120]   waits for the ready marker and a working serial shell
 #   guest_run NAME "COMMAND" [TIMEOUT=30] runs COMMAND (sh -c) in the guest; prints its stdout+stderr,
 #                                          returns its exit status (124 if the host-side wait timed out)
@@ -62,6 +65,9 @@ guest_boot() {
     fi
     local queues=${SY_GUEST_QUEUES:-1} mem=${SY_GUEST_MEM:-256} accel cpu
     local smp=${SY_GUEST_SMP:-$queues}
+    # Without SY_GUEST_MAXMEM the command line is exactly what every other script has always used.
+    local memarg="${mem}M"
+    [ -n "${SY_GUEST_MAXMEM:-}" ] && memarg+=",slots=${SY_GUEST_MEM_SLOTS:-4},maxmem=$SY_GUEST_MAXMEM"
     accel=$(guest_accel)
     if [ "$accel" = kvm ]; then cpu=host; else cpu=max; fi
 
@@ -96,7 +102,7 @@ guest_boot() {
     # ip netns exec execs QEMU in place, so $! is still QEMU's pid.
     "${netns[@]}" qemu-system-x86_64 -name "$name" -nodefaults -no-user-config -display none -vga none $reboot \
         -object "memory-backend-memfd,id=mem0,size=${mem}M,share=on" \
-        -machine "q35,memory-backend=mem0,accel=$accel" -cpu "$cpu" -m "${mem}M" -smp "$smp" \
+        -machine "q35,memory-backend=mem0,accel=$accel" -cpu "$cpu" -m "$memarg" -smp "$smp" \
         -kernel "$SY_GUEST_KERNEL" -initrd "$SY_GUEST_INITRD" \
         -append "console=ttyS0 quiet panic=1 mitigations=off no_timer_check sy.name=$name $kargs" \
         "${backend[@]}" -netdev "$netdev" -device "$device" \
