@@ -14,6 +14,10 @@ public enum PortFault: String, CaseIterable, Sendable, Equatable {
     /// virtio calls DEVICE_NEEDS_RESET. Found by the port's once-a-second housekeeping, so that it
     /// shows and signals SET_VRING_ERR instead of going silent (docs/red-team.md).
     case ringBroken = "ring-broken"
+    /// Its front-end's dirty log (live migration) did not cover a page the switch wrote: a log
+    /// smaller than its guest memory, or a used-ring log address past its end. The mark is never
+    /// written outside the log; the queue stopped itself (docs/dirty-log.md).
+    case dirtyLogFault = "dirty-log-fault"
 
     /// As `yardctl ports` shows it: `broken (guest-memory-fault)`.
     public var name: String { rawValue }

@@ -33,7 +33,9 @@ extension SplitQueue {
     @inlinable @inline(__always)
     func singleBuffer(at cursor: UInt16) -> (head: UInt16, buffer: GuestSegment)? {
         let s = state
-        guard cursor != s.pointee.cachedAvail, !s.pointee.broken else { return nil }
+        // Not while broken, nor while dirty logging (stopFlags, SplitQueueState): the general path
+        // logs what it writes.
+        guard cursor != s.pointee.cachedAvail, s.pointee.stopFlags == 0 else { return nil }
         let head = availRingEntry(cursor)
         guard head < size,
               let buffer = singleDescriptorBuffer(head: head, deviceWrites: true, maxBytes: UInt64(UInt32.max))
