@@ -52,4 +52,16 @@ extension TestFrontEnd {
         }
         try sync()
     }
+
+    /// What QEMU does when migration starts, in one call: a fresh memfd log covering all guest
+    /// memory (SET_LOG_BASE), then `startLogging()`. Returns the log's mapping (the bits).
+    @discardableResult
+    public func logEverything() throws -> MappedRegion {
+        let size = Int(fullLogSize)
+        let file = try Memfd.create(name: "dlog-migration-log", size: size)
+        let mapping = try MappedRegion(descriptor: file.rawValue, length: size)
+        guard try setLogBase(fd: file.rawValue, size: UInt64(size)) == 0 else { throw TestFrontEndError.nack(6) }
+        try startLogging()
+        return mapping
+    }
 }

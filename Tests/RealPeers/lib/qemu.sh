@@ -18,6 +18,8 @@
 #       default = queue pairs), SY_GUEST_MEM (MiB, default 256), SY_GUEST_ACCEL=tcg|kvm (default: detect),
 #       SY_GUEST_REBOOT=1 (a guest reset reboots it; by default QEMU exits instead: -no-reboot),
 #       SY_GUEST_NETNS=NS (run QEMU in network namespace NS with ip netns exec, e.g. where its tap lives).
+#       SY_GUEST_EXTRA_ARGS="..." (more QEMU arguments, split on spaces: e.g. -qmp and -incoming for
+#       a migration, 50-migration.sh).
 #   guest_wait_ready NAME [TIMEOUT=120]   waits for the ready marker and a working serial shell
 #   guest_run NAME "COMMAND" [TIMEOUT=30] runs COMMAND (sh -c) in the guest; prints its stdout+stderr,
 #                                          returns its exit status (124 if the host-side wait timed out)
@@ -99,7 +101,7 @@ guest_boot() {
         -machine "q35,memory-backend=mem0,accel=$accel" -cpu "$cpu" -m "${mem}M" -smp "$smp" \
         -kernel "$SY_GUEST_KERNEL" -initrd "$SY_GUEST_INITRD" \
         -append "console=ttyS0 quiet panic=1 mitigations=off no_timer_check sy.name=$name $kargs" \
-        "${backend[@]}" -netdev "$netdev" -device "$device" \
+        "${backend[@]}" -netdev "$netdev" -device "$device" ${SY_GUEST_EXTRA_ARGS:-} \
         -chardev "file,id=con,path=$dir/$name.console.log" -serial chardev:con \
         -chardev "socket,id=sh,path=$dir/$name.shell.sock,server=on,wait=off" -serial chardev:sh \
         -monitor "unix:$dir/$name.mon.sock,server=on,wait=off" \
