@@ -35,7 +35,7 @@ extension VhostUserDevice {
         dirtyLog = log
         // Queues logging into the old log flush into it as they stop, then let it go.
         restartStartedRings()
-        logger.info("dirty log: \(area.mmapSize) bytes (covers \(area.mmapSize * 8 * 4096 >> 20) MiB of guest memory)")
+        logger.info("dirty log: \(area.mmapSize) bytes (covers \((area.mmapSize &* 8 &* 4096) >> 20) MiB of guest-physical space)")
         return .reply(.u64(0))
     }
 

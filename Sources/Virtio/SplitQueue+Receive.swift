@@ -43,6 +43,19 @@ extension SplitQueue {
         return (head, buffer)
     }
 
+    /// `singleBuffer(at:)` for a queue that is dirty logging: the same buffer, unless the queue is
+    /// broken. Its caller logs what it writes.
+    @usableFromInline
+    func singleBufferWhileLogging(at cursor: UInt16) -> (head: UInt16, buffer: GuestSegment)? {
+        let s = state
+        guard cursor != s.pointee.cachedAvail, !s.pointee.broken else { return nil }
+        let head = availRingEntry(cursor)
+        guard head < size,
+              let buffer = singleDescriptorBuffer(head: head, deviceWrites: true, maxBytes: UInt64(UInt32.max))
+        else { return nil }
+        return (head, buffer)
+    }
+
     /// The general reservation: refreshes avail.idx, walks multi-descriptor and indirect chains,
     /// takes several chains with MRG_RXBUF, and handles every malformed or missing buffer.
     @usableFromInline @inline(never)
