@@ -9,6 +9,7 @@
 # pass alone, without the epoll_wait every runOnce makes), and the top functions by inclusive cost.
 #
 # Usage: Benchmarks/scripts/instructions.sh [frames] [top-n]     (from anywhere)
+#        DATAPATH_ARGS=--dirty-log ...: the receiver with live migration's dirty log on (docs/dirty-log.md).
 # Needs valgrind (apt-get install valgrind: it also provides valgrind/callgrind.h).
 set -euo pipefail
 
@@ -40,7 +41,7 @@ pollports=$(symbol '$s8Datapath6EngineC9pollPorts')
 rm -f "$out"/callgrind.out.*
 valgrind --tool=callgrind --collect-atstart=no --toggle-collect="$runonce" --dump-instr=yes --dump-line=no \
     --callgrind-out-file="$out/callgrind.out.%p" \
-    "$binary" --frames "$frames" --warmup-turns 500 >"$out/run.log" 2>"$out/valgrind.log" || {
+    "$binary" --frames "$frames" --warmup-turns 500 ${DATAPATH_ARGS:-} >"$out/run.log" 2>"$out/valgrind.log" || {
     cat "$out/run.log" "$out/valgrind.log" >&2
     exit 1
 }

@@ -18,6 +18,10 @@ public enum PortFault: String, CaseIterable, Sendable, Equatable {
     /// the ring cannot be served in the new table
     /// (docs/memory-hotplug-and-reconnect.md#removing-memory-under-a-ring).
     case ringMemoryRemoved = "ring-memory-removed"
+    /// Its front-end's dirty log (live migration) did not cover a page the switch wrote: a log
+    /// smaller than its guest memory, or a used-ring log address past its end. The mark is never
+    /// written outside the log; the queue stopped itself (docs/dirty-log.md).
+    case dirtyLogFault = "dirty-log-fault"
 
     /// As `yardctl ports` shows it: `broken (guest-memory-fault)`.
     public var name: String { rawValue }

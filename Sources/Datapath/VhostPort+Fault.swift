@@ -125,6 +125,8 @@ extension VhostPort {
             return "guest memory faulted (its file shrank under the mapping); waiting for new memory or a reconnect"
         case .notificationBlocked?, .kickBlocked?:
             return "an eventfd would have blocked the engine; waiting for the front-end to reset its rings or reconnect"
+        case .dirtyLogFault?:
+            return "its dirty log (migration) does not cover the memory the switch writes; waiting for the front-end to reset its rings or reconnect"
         case .ringBroken?:
             return "its guest broke a ring (an index beyond the ring); waiting for the front-end to reset its rings or reconnect"
         case .ringMemoryRemoved?:

@@ -153,7 +153,17 @@ final class VhostPort: SwitchPort {
     func housekeeping(now: UInt32, engine: Engine) {
         endpoint.handleTimers()
         endPenaltyIfDue(now: now)
+        if faults.broken == nil, hasDirtyLogFault { fail(.dirtyLogFault) }
         if faults.broken == nil, hasBrokenQueue { fail(.ringBroken) }
+    }
+
+    /// A queue whose front-end's dirty log did not cover a write (docs/dirty-log.md): checked
+    /// before `hasBrokenQueue`, since such a queue also broke itself.
+    private var hasDirtyLogFault: Bool {
+        for q in receiveQueues + transmitQueues {
+            if let split = q?.queue as? SplitQueue, split.dirtyLogOutOfBounds { return true }
+        }
+        return false
     }
 
     /// A queue that stopped itself on an impossible index from its guest (docs/port-faults.md).
@@ -234,7 +244,8 @@ extension VhostPort {
                                      avail: c.availableRing, used: c.usedRing, memory: c.memory,
                                      eventIndex: c.eventIndex, lastAvailIndex: c.nextAvailableIndex,
                                      indirectDescriptors: c.features.contains(.indirectDescriptors),
-                                     limits: spec.limits.queueLimits)
+                                     limits: spec.limits.queueLimits, dirtyLog: c.dirtyLog,
+                                     usedLogAddress: c.usedLogAddress)
         else {
             engine.logger.error("ring \(ring) of \(spec.name) cannot be served (size \(c.size))")
             return

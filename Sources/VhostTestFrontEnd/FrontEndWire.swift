@@ -58,14 +58,15 @@ public enum FrontEndWire {
     }
 
     /// desc, used, avail, log: the wire order.
-    public static func vringAddress(_ index: Int, desc: UInt64, used: UInt64, avail: UInt64, flags: UInt32 = 0) -> [UInt8] {
+    public static func vringAddress(_ index: Int, desc: UInt64, used: UInt64, avail: UInt64, flags: UInt32 = 0,
+                                    log: UInt64 = 0) -> [UInt8] {
         var o: [UInt8] = []
         put(UInt32(index), &o)
         put(flags, &o)
         put(desc, &o)
         put(used, &o)
         put(avail, &o)
-        put(UInt64(0), &o)
+        put(log, &o)
         return o
     }
 

@@ -41,6 +41,8 @@ extension TestFrontEnd {
         }
         ackedFeatures = offeredFeatures & options.driverFeatures
         if options.queuePairs == 1 { ackedFeatures &= ~(1 << 22) }
+        // VHOST_F_LOG_ALL: QEMU acks it only while migrating (TestFrontEnd+Migration.swift).
+        ackedFeatures &= ~Self.logAllFeature
         return ackedFeatures
     }
 

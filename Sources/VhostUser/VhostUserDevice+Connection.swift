@@ -25,6 +25,7 @@ extension VhostUserDevice {
         memory.removeAll()
         memory = newMemoryTable()
         regionReferences = [:]
+        dirtyLog = nil
         rings = Array(repeating: VhostUserRing(), count: rings.count)
         ackedFeatures = []
         featuresAcked = false

@@ -8,10 +8,20 @@ extension VhostUserDevice {
             return .refused("features 0x\(String(unoffered.rawValue, radix: 16)) were never offered")
         }
         // QEMU sends SET_FEATURES once per queue pair, so the same value while rings run is normal;
-        // a different one would change header length and ring layout under the datapath.
-        if featuresAcked && requested != ackedFeatures && rings.contains(where: { $0.started }) {
+        // a different one would change header length and ring layout under the datapath. The one
+        // exception is LOG_ALL, which QEMU toggles on running rings when migration starts and
+        // ends: every started ring is restarted with logging on or off (docs/dirty-log.md).
+        let running = rings.contains(where: { $0.started })
+        let change = requested.symmetricDifference(ackedFeatures)
+        if featuresAcked && !change.isEmpty && running && change != .vhostLogAll {
             featuresRejected = true
             return .refused("features change while rings are running")
+        }
+        if featuresAcked && change == .vhostLogAll && running {
+            ackedFeatures = requested
+            restartStartedRings()
+            logger.info("dirty logging \(requested.contains(.vhostLogAll) ? "on" : "off")")
+            return .done
         }
         ackedFeatures = requested
         featuresAcked = true

@@ -19,6 +19,8 @@ extension VhostUserDevice {
     /// an address outside it is refused now rather than leaving a ring that silently never starts.
     func setRingAddress(_ a: VringAddress) -> HandlerResult {
         guard let i = checkedIndex(a.index) else { return .refused(beyondLimit(a.index)) }
+        // VHOST_VRING_F_LOG: used-ring writes are logged at `logGPA` while LOG_ALL is acked
+        // (docs/dirty-log.md); the address is checked against the log on each write.
         guard a.flags & ~VringAddress.logFlag == 0 else { return .refused("unknown vring address flags 0x\(String(a.flags, radix: 16))") }
         update(i) { $0.address = a }
         if rings[i].size > 0, memory.count > 0, translate(i) == nil {
@@ -128,7 +130,9 @@ extension VhostUserDevice {
             index: i, size: ring.size, descriptorTable: p.descriptors, availableRing: p.available, usedRing: p.used,
             nextAvailableIndex: next, usedIndex: usedIndex, kick: ring.kick, call: ring.call,
             eventIndex: features.contains(.eventIndex), netHeaderLength: features.netHeaderLength,
-            mergeableRxBuffers: features.contains(.mergeableRxBuffers), features: features, memory: memory)
+            mergeableRxBuffers: features.contains(.mergeableRxBuffers), features: features, memory: memory,
+            dirtyLog: features.contains(.vhostLogAll) ? dirtyLog : nil,
+            usedLogAddress: (ring.address?.flags ?? 0) & VringAddress.logFlag != 0 ? ring.address?.logGPA : nil)
         logger.debug("ring \(i) started: size \(ring.size), next avail \(next)")
         delegate?.ringStarted(device: self, index: i, configuration: config)
     }

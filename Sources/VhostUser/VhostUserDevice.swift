@@ -73,6 +73,10 @@ public final class VhostUserDevice {
     /// Memory tables and regions refused for exceeding `configuration.maxGuestMemory`.
     public internal(set) var memoryLimitRefusals = 0
     var rings: [VhostUserRing]
+    /// The dirty log from SET_LOG_BASE (docs/dirty-log.md); rings log into it while LOG_ALL is acked.
+    public internal(set) var dirtyLog: DirtyLogArea?
+    /// SET_LOG_BASE messages refused (no fd, a log we cannot map): tests and diagnostics.
+    public internal(set) var logRefusals = 0
     /// Explains a front-end that leaves after learning the queue-pair limit (VhostUserDevice+QueueLimit.swift).
     var queueLimitWatch = QueueLimitWatch()
 
@@ -150,6 +154,8 @@ public final class VhostUserDevice {
         case (.setVringEnable, .vringState(let s)): return setRingEnabled(s)
         case (.netSetMTU, .u64(let v)): return setMTU(v)
         case (.sendRARP, .u64(let v)): return sendRARP(v)
+        case (.setLogBase, .log(let area)): return setLogBase(area, &m)
+        case (.setLogFd, _): return setLogFD(&m)
         case (.setStatus, .u64(let v)): return setStatus(v)
         case (.getStatus, _): return .reply(.u64(UInt64(reportedStatus)))
         default:

@@ -35,6 +35,10 @@ public struct RingConfiguration {
     /// The device's guest memory, for descriptor GPAs. Never mutated while the ring is started:
     /// a memory change stops every ring first.
     public let memory: GuestMemoryTable
+    /// Dirty-page logging (docs/dirty-log.md): the log while LOG_ALL is acked and SET_LOG_BASE gave
+    /// one, else nil; and the used ring's log address when SET_VRING_ADDR set VHOST_VRING_F_LOG.
+    public let dirtyLog: DirtyLogArea?
+    public let usedLogAddress: UInt64?
 
     public var isReceiveQueue: Bool { index % 2 == 0 }
     public var queuePair: Int { index / 2 }

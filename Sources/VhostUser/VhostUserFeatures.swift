@@ -11,10 +11,11 @@ extension VirtioFeatures {
     /// chain is completed within the burst that took it and RX buffers are consumed strictly from the
     /// head of the avail ring, so buffers already come back in the order they were made available. A
     /// driver that takes it (DPDK virtio-user) switches to its in-order paths, which skip the free-list
-    /// walk per descriptor; QEMU 7.2 and Linux 6.1 do not know the bit.
+    /// walk per descriptor; QEMU 7.2 and Linux 6.1 do not know the bit. VHOST_F_LOG_ALL: every write
+/// into guest memory is logged while it is acked, for live migration (docs/dirty-log.md).
     public static let defaultOffer: VirtioFeatures = [
         .version1, .mergeableRxBuffers, .eventIndex, .indirectDescriptors, .anyLayout, .multiqueue, .inOrder,
-        .mtu, .guestAnnounce, .vhostUserProtocolFeatures,
+        .mtu, .guestAnnounce, .vhostUserProtocolFeatures, .vhostLogAll,
         .csum, .guestCsum, .hostTSO4, .hostTSO6, .hostECN, .hostUFO,
         .guestTSO4, .guestTSO6, .guestECN, .guestUFO,
     ]
@@ -41,10 +42,10 @@ public struct VhostUserProtocolFeatures: OptionSet, Sendable, Hashable {
     public static let configureMemorySlots = VhostUserProtocolFeatures(bit: 15)
     public static let status = VhostUserProtocolFeatures(bit: 16)
 
-    /// What we implement. LOG_SHMFD waits for dirty logging (SET_LOG_BASE); without it QEMU adds a
-    /// migration blocker, which is the honest answer until then.
+    /// What we implement. LOG_SHMFD: the dirty log arrives as a shared fd with SET_LOG_BASE
+    /// (docs/dirty-log.md); without it QEMU refuses to migrate the guest.
     public static let defaultOffer: VhostUserProtocolFeatures = [
-        .multiqueue, .replyAck, .mtu, .rarp, .configureMemorySlots, .status,
+        .multiqueue, .logSharedMemory, .replyAck, .mtu, .rarp, .configureMemorySlots, .status,
     ]
 }
 

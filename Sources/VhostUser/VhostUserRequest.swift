@@ -48,8 +48,8 @@ public enum VhostUserRequest: UInt32, Sendable, CaseIterable {
 
 extension VhostUserRequest {
     /// Requests whose reply is their answer: the front-end always waits for it, NEED_REPLY or not
-    /// ("no behavioural change" under REPLY_ACK). SET_LOG_BASE is listed by the spec only when
-    /// LOG_SHMFD is negotiated, which we never offer, so it is not here.
+    /// ("no behavioural change" under REPLY_ACK). SET_LOG_BASE is not here: its u64 reply is the
+    /// handler's own (`VhostUserDevice.setLogBase`), since QEMU waits for one with LOG_SHMFD.
     public var alwaysReplies: Bool {
         switch self {
         case .getFeatures, .getProtocolFeatures, .getVringBase, .getQueueNum, .getMaxMemSlots,

@@ -1,3 +1,4 @@
+import CSwitchyard
 import GuestMemory
 
 /// The copy engine for guest RX writes (docs/rx-copy.md). Every byte the device writes into a
@@ -6,10 +7,12 @@ import GuestMemory
 ///
 /// It sees translated buffers (`GuestSegment`), not descriptors: the split queue finds the buffer
 /// and moves its write cursor, and a packed ring can use the same engine. Because each target
-/// segment carries its guest-physical address, a dirty-page log for live migration (issue #11)
-/// is kept here, at the end of `write`: it marks `[target.guestPhysical + offset, + written)`
-/// (docs/rx-copy.md, "Where the dirty log hooks"). Used-ring updates are the one other kind of
-/// guest write, and are logged where they happen (`SplitQueue+Used.swift`).
+/// segment carries its guest-physical address, the dirty-page log for live migration is kept
+/// here, at the end of `write`: with a `log`, it marks `[target.guestPhysical + offset, + written)`
+/// in the queue's log cache (docs/dirty-log.md). Used-ring updates are the one other kind of
+/// guest write, and are logged where they are published (`SplitQueue+Used.swift`). A ring format
+/// passes its queue's log on every write of its general path; the split queue's fast path passes
+/// nil and is not taken while logging.
 @usableFromInline
 enum ReceiveCopy {
     /// Stores, back to back from `offset` bytes into `target`: the first `headerLength` bytes of
@@ -18,7 +21,8 @@ enum ReceiveCopy {
     /// with constant arguments, the parts a caller does not use cost nothing.
     @inlinable @inline(__always) @discardableResult
     static func write(into target: GuestSegment, at offset: Int, header: VirtioNetHeader, headerLength: Int,
-                      prefix: UnsafeRawPointer?, prefixLength: Int, bytes: UnsafeRawPointer?, count: Int) -> Int {
+                      prefix: UnsafeRawPointer?, prefixLength: Int, bytes: UnsafeRawPointer?, count: Int,
+                      log: UnsafeMutablePointer<csy_dirty_log>? = nil) -> Int {
         var p = target.base + offset
         if headerLength != 0 {
             header.write(to: p, length: headerLength)
@@ -31,14 +35,21 @@ enum ReceiveCopy {
         if let bytes {
             p.copyMemory(from: bytes, byteCount: count)
         }
-        return headerLength &+ prefixLength &+ count
+        let written = headerLength &+ prefixLength &+ count
+        if let log {
+            // The cache is flushed (fence, then the bits) when the queue publishes its used index.
+            csy_dirty_log_mark(log, target.guestPhysical &+ UInt64(truncatingIfNeeded: offset),
+                               UInt64(truncatingIfNeeded: written))
+        }
+        return written
     }
 
     /// `count` bytes at `bytes` into `target` at `offset`: a piece of the reservation's cursor walk.
     @inlinable @inline(__always)
-    static func write(into target: GuestSegment, at offset: Int, bytes: UnsafeRawPointer, count: Int) {
+    static func write(into target: GuestSegment, at offset: Int, bytes: UnsafeRawPointer, count: Int,
+                      log: UnsafeMutablePointer<csy_dirty_log>? = nil) {
         write(into: target, at: offset, header: VirtioNetHeader(), headerLength: 0, prefix: nil, prefixLength: 0,
-              bytes: bytes, count: count)
+              bytes: bytes, count: count, log: log)
     }
 
     /// The single-buffer fast path, shared by `SplitQueue.receiveFrame` and the first write into
@@ -47,7 +58,8 @@ enum ReceiveCopy {
     /// length is 10 or 12, there is something after the header and `target` holds it all.
     @inlinable @inline(__always)
     static func fillSingle(_ target: GuestSegment, header: VirtioNetHeader, headerLength: Int,
-                           prefix: UnsafeRawPointer?, prefixLength: Int, bytes: UnsafeRawPointer, count: Int) -> Int? {
+                           prefix: UnsafeRawPointer?, prefixLength: Int, bytes: UnsafeRawPointer, count: Int,
+                           log: UnsafeMutablePointer<csy_dirty_log>? = nil) -> Int? {
         let prefixBytes = prefix == nil ? 0 : max(0, prefixLength)
         let total = headerLength &+ prefixBytes &+ count
         guard headerLength == VirtioNetHeader.length || headerLength == VirtioNetHeader.legacyLength,
@@ -55,7 +67,7 @@ enum ReceiveCopy {
         var h = header
         h.numBuffers = 1
         return write(into: target, at: 0, header: h, headerLength: headerLength, prefix: prefix,
-                     prefixLength: prefixBytes, bytes: bytes, count: count)
+                     prefixLength: prefixBytes, bytes: bytes, count: count, log: log)
     }
 
     /// Copies a few bytes (a frame's L2 header: 14 or 18) with two overlapping loads and stores

@@ -10,6 +10,7 @@ extension SplitQueue {
         if !eventIndex {
             csy_store_relaxed_u16(used, SplitRing.usedFlagNoNotify.littleEndian)
         }
+        logNotificationStore()
     }
 
     /// Re-enables kicks, then re-reads avail.idx after a full fence: returns true if buffers are
@@ -24,6 +25,7 @@ extension SplitQueue {
         } else {
             csy_store_relaxed_u16(used, 0)
         }
+        logNotificationStore()
         // Our store must be visible before we read avail.idx (StoreLoad), or a buffer added in
         // between is missed by both sides.
         csy_fence_seq_cst()

@@ -33,6 +33,21 @@ extension SplitQueue {
     @inlinable @inline(__always)
     func singleBuffer(at cursor: UInt16) -> (head: UInt16, buffer: GuestSegment)? {
         let s = state
+        // Not while broken, nor while dirty logging (stopFlags, SplitQueueState): the general path
+        // logs what it writes.
+        guard cursor != s.pointee.cachedAvail, s.pointee.stopFlags == 0 else { return nil }
+        let head = availRingEntry(cursor)
+        guard head < size,
+              let buffer = singleDescriptorBuffer(head: head, deviceWrites: true, maxBytes: UInt64(UInt32.max))
+        else { return nil }
+        return (head, buffer)
+    }
+
+    /// `singleBuffer(at:)` for a queue that is dirty logging: the same buffer, unless the queue is
+    /// broken. Its caller logs what it writes.
+    @usableFromInline
+    func singleBufferWhileLogging(at cursor: UInt16) -> (head: UInt16, buffer: GuestSegment)? {
+        let s = state
         guard cursor != s.pointee.cachedAvail, !s.pointee.broken else { return nil }
         let head = availRingEntry(cursor)
         guard head < size,

@@ -54,6 +54,24 @@ extension SplitQueue {
                                                     prefix: UnsafeRawPointer?, prefixLength: Int,
                                                     from source: UnsafeBufferPointer<Segment>, skipping: Int,
                                                     mergeable: Bool) -> ReceiveReservation {
+        // While dirty logging the fast path above is not taken (SplitQueueState.stopFlags); its
+        // shortcut is taken here instead, with the writes logged (docs/dirty-log.md).
+        if let log = dirtyLog, source.count == 1, skipping >= 0 {
+            let s = state
+            let cursor = s.pointee.lastAvail
+            if let next = singleBufferWhileLogging(at: cursor),
+               let total = ReceiveCopy.fillSingle(next.buffer, header: header, headerLength: headerLength, prefix: prefix,
+                                                  prefixLength: prefixLength,
+                                                  bytes: UnsafeRawPointer(source[0].base + skipping),
+                                                  count: source[0].length &- skipping, log: log) {
+                s.pointee.reservationOpen = false
+                s.pointee.chainCount = 0
+                pushUsed(head: next.head, length: UInt32(truncatingIfNeeded: total))
+                s.pointee.lastAvail = cursor &+ 1
+                updateAvailEvent()
+                return .reserved(chains: 1)
+            }
+        }
         let skip = max(0, skipping)
         let prefixBytes = prefix == nil ? 0 : max(0, prefixLength)
         let bytes = headerLength &+ prefixBytes &+ max(0, source.byteCount &- skip)

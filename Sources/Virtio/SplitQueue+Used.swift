@@ -45,6 +45,7 @@ extension SplitQueue {
         guard new != old else { return 0 }
         csy_store_release_u16(used + 2, new.littleEndian)
         s.pointee.publishedUsed = new
+        if let log = dirtyLog { logPublished(from: old, to: new, log) }
         // libvhost-user's rule: if signalledUsed now lies inside the window just published, 16-bit
         // wrap-around makes vring_need_event meaningless; force the next notification instead.
         if Int(Int16(bitPattern: new &- s.pointee.signalledUsed)) < Int(new &- old) {
@@ -74,5 +75,41 @@ extension SplitQueue {
         if !valid { return true }
         let usedEvent = UInt16(littleEndian: csy_load_relaxed_u16(avail + SplitRing.usedEventOffset(queueSize: Int(size))))
         return SplitRing.needsEvent(event: usedEvent, new: new, old: old)
+    }
+}
+
+extension SplitQueue {
+    /// After a publish while logging (docs/dirty-log.md): marks the used elements `old..<new`, the
+    /// used header (flags, idx) and avail_event at the ring's log address, then flushes the cache
+    /// (the RX buffers' marks included) behind a release fence. A mark outside the log breaks the
+    /// queue: the front-end's log does not cover what we write, and only its port pays.
+    @usableFromInline @inline(never)
+    func logPublished(from old: UInt16, to new: UInt16, _ log: UnsafeMutablePointer<csy_dirty_log>) {
+        if let address = usedLogAddress {
+            let count = Int(new &- old)
+            let first = Int(old & mask)
+            let firstRun = min(count, Int(size) &- first)
+            csy_dirty_log_mark(log, address &+ UInt64(4 &+ 8 &* first), UInt64(8 &* firstRun))
+            if count > firstRun { csy_dirty_log_mark(log, address &+ 4, UInt64(8 &* (count &- firstRun))) }
+            logUsedHeader(log, address)
+        }
+        csy_dirty_log_flush(log)
+        if log.pointee.out_of_bounds != 0 { state.pointee.broken = true }
+    }
+
+    /// flags and idx, and avail_event with EVENT_IDX: the used-ring fields other than elements.
+    func logUsedHeader(_ log: UnsafeMutablePointer<csy_dirty_log>, _ address: UInt64) {
+        csy_dirty_log_mark(log, address, 4)
+        if eventIndex {
+            csy_dirty_log_mark(log, address &+ UInt64(SplitRing.availEventOffset(queueSize: Int(size))), 2)
+        }
+    }
+
+    /// After a notification-suppression store (used flags or avail_event) while logging.
+    func logNotificationStore() {
+        guard let log = dirtyLog, let address = usedLogAddress else { return }
+        logUsedHeader(log, address)
+        csy_dirty_log_flush(log)
+        if log.pointee.out_of_bounds != 0 { state.pointee.broken = true }
     }
 }

@@ -59,6 +59,13 @@ public final class SplitQueue {
     @usableFromInline let indirectCopy: UnsafeMutableRawPointer?
     @usableFromInline static let indirectSegmentCapacity = 8
     @usableFromInline let indirectSegments: UnsafeMutablePointer<GuestSegment>
+    /// Dirty-page logging (docs/dirty-log.md), fixed for the queue's life: the device restarts a
+    /// ring when LOG_ALL, the log or the ring's log flag change. `dirtyLog` is this queue's log
+    /// cache over `logArea` (nil: not logging); `usedLogAddress` the used ring's log address
+    /// (SET_VRING_ADDR with VHOST_VRING_F_LOG), nil when the ring's used writes are not logged.
+    @usableFromInline let dirtyLog: UnsafeMutablePointer<csy_dirty_log>?
+    let logArea: DirtyLogArea?
+    let usedLogAddress: UInt64?
 
     /// Nil if `size` is not a power of two in 1...32768, a ring pointer is misaligned for its
     /// part (the index atomics need natural alignment; both checked by `SplitRing.Layout`), or
@@ -67,7 +74,8 @@ public final class SplitQueue {
     /// SET_VRING_BASE. Starts with notifications enabled.
     public init?(size: UInt16, descriptors: UnsafeMutableRawPointer, avail: UnsafeMutableRawPointer,
                  used: UnsafeMutableRawPointer, memory: GuestMemoryTable, eventIndex: Bool,
-                 lastAvailIndex: UInt16, indirectDescriptors: Bool = false, limits: Limits = Limits()) {
+                 lastAvailIndex: UInt16, indirectDescriptors: Bool = false, limits: Limits = Limits(),
+                 dirtyLog: DirtyLogArea? = nil, usedLogAddress: UInt64? = nil) {
         guard let layout = SplitRing.Layout(queueSize: Int(size), eventIndex: eventIndex),
               layout.isAligned(descriptors: descriptors, avail: avail, used: used),
               limits.maxChains > 0, limits.maxSegmentsPerChain > 0, limits.maxTransmitBytes > 0,
@@ -99,10 +107,27 @@ public final class SplitQueue {
             ? UnsafeMutableRawPointer.allocate(byteCount: Int(size) * SplitRing.descriptorSize,
                                                alignment: SplitRing.descriptorTableAlignment)
             : nil
+        logArea = dirtyLog
+        self.usedLogAddress = dirtyLog == nil ? nil : usedLogAddress
+        if let dirtyLog {
+            let log = UnsafeMutablePointer<csy_dirty_log>.allocate(capacity: 1)
+            csy_dirty_log_init(log, dirtyLog.base, dirtyLog.size)
+            self.dirtyLog = log
+            // RX leaves its fast path, whose writes are not logged (SplitQueueState.stopFlags).
+            state.pointee.stopFlags |= 2
+        } else {
+            self.dirtyLog = nil
+        }
         _ = enableNotifications()
     }
 
     deinit {
+        // A ring stops (GET_VRING_BASE, a fault, a restart) by releasing its queue: marks still in
+        // the cache reach the log before the front-end hears the ring stopped.
+        if let dirtyLog {
+            csy_dirty_log_flush(dirtyLog)
+            dirtyLog.deallocate()
+        }
         state.deinitialize(count: 1)
         state.deallocate()
         segmentStorage.deallocate()
@@ -115,8 +140,14 @@ public final class SplitQueue {
     @inlinable public var lastAvailIndex: UInt16 { state.pointee.lastAvail }
     /// Next used slot this queue will fill (published to the guest by `publishUsed()`).
     @inlinable public var usedIndex: UInt16 { state.pointee.usedIndex }
-    /// The guest moved avail.idx impossibly far: the queue stopped touching the ring.
+    /// The guest moved avail.idx impossibly far (or its front-end's dirty log was too small): the
+    /// queue stopped touching the ring.
     @inlinable public var isBroken: Bool { state.pointee.broken }
+    /// Writes to guest memory are being logged (LOG_ALL with a log base; docs/dirty-log.md).
+    public var isLogging: Bool { dirtyLog != nil }
+    /// A mark fell outside the front-end's log (a log smaller than its memory, a used-ring log
+    /// address past its end): the queue broke itself; the port faults (`dirty-log-fault`).
+    public var dirtyLogOutOfBounds: Bool { (dirtyLog?.pointee.out_of_bounds ?? 0) != 0 }
     @inlinable public var notificationsEnabled: Bool { state.pointee.notificationsEnabled }
     /// Chains the driver had made available, at the last read of avail.idx, that are not yet
     /// taken: a cheap sign of backlog (no new read of guest memory).

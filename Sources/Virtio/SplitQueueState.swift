@@ -14,7 +14,15 @@ struct SplitQueueState {
     @usableFromInline var signalledUsed: UInt16
     @usableFromInline var signalledUsedValid: Bool
     @usableFromInline var notificationsEnabled: Bool
-    @usableFromInline var broken: Bool
+    /// Bit 0: broken (the guest moved an index impossibly; the queue stopped touching the ring).
+    /// Bit 1: dirty logging on: RX takes the general path, whose writes are logged
+    /// (docs/dirty-log.md). The RX fast path checks the byte against 0, one compare for both, so
+    /// logging costs nothing per frame while it is off.
+    @usableFromInline var stopFlags: UInt8
+    @usableFromInline var broken: Bool {
+        @inline(__always) get { stopFlags & 1 != 0 }
+        @inline(__always) set { stopFlags = newValue ? stopFlags | 1 : stopFlags & ~1 }
+    }
     /// Chains in scratch from the last pop or reservation.
     @usableFromInline var chainCount: Int
     /// RX reservation: whether one is open, and lastAvail after it is committed.
@@ -46,7 +54,7 @@ struct SplitQueueState {
         signalledUsed = used
         signalledUsedValid = false
         notificationsEnabled = true
-        broken = false
+        stopFlags = 0
         chainCount = 0
         reservationOpen = false
         reservationEnd = lastAvail

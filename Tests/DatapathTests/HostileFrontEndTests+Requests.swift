@@ -43,15 +43,23 @@ extension HostileFrontEndTests {
             #expect(try h.receivesNothing("a") && h.receivesNothing("b"))
             try expectSwitching(h, "broadcast still floods after a RARP for it")
         }
+        // The dirty log (docs/dirty-log.md): a log larger than any guest needs, or longer than its
+        // file, is refused; a real one is mapped (and answered with 0). Either way the descriptor
+        // is not kept.
         let logFile = try Memfd.create(name: "redteam-log", size: 1 << 20)
         try survive(h, baseline: baseline, "SET_LOG_BASE with a memfd") { x in
-            try expectRefused(x, code: FrontEndRequest.setLogBase.rawValue, payload: FrontEndWire.u64(1 << 20) + FrontEndWire.u64(0),
-                              fds: [logFile.rawValue], "SET_LOG_BASE")
+            try expectRefused(x, code: FrontEndRequest.setLogBase.rawValue, payload: FrontEndWire.u64(1 << 40) + FrontEndWire.u64(0),
+                              fds: [logFile.rawValue], "SET_LOG_BASE of 1 TiB")
+            try expectRefused(x, code: FrontEndRequest.setLogBase.rawValue, payload: FrontEndWire.u64(1 << 20) + FrontEndWire.u64(4096),
+                              fds: [logFile.rawValue], "SET_LOG_BASE past the end of its file")
+            try expectAccepted(x, code: FrontEndRequest.setLogBase.rawValue, payload: FrontEndWire.u64(1 << 20) + FrontEndWire.u64(0),
+                               fds: [logFile.rawValue], "SET_LOG_BASE")
         }
         expectNoCopiesLeft(of: logFile.rawValue, "SET_LOG_BASE's memfd")
         let logEvent = try EventFD()
         try survive(h, baseline: baseline, "SET_LOG_FD") { x in
-            try expectRefused(x, code: FrontEndRequest.setLogFd.rawValue, fds: [logEvent.rawValue], "SET_LOG_FD")
+            try expectRefused(x, code: FrontEndRequest.setLogFd.rawValue, fds: [logFile.rawValue], "SET_LOG_FD with a memfd")
+            try expectAccepted(x, code: FrontEndRequest.setLogFd.rawValue, fds: [logEvent.rawValue], "SET_LOG_FD with an eventfd")
         }
         expectNoCopiesLeft(of: logEvent.rawValue, "SET_LOG_FD's eventfd")
         for (name, code) in [("SET_BACKEND_REQ_FD", UInt32(21)), ("SET_INFLIGHT_FD", 32), ("GPU_SET_SOCKET", 33)] {

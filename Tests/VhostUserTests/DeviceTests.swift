@@ -48,7 +48,8 @@ extension VhostUserTests {
         #expect(try #require(reply(multiqueue.handle(message(.getFeatures)))?.u64) == VirtioFeatures.defaultOffer.rawValue)
         let proto = try #require(reply(d.handle(message(.getProtocolFeatures)))?.u64)
         #expect(proto == VhostUserProtocolFeatures.defaultOffer.rawValue)
-        #expect(proto & (1 << 1) == 0, "LOG_SHMFD must not be offered before SET_LOG_BASE exists")
+        #expect(proto & (1 << 1) != 0, "LOG_SHMFD: QEMU refuses to migrate a guest without it (docs/dirty-log.md)")
+        #expect(features & (1 << 26) != 0, "VHOST_F_LOG_ALL")
     }
 
     @Test func acksOnlyWhenReplyAckNegotiatedAndRequested() throws {

@@ -9,7 +9,8 @@ import DatapathWorkload
 // before the measured loop are discarded and the loop's are dumped on their own, so
 // `--toggle-collect=<Engine.runOnce>` yields the engine's instructions for exactly these frames.
 //
-// Usage: DatapathInstructions [--frames N] [--warmup-turns N]
+// Usage: DatapathInstructions [--frames N] [--warmup-turns N] [--dirty-log]
+//   --dirty-log: the receiving guest's front-end has live migration's dirty log on (docs/dirty-log.md).
 
 func argument(_ name: String, default value: Int) -> Int {
     let args = CommandLine.arguments
@@ -37,7 +38,7 @@ let warmupTurns = argument("--warmup-turns", default: 2_000)
 
 let workload: TwoPortDatapath
 do {
-    workload = try TwoPortDatapath()
+    workload = try TwoPortDatapath(dirtyLog: CommandLine.arguments.contains("--dirty-log"))
 } catch {
     fputs("\(error)\n", stderr)
     exit(1)

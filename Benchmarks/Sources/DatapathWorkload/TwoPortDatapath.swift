@@ -24,7 +24,12 @@ public final class TwoPortDatapath {
     public let receive: DriverRing
     private var closed = false
 
-    public init(frameLength: Int = 64, ringSize: Int = 256) throws {
+    /// B's dirty log while `dirtyLog` (live migration's, docs/dirty-log.md): kept mapped.
+    let log: AnyObject?
+
+    /// `dirtyLog`: B's front-end turns on live migration's dirty log (SET_LOG_BASE, LOG_ALL, the
+    /// used ring's log flag) before the run, so every frame is logged.
+    public init(frameLength: Int = 64, ringSize: Int = 256, dirtyLog: Bool = false) throws {
         var template = Array("/tmp/sy-dpbench-XXXXXX".utf8CString)
         guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw WorkloadError.setup("mkdtemp failed (errno \(errno))")
@@ -56,6 +61,7 @@ public final class TwoPortDatapath {
         }
         a = try connect("a")
         b = try connect("b")
+        log = dirtyLog ? try b.logEverything() : nil
         // Both guests are connected: the socket paths are no longer needed, and removing them now
         // leaves nothing behind when a benchmark process exits without running `close()`.
         TwoPortDatapath.removeSockets(in: directory)

@@ -86,5 +86,6 @@ static inline void csy_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_
 #include "CSwitchyardRename.h"
 #include "CSwitchyardFdKind.h"
 #include "CSwitchyardTap.h"
+#include "CSwitchyardDirtyLog.h"
 
 #endif

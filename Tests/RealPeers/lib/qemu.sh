@@ -21,6 +21,8 @@
 #       SY_GUEST_MAXMEM=SIZE (e.g. 1G: memory hot-plug, -m MEM,slots=N,maxmem=SIZE; plug a DIMM with
 #       guest_monitor "object_add memory-backend-memfd,id=m1,size=256M,share=on" and
 #       "device_add pc-dimm,id=d1,memdev=m1"), SY_GUEST_MEM_SLOTS=N (DIMM slots with MAXMEM, default 4).
+#       SY_GUEST_EXTRA_ARGS="..." (more QEMU arguments, split on spaces: e.g. -qmp and -incoming for
+#       a migration, 50-migration.sh).
 #   guest_wait_ready NAME [TIMEOUT=120]   waits for the ready marker and a working serial shell
 #   guest_run NAME "COMMAND" [TIMEOUT=30] runs COMMAND (sh -c) in the guest; prints its stdout+stderr,
 #                                          returns its exit status (124 if the host-side wait timed out)
@@ -105,7 +107,7 @@ guest_boot() {
         -machine "q35,memory-backend=mem0,accel=$accel" -cpu "$cpu" -m "$memarg" -smp "$smp" \
         -kernel "$SY_GUEST_KERNEL" -initrd "$SY_GUEST_INITRD" \
         -append "console=ttyS0 quiet panic=1 mitigations=off no_timer_check sy.name=$name $kargs" \
-        "${backend[@]}" -netdev "$netdev" -device "$device" \
+        "${backend[@]}" -netdev "$netdev" -device "$device" ${SY_GUEST_EXTRA_ARGS:-} \
         -chardev "file,id=con,path=$dir/$name.console.log" -serial chardev:con \
         -chardev "socket,id=sh,path=$dir/$name.shell.sock,server=on,wait=off" -serial chardev:sh \
         -monitor "unix:$dir/$name.mon.sock,server=on,wait=off" \
