@@ -50,6 +50,16 @@ extension Engine {
                 }
                 return n
             }
+        case .packed(let queue):
+            return queue._withUnsafeGuaranteedRef { tx in
+                var burst = GuestTransmitBurst(tx: tx, port: port, pair: slot.pair)
+                let n = forwardBurst(&burst, now: now)
+                if n > 0 {
+                    loop.pointee.bursts &+= 1
+                    if tx.knownPending > 0 { loop.pointee.backloggedBursts &+= 1 }
+                }
+                return n
+            }
         }
     }
 

@@ -22,6 +22,11 @@ extension Engine {
                 deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
                         ringIndex: slot.index, decision: decision)
             }
+        case .packed(let queue):
+            queue._withUnsafeGuaranteedRef { rx in
+                deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
+                        ringIndex: slot.index, decision: decision)
+            }
         }
     }
 
@@ -108,6 +113,12 @@ extension Engine {
     func flushGuestRing(_ ring: GuestRing, of port: VhostPort, ringIndex: Int) {
         switch ring {
         case .split(let queue):
+            let notify = queue._withUnsafeGuaranteedRef { rx in
+                rx.publishUsed()
+                return rx.needsNotification()
+            }
+            if notify { port.notify(ring: ringIndex) }
+        case .packed(let queue):
             let notify = queue._withUnsafeGuaranteedRef { rx in
                 rx.publishUsed()
                 return rx.needsNotification()

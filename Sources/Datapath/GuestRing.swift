@@ -7,19 +7,22 @@ import Virtio
 /// `VhostPort` keeps the queue alive (`GuestRing.Owned`) and rebuilds every list that names it
 /// when the ring starts or stops.
 ///
-/// A packed ring: a `PackedQueue: Virtqueue` in Virtio, a case here, an `Owned.init` and an
-/// `EngineVirtqueue` conformance, a branch in
+/// Each format has a case here, an `Owned.init` and an `EngineVirtqueue` conformance, a branch in
 /// `queue`, in `Engine.pollGuestRing`, `Engine.deliverToGuest` and `Engine.flushGuestRing`, and
-/// its construction in `VhostPort.ringStarted`.
+/// its construction in `VhostPort.ringStarted` (docs/packed-rings.md).
 enum GuestRing {
     case split(Unmanaged<SplitQueue>)
+    /// VIRTIO_F_RING_PACKED (virtio 1.1 §2.8).
+    case packed(Unmanaged<PackedQueue>)
 
     @inline(__always) init(_ queue: SplitQueue) { self = .split(Unmanaged.passUnretained(queue)) }
+    @inline(__always) init(_ queue: PackedQueue) { self = .packed(Unmanaged.passUnretained(queue)) }
 
     /// The queue as an existential, for cold paths (notification arming, fault checks, GET_VRING_BASE).
     var queue: any Virtqueue {
         switch self {
         case .split(let q): q.takeUnretainedValue()
+        case .packed(let q): q.takeUnretainedValue()
         }
     }
 
@@ -33,6 +36,11 @@ enum GuestRing {
             self.queue = queue
             ring = GuestRing(queue)
         }
+
+        init(_ queue: PackedQueue) {
+            self.queue = queue
+            ring = GuestRing(queue)
+        }
     }
 }
 
@@ -43,5 +51,9 @@ protocol EngineVirtqueue: Virtqueue {
 }
 
 extension SplitQueue: EngineVirtqueue {
+    var guestRing: GuestRing { @inline(__always) get { GuestRing(self) } }
+}
+
+extension PackedQueue: EngineVirtqueue {
     var guestRing: GuestRing { @inline(__always) get { GuestRing(self) } }
 }

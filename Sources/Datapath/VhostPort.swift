@@ -223,13 +223,7 @@ extension VhostPort {
         // trapped an eventfd until its penalty ends (VhostPort+Fault.swift).
         guard canRecover(with: c.memory) else { return }
         let pair = c.queuePair
-        guard pair < receiveQueues.count,
-              let queue = SplitQueue(size: UInt16(truncatingIfNeeded: c.size), descriptors: c.descriptorTable,
-                                     avail: c.availableRing, used: c.usedRing, memory: c.memory,
-                                     eventIndex: c.eventIndex, lastAvailIndex: c.nextAvailableIndex,
-                                     indirectDescriptors: c.features.contains(.indirectDescriptors),
-                                     limits: spec.limits.queueLimits)
-        else {
+        guard pair < receiveQueues.count, let queue = makeQueue(c) else {
             engine.logger.error("ring \(ring) of \(spec.name) cannot be served (size \(c.size))")
             return
         }
@@ -247,17 +241,32 @@ extension VhostPort {
             // deliver (and counts rx-ring-full when there are none), so a kick after each refill
             // would only cost the driver a syscall or VM exit per burst (DPDK's vhost PMD and
             // OVS disable them the same way).
-            queue.disableNotifications()
-            receiveQueues[pair] = GuestRing.Owned(queue)
+            queue.queue.disableNotifications()
+            receiveQueues[pair] = queue
             rebuildRunningReceive()
         } else {
-            transmitQueues[pair] = GuestRing.Owned(queue)
+            transmitQueues[pair] = queue
         }
         // A ring that (re)starts may already hold work: tell the guest once, as libvhost-user does
         // after a reconnect, so a driver waiting for an interrupt does not hang.
         notify(ring: ring)
         updateLinkState()
         recoverIfBroken()
+    }
+
+    /// The ring's queue in the format the driver negotiated (docs/packed-rings.md).
+    private func makeQueue(_ c: RingConfiguration) -> GuestRing.Owned? {
+        let size = UInt16(truncatingIfNeeded: c.size)
+        let indirect = c.features.contains(.indirectDescriptors)
+        if c.features.contains(.ringPacked) {
+            return PackedQueue(size: size, descriptors: c.descriptorTable, driverEvent: c.availableRing,
+                               deviceEvent: c.usedRing, memory: c.memory, eventIndex: c.eventIndex,
+                               lastAvailIndex: c.nextAvailableIndex, indirectDescriptors: indirect,
+                               limits: spec.limits.queueLimits).map { GuestRing.Owned($0) }
+        }
+        return SplitQueue(size: size, descriptors: c.descriptorTable, avail: c.availableRing, used: c.usedRing,
+                          memory: c.memory, eventIndex: c.eventIndex, lastAvailIndex: c.nextAvailableIndex,
+                          indirectDescriptors: indirect, limits: spec.limits.queueLimits).map { GuestRing.Owned($0) }
     }
 
     func ringStopping(device: VhostUserDevice, index ring: Int) -> UInt16 {
