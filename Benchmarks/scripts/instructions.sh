@@ -9,6 +9,7 @@
 # pass alone, without the epoll_wait every runOnce makes), and the top functions by inclusive cost.
 #
 # Usage: Benchmarks/scripts/instructions.sh [frames] [top-n]     (from anywhere)
+# RING_FORMAT=packed measures both guests on packed virtqueues instead of split ones.
 # Needs valgrind (apt-get install valgrind: it also provides valgrind/callgrind.h).
 set -euo pipefail
 
@@ -40,7 +41,7 @@ pollports=$(symbol '$s8Datapath6EngineC9pollPorts')
 rm -f "$out"/callgrind.out.*
 valgrind --tool=callgrind --collect-atstart=no --toggle-collect="$runonce" --dump-instr=yes --dump-line=no \
     --callgrind-out-file="$out/callgrind.out.%p" \
-    "$binary" --frames "$frames" --warmup-turns 500 >"$out/run.log" 2>"$out/valgrind.log" || {
+    "$binary" --frames "$frames" --warmup-turns 500 ${RING_FORMAT:+--$RING_FORMAT} >"$out/run.log" 2>"$out/valgrind.log" || {
     cat "$out/run.log" "$out/valgrind.log" >&2
     exit 1
 }

@@ -9,7 +9,7 @@ import DatapathWorkload
 // before the measured loop are discarded and the loop's are dumped on their own, so
 // `--toggle-collect=<Engine.runOnce>` yields the engine's instructions for exactly these frames.
 //
-// Usage: DatapathInstructions [--frames N] [--warmup-turns N]
+// Usage: DatapathInstructions [--frames N] [--warmup-turns N] [--packed]   (--packed: packed rings)
 
 func argument(_ name: String, default value: Int) -> Int {
     let args = CommandLine.arguments
@@ -37,7 +37,7 @@ let warmupTurns = argument("--warmup-turns", default: 2_000)
 
 let workload: TwoPortDatapath
 do {
-    workload = try TwoPortDatapath()
+    workload = try TwoPortDatapath(packed: CommandLine.arguments.contains("--packed"))
 } catch {
     fputs("\(error)\n", stderr)
     exit(1)
