@@ -15,16 +15,18 @@ extension Engine {
             bridge.recordTransmitDrop(port: target.index, reason: .portDown)
             return
         }
-        switch slot.ring {
-        case .split(let queue):
-            // Guaranteed (+0): the port's queue list owns the ring across the burst.
-            queue._withUnsafeGuaranteedRef { rx in
-                deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
-                        ringIndex: slot.index, decision: decision)
-            }
-        case .packed(let queue):
-            deliverToPacked(queue, segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target,
-                            ringIndex: slot.index, decision: decision)
+        // The packed branch is marked cold: a likely call in the middle of the split ring's inlined
+        // delivery cost the split path spills (docs/packed-rings.md, "Cost").
+        if _slowPath(slot.ring.isPacked) {
+            deliverToPacked(slot.ring, segments, header: header, l2: l2, netHeader: netHeader, from: source,
+                            to: target, ringIndex: slot.index, decision: decision)
+            return
+        }
+        guard case .split(let queue) = slot.ring else { return }
+        // Guaranteed (+0): the port's queue list owns the ring across the burst.
+        queue._withUnsafeGuaranteedRef { rx in
+            deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
+                    ringIndex: slot.index, decision: decision)
         }
     }
 
@@ -32,10 +34,11 @@ extension Engine {
     /// `deliver` made the whole forwarding loop costlier for split rings too (docs/packed-rings.md).
     @inline(never)
     private func deliverToPacked<Segment: ByteSegment>(
-        _ queue: Unmanaged<PackedQueue>, _ segments: UnsafeBufferPointer<Segment>, header: UnsafePointer<FrameHeader>,
+        _ ring: GuestRing, _ segments: UnsafeBufferPointer<Segment>, header: UnsafePointer<FrameHeader>,
         l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource, to target: VhostPort,
         ringIndex: Int, decision: UnsafePointer<ForwardingDecision>
     ) {
+        guard case .packed(let queue) = ring else { return }
         queue._withUnsafeGuaranteedRef { rx in
             deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
                     ringIndex: ringIndex, decision: decision)

@@ -18,6 +18,14 @@ enum GuestRing {
     @inline(__always) init(_ queue: SplitQueue) { self = .split(Unmanaged.passUnretained(queue)) }
     @inline(__always) init(_ queue: PackedQueue) { self = .packed(Unmanaged.passUnretained(queue)) }
 
+    /// For the hot path's cold-branch hint (`_slowPath`).
+    var isPacked: Bool {
+        @inline(__always) get {
+            if case .packed = self { return true }
+            return false
+        }
+    }
+
     /// The queue as an existential, for cold paths (notification arming, fault checks, GET_VRING_BASE).
     var queue: any Virtqueue {
         switch self {
