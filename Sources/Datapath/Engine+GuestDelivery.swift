@@ -22,7 +22,7 @@ extension Engine {
                             to: target, ringIndex: slot.index, decision: decision)
             return
         }
-        guard case .split(let queue) = slot.ring else { return }
+        guard case .split(let queue) = slot.ring.format else { return }
         // Guaranteed (+0): the port's queue list owns the ring across the burst.
         queue._withUnsafeGuaranteedRef { rx in
             deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
@@ -38,7 +38,7 @@ extension Engine {
         l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource, to target: VhostPort,
         ringIndex: Int, decision: UnsafePointer<ForwardingDecision>
     ) {
-        guard case .packed(let queue) = ring else { return }
+        guard case .packed(let queue) = ring.format else { return }
         queue._withUnsafeGuaranteedRef { rx in
             deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
                     ringIndex: ringIndex, decision: decision)
@@ -126,7 +126,7 @@ extension Engine {
 
     /// One used-index publish and at most one notification for a guest RX ring written this turn.
     func flushGuestRing(_ ring: GuestRing, of port: VhostPort, ringIndex: Int) {
-        switch ring {
+        switch ring.format {
         case .split(let queue):
             let notify = queue._withUnsafeGuaranteedRef { rx in
                 rx.publishUsed()

@@ -10,25 +10,35 @@ import Virtio
 /// Each format has a case here, an `Owned.init` and an `EngineVirtqueue` conformance, a branch in
 /// `queue`, in `Engine.pollGuestRing`, `Engine.deliverToGuest` and `Engine.flushGuestRing`, and
 /// its construction in `VhostPort.ringStarted` (docs/packed-rings.md).
-enum GuestRing {
-    case split(Unmanaged<SplitQueue>)
-    /// VIRTIO_F_RING_PACKED (virtio 1.1 §2.8).
-    case packed(Unmanaged<PackedQueue>)
+///
+/// Represented as the queue's address with bit 0 set for a packed ring (objects are at least
+/// 16-byte aligned): a split ring is then the bare pointer, so the split path tests one bit and
+/// uses the word as it is, where a two-payload enum masked its tag bits off at every use
+/// (docs/packed-rings.md, "Cost"). `format` gives the exhaustive switch.
+struct GuestRing {
+    let tagged: UnsafeMutableRawPointer
 
-    @inline(__always) init(_ queue: SplitQueue) { self = .split(Unmanaged.passUnretained(queue)) }
-    @inline(__always) init(_ queue: PackedQueue) { self = .packed(Unmanaged.passUnretained(queue)) }
+    /// One case per ring format: what the engine switches on.
+    enum Format {
+        case split(Unmanaged<SplitQueue>)
+        /// VIRTIO_F_RING_PACKED (virtio 1.1 §2.8).
+        case packed(Unmanaged<PackedQueue>)
+    }
 
-    /// For the hot path's cold-branch hint (`_slowPath`).
-    var isPacked: Bool {
+    @inline(__always) init(_ queue: SplitQueue) { tagged = Unmanaged.passUnretained(queue).toOpaque() }
+    @inline(__always) init(_ queue: PackedQueue) { tagged = Unmanaged.passUnretained(queue).toOpaque() + 1 }
+
+    var isPacked: Bool { @inline(__always) get { UInt(bitPattern: tagged) & 1 != 0 } }
+
+    var format: Format {
         @inline(__always) get {
-            if case .packed = self { return true }
-            return false
+            isPacked ? .packed(Unmanaged.fromOpaque(tagged - 1)) : .split(Unmanaged.fromOpaque(tagged))
         }
     }
 
     /// The queue as an existential, for cold paths (notification arming, fault checks, GET_VRING_BASE).
     var queue: any Virtqueue {
-        switch self {
+        switch format {
         case .split(let q): q.takeUnretainedValue()
         case .packed(let q): q.takeUnretainedValue()
         }
