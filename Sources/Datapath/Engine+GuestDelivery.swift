@@ -2,8 +2,8 @@ import GuestMemory
 import SwitchCore
 import Virtio
 
-/// Delivery into a guest's RX ring (a vhost-user port), for any ring format: the ring is chosen
-/// by a `switch` per delivered frame and the copy code below is specialized for it.
+/// Delivery into a guest's RX ring (a vhost-user port), for any ring format: a split ring inline,
+/// a packed one out of line (`deliverWithoutSplitRing`), the copy code below specialized for each.
 extension Engine {
     @inline(__always)
     func deliverToGuest<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>,
@@ -12,36 +12,33 @@ extension Engine {
                                               pair: Int, to target: VhostPort,
                                               decision: UnsafePointer<ForwardingDecision>) {
         guard let slot = target.receiveTarget(forPair: pair) else {
-            bridge.recordTransmitDrop(port: target.index, reason: .portDown)
+            deliverWithoutSplitRing(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
+                                    to: target, decision: decision)
             return
         }
-        // The packed branch is marked cold: a likely call in the middle of the split ring's inlined
-        // delivery cost the split path spills (docs/packed-rings.md, "Cost").
-        if _slowPath(slot.ring.isPacked) {
-            deliverToPacked(slot.ring, segments, header: header, l2: l2, netHeader: netHeader, from: source,
-                            to: target, ringIndex: slot.index, decision: decision)
-            return
-        }
-        guard case .split(let queue) = slot.ring.format else { return }
         // Guaranteed (+0): the port's queue list owns the ring across the burst.
-        queue._withUnsafeGuaranteedRef { rx in
+        slot.ring.knownSplit._withUnsafeGuaranteedRef { rx in
             deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
                     ringIndex: slot.index, decision: decision)
         }
     }
 
-    /// The packed ring's delivery, out of line: inlined a second time next to the split ring's,
-    /// `deliver` made the whole forwarding loop costlier for split rings too (docs/packed-rings.md).
+    /// A destination with no split RX ring: its packed ring if it runs one, else `port-down`. Out
+    /// of line, so the split ring's inlined delivery has neither a format test nor a call that
+    /// could cost it spills (docs/packed-rings.md, "Cost").
     @inline(never)
-    private func deliverToPacked<Segment: ByteSegment>(
-        _ ring: GuestRing, _ segments: UnsafeBufferPointer<Segment>, header: UnsafePointer<FrameHeader>,
-        l2: UnsafeRawPointer, netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource, to target: VhostPort,
-        ringIndex: Int, decision: UnsafePointer<ForwardingDecision>
+    private func deliverWithoutSplitRing<Segment: ByteSegment>(
+        _ segments: UnsafeBufferPointer<Segment>, header: UnsafePointer<FrameHeader>, l2: UnsafeRawPointer,
+        netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource, pair: Int, to target: VhostPort,
+        decision: UnsafePointer<ForwardingDecision>
     ) {
-        guard case .packed(let queue) = ring.format else { return }
+        guard let slot = target.packedReceiveTarget(forPair: pair), case .packed(let queue) = slot.ring.format else {
+            bridge.recordTransmitDrop(port: target.index, reason: .portDown)
+            return
+        }
         queue._withUnsafeGuaranteedRef { rx in
             deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
-                    ringIndex: ringIndex, decision: decision)
+                    ringIndex: slot.index, decision: decision)
         }
     }
 

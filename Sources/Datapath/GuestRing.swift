@@ -30,6 +30,10 @@ struct GuestRing {
 
     var isPacked: Bool { @inline(__always) get { UInt(bitPattern: tagged) & 1 != 0 } }
 
+    /// The split queue of a ring known to be split (`VhostPort.receiveTarget` returns only
+    /// those): the word as it is, no test.
+    var knownSplit: Unmanaged<SplitQueue> { @inline(__always) get { Unmanaged.fromOpaque(tagged) } }
+
     var format: Format {
         @inline(__always) get {
             isPacked ? .packed(Unmanaged.fromOpaque(tagged - 1)) : .split(Unmanaged.fromOpaque(tagged))

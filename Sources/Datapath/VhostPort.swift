@@ -26,6 +26,10 @@ final class VhostPort: SwitchPort {
     /// no reference counts; `receiveQueues` keeps them alive and this list is rebuilt first.
     private let runningReceive: UnsafeMutablePointer<ReceiveSlot>
     private(set) var runningReceiveCount = 0
+    /// `runningReceiveCount` when the rings are split, 0 when packed: the hot path's lookup finds
+    /// split rings only, and a packed port's frames take the out-of-line path
+    /// (`Engine.deliverWithoutSplitRing`), so the split path has no format test (docs/packed-rings.md).
+    private var splitReceiveCount = 0
     /// Per ring index.
     private var kicks: [EventFD?]
     private var calls: [EventFD?]
@@ -96,8 +100,15 @@ final class VhostPort: SwitchPort {
     /// number when the receiver runs it (keeps flows on one queue), else any running one.
     @inline(__always)
     func receiveTarget(forPair pair: Int) -> ReceiveSlot? {
-        let n = runningReceiveCount
+        let n = splitReceiveCount
         guard n > 0 else { return nil }
+        return runningReceive[n == 1 ? 0 : pair % n]
+    }
+
+    /// `receiveTarget` for a port whose rings are packed (nil otherwise, or when none runs).
+    func packedReceiveTarget(forPair pair: Int) -> ReceiveSlot? {
+        let n = runningReceiveCount
+        guard n > 0, splitReceiveCount == 0 else { return nil }
         return runningReceive[n == 1 ? 0 : pair % n]
     }
 
@@ -109,6 +120,8 @@ final class VhostPort: SwitchPort {
             n += 1
         }
         runningReceiveCount = n
+        // One format per device: every ring follows the driver's VIRTIO_F_RING_PACKED.
+        splitReceiveCount = n > 0 && runningReceive[0].ring.isPacked ? 0 : n
     }
 
     /// Once per burst per ring. The front-end shares the call fd's file description and can make
