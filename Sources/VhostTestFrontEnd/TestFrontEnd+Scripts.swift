@@ -121,7 +121,7 @@ extension TestFrontEnd {
         if hasStatus { try setStatus(1 | 2 | 8) }
         try request(.setMemTable, FrontEndWire.memoryTable(ram.regions),
                     fds: ram.regions.map { _ in ram.file.rawValue }, ack: true)
-        for ring in rings.indices { try setUpRing(ring, base: 0, call: false) }
+        for ring in rings.indices { try setUpRing(ring, base: 0, call: false, dpdkBase: true) }
         for ring in [0, 1] { try request(.setVringEnable, FrontEndWire.vringState(ring, 1), ack: false) }
         if hasStatus { try setStatus(1 | 2 | 4 | 8) }
         try sync()
@@ -165,15 +165,16 @@ extension TestFrontEnd {
     /// SET_VRING_BASE for a packed ring: QEMU's encoding, avail slot and wrap counter in the low
     /// half, the same for the used side in the high half. A fresh ring (base 0) starts at slot 0
     /// with wrap counters 1 (§2.8.1).
-    func packedBase(_ base: UInt16) -> UInt32 {
+    /// DPDK virtio-user (`dpdkBase`) sends the low half only.
+    func packedBase(_ base: UInt16, dpdk: Bool = false) -> UInt32 {
         let half = UInt32(base == 0 ? 0x8000 : base)
-        return half | half << 16
+        return dpdk ? half : half | half << 16
     }
 
-    func setUpRing(_ i: Int, base: UInt16, call: Bool) throws {
+    func setUpRing(_ i: Int, base: UInt16, call: Bool, dpdkBase: Bool = false) throws {
         let ring = rings[i]
         try request(.setVringNum, FrontEndWire.vringState(i, UInt32(ring.size)))
-        try request(.setVringBase, FrontEndWire.vringState(i, isPacked ? packedBase(base) : UInt32(base)))
+        try request(.setVringBase, FrontEndWire.vringState(i, isPacked ? packedBase(base, dpdk: dpdkBase) : UInt32(base)))
         try request(.setVringAddr, FrontEndWire.vringAddress(i, desc: ring.descriptorTable.uva,
                                                              used: ring.usedRing.uva, avail: ring.availableRing.uva))
         try request(.setVringKick, FrontEndWire.u64(UInt64(i)), fds: [ring.kick.rawValue])

@@ -109,6 +109,31 @@ import Virtio
         #expect(throws: TestFrontEndError.self) { try s.request(.setVringBase, FrontEndWire.vringState(1, 0x8000_8000), ack: true) }
     }
 
+    @Test func aDPDKStylePackedFrontEndWithIndirectTXSwitchesWithASplitGuest() throws {
+        let h = try SwitchHarness(ports: [("p", .access(vlan: 10)), ("s", .access(vlan: 10))])
+        // DPDK virtio-user's order and its SET_VRING_BASE (0x8000: the avail half only).
+        let p = try TestFrontEnd(connectingTo: h.socketPath("p"), options: Self.options(packed: true))
+        try p.dpdkBoot()
+        #expect(p.isPacked && p.ackedFeatures & (1 << 28) != 0, "packed, with indirect descriptors")
+        let s = try h.connect("s", options: Self.options(packed: false))
+        defer { p.disconnect() }
+        let hello = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1))
+        #expect(try deliver(hello, from: p, to: s))
+        let back = HarnessFrames.make(to: HarnessFrames.mac(1), from: HarnessFrames.mac(2), length: 300)
+        #expect(try deliver(back, from: s, to: p), "split → packed")
+        // TX through an indirect table: header and frame in two entries of one buffer.
+        let tx = p.rings[1]
+        let frame = HarnessFrames.make(to: HarnessFrames.mac(2), from: HarnessFrames.mac(1), length: 700)
+        let buffer = try p.ram.allocate(2048, alignment: 64, region: 1)
+        p.ram.fill(buffer.gpa, [UInt8](repeating: 0, count: 12) + frame)
+        let table = try p.ram.allocate(64, alignment: 16, region: 0)
+        tx.postPackedIndirect(table: table, entries: [(buffer.gpa, 12, 0), (buffer.gpa + 12, UInt32(frame.count), 0)],
+                              id: try tx.takeFreeID())
+        tx.kick.signal()
+        #expect(try h.receive("s", expected: 1) == [frame], "packed indirect → split")
+        #expect(try h.counters("p").receiveDrops(.malformedDescriptor) == 0)
+    }
+
     @Test func driverEventSuppressionDecidesInterrupts() throws {
         let h = try SwitchHarness(ports: [("p", .access(vlan: 10)), ("s", .access(vlan: 10))])
         let p = try h.connect("p", options: Self.options(packed: true, eventIndex: false))
@@ -139,6 +164,10 @@ import Virtio
         let tx = p.rings[1]
         let good = HarnessFrames.make(to: HarnessFrames.mac(2), from: HarnessFrames.mac(1), length: 100)
 
+        // A length no guest memory holds (positive control right after).
+        tx.postPackedRaw([(gpa: p.rings[0].buffers[0].gpa, length: 0x7FFF_0000, flags: 0)], id: try tx.takeFreeID())
+        tx.kick.signal()
+        #expect(try deliver(good, from: p, to: h.frontEnd("s")))
         // A buffer outside guest memory, then an indirect table with an INDIRECT entry (a nested
         // table): each is refused and counted, and the ring goes on (positive control after each).
         tx.postPackedRaw([(gpa: 0xDEAD_0000_0000, length: 100, flags: 0)], id: try tx.takeFreeID())
@@ -149,7 +178,7 @@ import Virtio
                               id: try tx.takeFreeID())
         tx.kick.signal()
         #expect(try deliver(good, from: p, to: h.frontEnd("s")))
-        #expect(try h.counters("p").receiveDrops(.malformedDescriptor) == 2)
+        #expect(try h.counters("p").receiveDrops(.malformedDescriptor) == 3)
         #expect(try state(h, "p") == "running")
 
         // A buffer id outside the ring: nothing to return it under, the port breaks...
