@@ -7,14 +7,16 @@ import Virtio
 /// `VhostPort` keeps the queue alive (`GuestRing.Owned`) and rebuilds every list that names it
 /// when the ring starts or stops.
 ///
-/// Each format has a case here, an `Owned.init` and an `EngineVirtqueue` conformance, a branch in
-/// `queue`, in `Engine.pollGuestRing`, `Engine.deliverToGuest` and `Engine.flushGuestRing`, and
-/// its construction in `VhostPort.ringStarted` (docs/packed-rings.md).
+/// Each format has a case in `Format`, an initializer, an `Owned.init` and an `EngineVirtqueue`
+/// conformance, a branch in `queue`, `Engine.pollGuestRing` (cold for packed),
+/// `Engine.deliverWithoutSplitRing` (a port's RX rings are all of one format:
+/// `VhostPort.receiveTarget` finds split ones only) and `Engine.flushGuestRing`, and its
+/// construction in `VhostPort.makeQueue` (docs/packed-rings.md).
 ///
 /// Represented as the queue's address with bit 0 set for a packed ring (objects are at least
-/// 16-byte aligned): a split ring is then the bare pointer, so the split path tests one bit and
-/// uses the word as it is, where a two-payload enum masked its tag bits off at every use
-/// (docs/packed-rings.md, "Cost"). `format` gives the exhaustive switch.
+/// 16-byte aligned): a split ring is then the bare pointer, used as it is, where a two-payload
+/// enum masked its tag bits off at every use (docs/packed-rings.md, "Cost"). `format` gives the
+/// exhaustive switch.
 struct GuestRing {
     let tagged: UnsafeMutableRawPointer
 
