@@ -134,6 +134,26 @@ import Virtio
         #expect(try h.counters("p").receiveDrops(.malformedDescriptor) == 0)
     }
 
+    @Test func aGSOFrameFromAPackedRingCrossesWholeOrSegmented() throws {
+        let h = try SwitchHarness(ports: [("sender", .access(vlan: 1)), ("capable", .access(vlan: 1)),
+                                          ("plain", .access(vlan: 1))])
+        var big = Self.options(packed: true, ringSize: 32)
+        big.bufferSize = 32 * 1024
+        big.regionSize = 8 << 20
+        try h.connect("sender", options: big)
+        try h.connect("capable", options: Self.options(packed: true))
+        var plain = Self.options(packed: false)
+        plain.driverFeatures &= OffloadForwardingTests.noGuestOffloads
+        try h.connect("plain", options: plain)
+        let payload = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 * 13) }
+        let frame = TCPFrames.partial(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), payload: payload)
+        try h.frontEnd("sender").send(frame: frame, netHeader: TCPFrames.netHeader(mss: 1448))
+        #expect(try h.receive("capable", expected: 1) == [frame], "packed → packed, whole (MRG_RXBUF spans it)")
+        let segments = try h.receive("plain", expected: 14)
+        #expect(segments.count == 14 && segments.allSatisfy(TCPFrames.checksumsVerify), "packed → split, segmented")
+        #expect(segments.flatMap(TCPFrames.payload) == payload)
+    }
+
     @Test func driverEventSuppressionDecidesInterrupts() throws {
         let h = try SwitchHarness(ports: [("p", .access(vlan: 10)), ("s", .access(vlan: 10))])
         let p = try h.connect("p", options: Self.options(packed: true, eventIndex: false))
