@@ -10,6 +10,7 @@
 #
 # Usage: Benchmarks/scripts/instructions.sh [frames] [top-n]     (from anywhere)
 #        DATAPATH_ARGS=--dirty-log ...: the receiver with live migration's dirty log on (docs/dirty-log.md).
+# RING_FORMAT=packed measures both guests on packed virtqueues instead of split ones.
 # Needs valgrind (apt-get install valgrind: it also provides valgrind/callgrind.h).
 set -euo pipefail
 
@@ -41,7 +42,7 @@ pollports=$(symbol '$s8Datapath6EngineC9pollPorts')
 rm -f "$out"/callgrind.out.*
 valgrind --tool=callgrind --collect-atstart=no --toggle-collect="$runonce" --dump-instr=yes --dump-line=no \
     --callgrind-out-file="$out/callgrind.out.%p" \
-    "$binary" --frames "$frames" --warmup-turns 500 ${DATAPATH_ARGS:-} >"$out/run.log" 2>"$out/valgrind.log" || {
+    "$binary" --frames "$frames" --warmup-turns 500 ${RING_FORMAT:+--$RING_FORMAT} ${DATAPATH_ARGS:-} >"$out/run.log" 2>"$out/valgrind.log" || {
     cat "$out/run.log" "$out/valgrind.log" >&2
     exit 1
 }

@@ -2,8 +2,8 @@ import GuestMemory
 import SwitchCore
 import Virtio
 
-/// Delivery into a guest's RX ring (a vhost-user port), for any ring format: the ring is chosen
-/// by a `switch` per delivered frame and the copy code below is specialized for it.
+/// Delivery into a guest's RX ring (a vhost-user port), for any ring format: a split ring inline,
+/// a packed one out of line (`deliverWithoutSplitRing`), the copy code below specialized for each.
 extension Engine {
     @inline(__always)
     func deliverToGuest<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>,
@@ -12,16 +12,33 @@ extension Engine {
                                               pair: Int, to target: VhostPort,
                                               decision: UnsafePointer<ForwardingDecision>) {
         guard let slot = target.receiveTarget(forPair: pair) else {
+            deliverWithoutSplitRing(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
+                                    to: target, decision: decision)
+            return
+        }
+        // Guaranteed (+0): the port's queue list owns the ring across the burst.
+        slot.ring.knownSplit._withUnsafeGuaranteedRef { rx in
+            deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
+                    ringIndex: slot.index, decision: decision)
+        }
+    }
+
+    /// A destination with no split RX ring: its packed ring if it runs one, else `port-down`. Out
+    /// of line, so the split ring's inlined delivery has neither a format test nor a call that
+    /// could cost it spills (docs/packed-rings.md, "Cost").
+    @inline(never)
+    private func deliverWithoutSplitRing<Segment: ByteSegment>(
+        _ segments: UnsafeBufferPointer<Segment>, header: UnsafePointer<FrameHeader>, l2: UnsafeRawPointer,
+        netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource, pair: Int, to target: VhostPort,
+        decision: UnsafePointer<ForwardingDecision>
+    ) {
+        guard let slot = target.packedReceiveTarget(forPair: pair), case .packed(let queue) = slot.ring.format else {
             bridge.recordTransmitDrop(port: target.index, reason: .portDown)
             return
         }
-        switch slot.ring {
-        case .split(let queue):
-            // Guaranteed (+0): the port's queue list owns the ring across the burst.
-            queue._withUnsafeGuaranteedRef { rx in
-                deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
-                        ringIndex: slot.index, decision: decision)
-            }
+        queue._withUnsafeGuaranteedRef { rx in
+            deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: target, rx: rx,
+                    ringIndex: slot.index, decision: decision)
         }
     }
 
@@ -106,8 +123,14 @@ extension Engine {
 
     /// One used-index publish and at most one notification for a guest RX ring written this turn.
     func flushGuestRing(_ ring: GuestRing, of port: VhostPort, ringIndex: Int) {
-        switch ring {
+        switch ring.format {
         case .split(let queue):
+            let notify = queue._withUnsafeGuaranteedRef { rx in
+                rx.publishUsed()
+                return rx.needsNotification()
+            }
+            if notify { port.notify(ring: ringIndex) }
+        case .packed(let queue):
             let notify = queue._withUnsafeGuaranteedRef { rx in
                 rx.publishUsed()
                 return rx.needsNotification()

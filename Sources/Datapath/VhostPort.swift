@@ -26,6 +26,10 @@ final class VhostPort: SwitchPort {
     /// no reference counts; `receiveQueues` keeps them alive and this list is rebuilt first.
     private let runningReceive: UnsafeMutablePointer<ReceiveSlot>
     private(set) var runningReceiveCount = 0
+    /// `runningReceiveCount` when the rings are split, 0 when packed: the hot path's lookup finds
+    /// split rings only, and a packed port's frames take the out-of-line path
+    /// (`Engine.deliverWithoutSplitRing`), so the split path has no format test (docs/packed-rings.md).
+    private var splitReceiveCount = 0
     /// Per ring index.
     private var kicks: [EventFD?]
     private var calls: [EventFD?]
@@ -96,8 +100,15 @@ final class VhostPort: SwitchPort {
     /// number when the receiver runs it (keeps flows on one queue), else any running one.
     @inline(__always)
     func receiveTarget(forPair pair: Int) -> ReceiveSlot? {
-        let n = runningReceiveCount
+        let n = splitReceiveCount
         guard n > 0 else { return nil }
+        return runningReceive[n == 1 ? 0 : pair % n]
+    }
+
+    /// `receiveTarget` for a port whose rings are packed (nil otherwise, or when none runs).
+    func packedReceiveTarget(forPair pair: Int) -> ReceiveSlot? {
+        let n = runningReceiveCount
+        guard n > 0, splitReceiveCount == 0 else { return nil }
         return runningReceive[n == 1 ? 0 : pair % n]
     }
 
@@ -109,6 +120,8 @@ final class VhostPort: SwitchPort {
             n += 1
         }
         runningReceiveCount = n
+        // One format per device: every ring follows the driver's VIRTIO_F_RING_PACKED.
+        splitReceiveCount = n > 0 && runningReceive[0].ring.isPacked ? 0 : n
     }
 
     /// Once per burst per ring. The front-end shares the call fd's file description and can make
@@ -239,14 +252,7 @@ extension VhostPort {
         // trapped an eventfd until its penalty ends (VhostPort+Fault.swift).
         guard canRecover(with: c.memory) else { return }
         let pair = c.queuePair
-        guard pair < receiveQueues.count,
-              let queue = SplitQueue(size: UInt16(truncatingIfNeeded: c.size), descriptors: c.descriptorTable,
-                                     avail: c.availableRing, used: c.usedRing, memory: c.memory,
-                                     eventIndex: c.eventIndex, lastAvailIndex: c.nextAvailableIndex,
-                                     indirectDescriptors: c.features.contains(.indirectDescriptors),
-                                     limits: spec.limits.queueLimits, dirtyLog: c.dirtyLog,
-                                     usedLogAddress: c.usedLogAddress)
-        else {
+        guard pair < receiveQueues.count, let queue = makeQueue(c) else {
             engine.logger.error("ring \(ring) of \(spec.name) cannot be served (size \(c.size))")
             return
         }
@@ -264,17 +270,33 @@ extension VhostPort {
             // deliver (and counts rx-ring-full when there are none), so a kick after each refill
             // would only cost the driver a syscall or VM exit per burst (DPDK's vhost PMD and
             // OVS disable them the same way).
-            queue.disableNotifications()
-            receiveQueues[pair] = GuestRing.Owned(queue)
+            queue.queue.disableNotifications()
+            receiveQueues[pair] = queue
             rebuildRunningReceive()
         } else {
-            transmitQueues[pair] = GuestRing.Owned(queue)
+            transmitQueues[pair] = queue
         }
         // A ring that (re)starts may already hold work: tell the guest once, as libvhost-user does
         // after a reconnect, so a driver waiting for an interrupt does not hang.
         notify(ring: ring)
         updateLinkState()
         recoverIfBroken()
+    }
+
+    /// The ring's queue in the format the driver negotiated (docs/packed-rings.md).
+    private func makeQueue(_ c: RingConfiguration) -> GuestRing.Owned? {
+        let size = UInt16(truncatingIfNeeded: c.size)
+        let indirect = c.features.contains(.indirectDescriptors)
+        if c.features.contains(.ringPacked) {
+            return PackedQueue(size: size, descriptors: c.descriptorTable, driverEvent: c.availableRing,
+                               deviceEvent: c.usedRing, memory: c.memory, eventIndex: c.eventIndex,
+                               lastAvailIndex: c.nextAvailableIndex, indirectDescriptors: indirect,
+                               limits: spec.limits.queueLimits).map { GuestRing.Owned($0) }
+        }
+        return SplitQueue(size: size, descriptors: c.descriptorTable, avail: c.availableRing, used: c.usedRing,
+                          memory: c.memory, eventIndex: c.eventIndex, lastAvailIndex: c.nextAvailableIndex,
+                          indirectDescriptors: indirect, limits: spec.limits.queueLimits, dirtyLog: c.dirtyLog,
+                          usedLogAddress: c.usedLogAddress).map { GuestRing.Owned($0) }
     }
 
     func ringStopping(device: VhostUserDevice, index ring: Int) -> UInt16 {

@@ -11,6 +11,7 @@ extension DriverRing {
     public func startRecycling(makeAllAvailable: Bool) {
         precondition(makeAllAvailable ? inFlight == 0 : inFlight == size,
                      "ring \(index) is not in the state recycling expects (\(inFlight) in flight)")
+        if packed { return startRecyclingPacked(makeAllAvailable: makeAllAvailable) }
         freeDescriptors.removeAll()
         lastUsed = usedIndex
         // Suppress used-buffer interrupts (without EVENT_IDX the device honours this flag).
@@ -28,6 +29,7 @@ extension DriverRing {
     /// Re-posts every chain the device has returned since the last call; returns how many.
     @discardableResult
     public func recycle() -> Int {
+        if packed { return recyclePacked() }
         let usedIndex = UInt16(littleEndian: csy_load_acquire_u16(usedRing.pointer + 2))
         let n = Int(usedIndex &- lastUsed)
         guard n > 0 else { return 0 }

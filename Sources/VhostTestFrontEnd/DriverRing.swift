@@ -29,6 +29,18 @@ public final class DriverRing {
     var lastUsed: UInt16 = 0
     /// Raw chains take descriptor ids in ring order, wrapping, with no bookkeeping.
     var nextRawDescriptor: UInt16 = 0
+    /// Packed ring (VIRTIO_F_RING_PACKED; DriverRing+Packed.swift): `descriptorTable` is the
+    /// ring, `availableRing` the driver event area, `usedRing` the device event area; `availIdx`
+    /// and `lastUsed` are slots with the wrap counters below, and `spans[id]` the ring descriptors
+    /// buffer `id` took. Set before the first post (`usePackedLayout`).
+    public internal(set) var packed = false
+    var availWrap = true
+    var usedWrap = true
+    var spans: [UInt16] = []
+    /// The length each buffer id is posted with when recycled (TX: header + frame).
+    var packedLengths: [UInt32] = []
+    /// Times the driver's avail side went round the ring (tests of wrap-around).
+    public internal(set) var packedLaps = 0
     /// Recycling: chains the device returned, and the bytes it reported for them (RX: header + frame).
     public internal(set) var completed = 0
     public internal(set) var completedBytes = 0
@@ -89,6 +101,7 @@ public final class DriverRing {
     /// busy-polling back-end does).
     @discardableResult
     public func post(length: Int? = nil, writable: Bool, contents: [UInt8] = []) throws -> UInt16 {
+        if packed { return try postPacked(length: length, writable: writable, contents: contents) }
         guard let d = freeDescriptors.popLast() else { throw TestFrontEndError.ringFull }
         let buffer = buffers[Int(d)]
         guard contents.count <= buffer.length else { throw TestFrontEndError.badReply("contents larger than a buffer") }
@@ -124,6 +137,7 @@ public final class DriverRing {
 
     /// The next completed chain: (descriptor id, bytes written), or nil if none.
     public func popUsed() -> (id: UInt16, length: UInt32)? {
+        if packed { return popUsedPacked() }
         guard usedIndex != lastUsed else { return nil }
         let slot = Int(lastUsed) & (size - 1)
         let elem = usedRing.pointer + 4 + 8 * slot

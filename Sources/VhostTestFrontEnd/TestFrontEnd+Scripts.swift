@@ -83,9 +83,9 @@ extension TestFrontEnd {
         var bases: [UInt16] = []
         for ring in 0..<(2 * options.queuePairs) {
             guard let state = try request(.getVringBase, FrontEndWire.vringState(ring, 0), expectReply: true)?.vringState,
-                  state.index == UInt32(ring), state.num <= 0xFFFF
+                  state.index == UInt32(ring), state.num <= 0xFFFF || isPacked
             else { throw TestFrontEndError.badReply("GET_VRING_BASE \(ring)") }
-            bases.append(UInt16(state.num))
+            bases.append(UInt16(truncatingIfNeeded: state.num))
         }
         if hasStatus { try setStatus(0) }
         return bases
@@ -111,18 +111,19 @@ extension TestFrontEnd {
             try request(.setProtocolFeatures, FrontEndWire.u64(protocolFeatures), ack: false)
         }
         if hasStatus { try setStatus(1); try setStatus(1 | 2) }
+        // Strips MAC (5) and STATUS (16); the back-end never offered them anyway. Decided here so
+        // the rings are laid out in the negotiated format.
+        ackedFeatures = offeredFeatures & options.driverFeatures & ~((1 << 5) | (1 << 16) | Self.protocolFeaturesBit)
+        if options.queuePairs == 1 { ackedFeatures &= ~(1 << 22) }
         try layOutRings()
         for ring in rings {
             try request(.setVringCall, FrontEndWire.u64(UInt64(ring.index)), fds: [ring.call.rawValue], ack: false)
         }
-        // Strips MAC (5) and STATUS (16); the back-end never offered them anyway.
-        ackedFeatures = offeredFeatures & options.driverFeatures & ~((1 << 5) | (1 << 16) | Self.protocolFeaturesBit)
-        if options.queuePairs == 1 { ackedFeatures &= ~(1 << 22) }
         try request(.setFeatures, FrontEndWire.u64(ackedFeatures | (offeredFeatures & Self.protocolFeaturesBit)), ack: false)
         if hasStatus { try setStatus(1 | 2 | 8) }
         try request(.setMemTable, FrontEndWire.memoryTable(ram.regions),
                     fds: ram.regions.map { _ in ram.file.rawValue }, ack: true)
-        for ring in rings.indices { try setUpRing(ring, base: 0, call: false) }
+        for ring in rings.indices { try setUpRing(ring, base: 0, call: false, dpdkBase: true) }
         for ring in [0, 1] { try request(.setVringEnable, FrontEndWire.vringState(ring, 1), ack: false) }
         if hasStatus { try setStatus(1 | 2 | 4 | 8) }
         try sync()
@@ -152,17 +153,30 @@ extension TestFrontEnd {
         }
         let eventIdx = ackedFeatures & Self.eventIdxFeature != 0
         for ring in rings {
+            if isPacked { ring.usePackedLayout() }
             ring.eventIndex = eventIdx
             if ring.index % 2 == 0 {
-                while ring.freeCount > 0 { try ring.post(writable: true) }
+                while ring.freeCount > 0 { try ring.post(length: options.receiveBufferLength, writable: true) }
             }
         }
     }
 
-    func setUpRing(_ i: Int, base: UInt16, call: Bool) throws {
+    /// VIRTIO_F_RING_PACKED acked: rings are packed (DriverRing+Packed.swift).
+    public var isPacked: Bool { ackedFeatures & (1 << 34) != 0 }
+
+    /// SET_VRING_BASE for a packed ring: QEMU's encoding, avail slot and wrap counter in the low
+    /// half, the same for the used side in the high half. A fresh ring (base 0) starts at slot 0
+    /// with wrap counters 1 (§2.8.1).
+    /// DPDK virtio-user (`dpdkBase`) sends the low half only.
+    func packedBase(_ base: UInt16, dpdk: Bool = false) -> UInt32 {
+        let half = UInt32(base == 0 ? 0x8000 : base)
+        return dpdk ? half : half | half << 16
+    }
+
+    func setUpRing(_ i: Int, base: UInt16, call: Bool, dpdkBase: Bool = false) throws {
         let ring = rings[i]
         try request(.setVringNum, FrontEndWire.vringState(i, UInt32(ring.size)))
-        try request(.setVringBase, FrontEndWire.vringState(i, UInt32(base)))
+        try request(.setVringBase, FrontEndWire.vringState(i, isPacked ? packedBase(base, dpdk: dpdkBase) : UInt32(base)))
         try request(.setVringAddr, FrontEndWire.vringAddress(i, desc: ring.descriptorTable.uva,
                                                              used: ring.usedRing.uva, avail: ring.availableRing.uva))
         try request(.setVringKick, FrontEndWire.u64(UInt64(i)), fds: [ring.kick.rawValue])

@@ -44,7 +44,7 @@ extension TestFrontEnd {
                 remaining -= 1
             }
             if remaining == 0 { frames.append(current); current = [] }
-            try ring.post(writable: true)
+            try ring.post(length: options.receiveBufferLength, writable: true)
         }
         guard remaining == 0 else { throw TestFrontEndError.badReply("frame missing \(remaining) buffers") }
         return frames

@@ -14,6 +14,9 @@ public final class TestFrontEnd {
         public var queuePairs = 1
         public var ringSize = 256
         public var bufferSize = 2048
+        /// RX buffers are posted with this many bytes (nil: the whole buffer): small ones make a
+        /// frame span several buffers with MRG_RXBUF while TX buffers stay large.
+        public var receiveBufferLength: Int?
         public var regionSize = 4 << 20
         public var layout: GuestRAM.Layout = .qemu
         /// Feature bits the "guest driver" accepts (intersected with the back-end's offer).

@@ -9,7 +9,9 @@ extension VhostUserDevice {
 
     func setRingSize(_ s: VringState) -> HandlerResult {
         guard let i = checkedIndex(s.index) else { return .refused(beyondLimit(s.index)) }
-        guard SplitRing.isValidSize(Int(s.num)) else { return .refused("ring size \(s.num) is not a power of two in 1...32768") }
+        guard isValidRingSize(Int(s.num)) else {
+            return .refused("ring size \(s.num) is not \(packedRings ? "in" : "a power of two in") 1...32768")
+        }
         guard !rings[i].started else { return .refused("ring \(i) is running") }
         rings[i].size = Int(s.num)
         return .done
@@ -31,10 +33,12 @@ extension VhostUserDevice {
 
     func setRingBase(_ s: VringState) -> HandlerResult {
         guard let i = checkedIndex(s.index) else { return .refused(beyondLimit(s.index)) }
-        // Split rings only: bits 16–31 belong to the packed-ring encoding, which we do not offer.
-        guard s.num <= 0xFFFF else { return .refused("ring base 0x\(String(s.num, radix: 16)) is a packed-ring value") }
+        // Bits 16–31 belong to the packed-ring encoding (VhostUserDevice+PackedRings.swift).
+        guard s.num <= 0xFFFF || packedRings else {
+            return .refused("ring base 0x\(String(s.num, radix: 16)) is a packed-ring value")
+        }
         guard !rings[i].started else { return .refused("ring \(i) is running") }
-        rings[i].base = UInt16(s.num)
+        rings[i].base = packedRings ? packedBase(s.num) : UInt16(s.num)
         return .done
     }
 
@@ -47,7 +51,8 @@ extension VhostUserDevice {
         rings[i].kickInstalled = false
         rings[i].kick = nil
         rings[i].call = nil
-        return .reply(.vringState(VringState(index: s.index, num: UInt32(rings[i].base))))
+        let num = packedRings ? packedBaseReply(rings[i].base) : UInt32(rings[i].base)
+        return .reply(.vringState(VringState(index: s.index, num: num)))
     }
 
     func setRingNotifier(_ request: VhostUserRequest, _ raw: UInt64, _ m: inout VhostUserMessage) -> HandlerResult {
@@ -113,10 +118,17 @@ extension VhostUserDevice {
         guard isConnected, !rings[i].started, rings[i].kickInstalled, rings[i].enabled,
               let p = translate(i) else { return }
         let ring = rings[i]
+        let packed = packedRings
+        // A packed base names a slot (bits 0-14) that must be inside the ring.
+        if packed, Int(ring.base & 0x7FFF) >= ring.size {
+            logger.error("ring \(i): packed base 0x\(String(ring.base, radix: 16)) is outside a ring of \(ring.size)")
+            return
+        }
         // After a reconnect the front-end's base may disagree with the used index in guest memory
         // (QEMU falls back to used->idx, DPDK sends 0). Resume where the used ring is, like DPDK and
         // libvhost-user: chains the guest posted and we never completed are then processed again.
-        let usedIndex = csy_load_acquire_u16(p.used + 2)
+        // A packed ring has no used index in memory: its base already says where to resume.
+        let usedIndex = packed ? ring.base : csy_load_acquire_u16(p.used + 2)
         var next = ring.base
         if next != usedIndex {
             logger.info("ring \(i): base \(next) differs from used index \(usedIndex); resuming at \(usedIndex)")
@@ -143,6 +155,7 @@ extension VhostUserDevice {
     func translate(_ i: Int) -> (descriptors: UnsafeMutableRawPointer, available: UnsafeMutableRawPointer,
                                  used: UnsafeMutableRawPointer)? {
         let ring = rings[i]
+        if packedRings { return translatePacked(ring) }
         guard let a = ring.address,
               let layout = SplitRing.Layout(queueSize: ring.size, eventIndex: ackedFeatures.contains(.eventIndex)),
               let p = layout.pointers(descriptors: a.descriptorUVA, avail: a.availableUVA, used: a.usedUVA,

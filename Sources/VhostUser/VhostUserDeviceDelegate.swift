@@ -11,7 +11,10 @@ public struct RingConfiguration {
     public let size: Int
     /// Our pointers to the descriptor table (16·size bytes), available ring (4 + 2·size, + 2 with
     /// event idx) and used ring (4 + 8·size, + 2 with event idx), each checked to lie inside one
-    /// mapped region. Guest-written content is still untrusted.
+    /// mapped region. Guest-written content is still untrusted. With VIRTIO_F_RING_PACKED in
+    /// `features` they are the packed ring (16·size), the driver event area and the device event
+    /// area (4 bytes each), and `nextAvailableIndex` carries the wrap counter in bit 15
+    /// (docs/packed-rings.md).
     public let descriptorTable: UnsafeMutableRawPointer
     public let availableRing: UnsafeMutableRawPointer
     public let usedRing: UnsafeMutableRawPointer

@@ -11,10 +11,14 @@ extension VirtioFeatures {
     /// chain is completed within the burst that took it and RX buffers are consumed strictly from the
     /// head of the avail ring, so buffers already come back in the order they were made available. A
     /// driver that takes it (DPDK virtio-user) switches to its in-order paths, which skip the free-list
-    /// walk per descriptor; QEMU 7.2 and Linux 6.1 do not know the bit. VHOST_F_LOG_ALL: every write
-/// into guest memory is logged while it is acked, for live migration (docs/dirty-log.md).
+    /// walk per descriptor; QEMU 7.2 and Linux 6.1 do not know the bit. RING_PACKED (virtio 1.1 §2.8):
+    /// a driver that asks for it (QEMU `packed=on`, DPDK virtio-user `packed_vq=1`) gets a
+    /// `PackedQueue` per ring (docs/packed-rings.md); others never see a difference. VHOST_F_LOG_ALL:
+    /// every write into guest memory is logged while it is acked, for live migration
+    /// (docs/dirty-log.md).
     public static let defaultOffer: VirtioFeatures = [
         .version1, .mergeableRxBuffers, .eventIndex, .indirectDescriptors, .anyLayout, .multiqueue, .inOrder,
+        .ringPacked,
         .mtu, .guestAnnounce, .vhostUserProtocolFeatures, .vhostLogAll,
         .csum, .guestCsum, .hostTSO4, .hostTSO6, .hostECN, .hostUFO,
         .guestTSO4, .guestTSO6, .guestECN, .guestUFO,

@@ -9,8 +9,9 @@ import DatapathWorkload
 // before the measured loop are discarded and the loop's are dumped on their own, so
 // `--toggle-collect=<Engine.runOnce>` yields the engine's instructions for exactly these frames.
 //
-// Usage: DatapathInstructions [--frames N] [--warmup-turns N] [--dirty-log]
+// Usage: DatapathInstructions [--frames N] [--warmup-turns N] [--dirty-log] [--packed]
 //   --dirty-log: the receiving guest's front-end has live migration's dirty log on (docs/dirty-log.md).
+//   --packed: both guests on packed rings (docs/packed-rings.md).
 
 func argument(_ name: String, default value: Int) -> Int {
     let args = CommandLine.arguments
@@ -38,7 +39,8 @@ let warmupTurns = argument("--warmup-turns", default: 2_000)
 
 let workload: TwoPortDatapath
 do {
-    workload = try TwoPortDatapath(dirtyLog: CommandLine.arguments.contains("--dirty-log"))
+    workload = try TwoPortDatapath(dirtyLog: CommandLine.arguments.contains("--dirty-log"),
+                                   packed: CommandLine.arguments.contains("--packed"))
 } catch {
     fputs("\(error)\n", stderr)
     exit(1)

@@ -29,7 +29,8 @@ public final class TwoPortDatapath {
 
     /// `dirtyLog`: B's front-end turns on live migration's dirty log (SET_LOG_BASE, LOG_ALL, the
     /// used ring's log flag) before the run, so every frame is logged.
-    public init(frameLength: Int = 64, ringSize: Int = 256, dirtyLog: Bool = false) throws {
+    /// `packed`: both guests negotiate VIRTIO_F_RING_PACKED (docs/packed-rings.md).
+    public init(frameLength: Int = 64, ringSize: Int = 256, dirtyLog: Bool = false, packed: Bool = false) throws {
         var template = Array("/tmp/sy-dpbench-XXXXXX".utf8CString)
         guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw WorkloadError.setup("mkdtemp failed (errno \(errno))")
@@ -51,6 +52,7 @@ public final class TwoPortDatapath {
         options.ringSize = ringSize
         // No EVENT_IDX: the drivers suppress interrupts with VRING_AVAIL_F_NO_INTERRUPT instead.
         options.driverFeatures &= ~(UInt64(1) << 29)
+        if packed { options.driverFeatures |= UInt64(1) << 34 }
         func connect(_ name: String) throws -> TestFrontEnd {
             let fe = try TestFrontEnd(connectingTo: "\(directory)/\(name).sock", options: options,
                                       pump: { engine.runOnce() })
@@ -77,7 +79,9 @@ public final class TwoPortDatapath {
         receive = b.rings[0]
         receive.startRecycling(makeAllAvailable: false)
         // Nothing is sent back, but keep the idle rings quiet too (VRING_AVAIL_F_NO_INTERRUPT).
-        for ring in [a.rings[0], b.rings[1]] { ring.setAvailFlags(1) }
+        for ring in [a.rings[0], b.rings[1]] {
+            if ring.packed { ring.setDriverEvent(flags: 1) } else { ring.setAvailFlags(1) }
+        }
     }
 
     /// Refill A's TX, one engine turn, drain B's RX. Returns the frames the engine moved.
@@ -125,7 +129,11 @@ public final class TwoPortDatapath {
             precondition(headerLength + frame.count <= buffer.length)
             buffer.pointer.initializeMemory(as: UInt8.self, repeating: 0, count: headerLength)
             frame.withUnsafeBytes { (buffer.pointer + headerLength).copyMemory(from: $0.baseAddress!, byteCount: frame.count) }
-            ring.setDescriptor(UInt16(id), address: buffer.gpa, length: UInt32(headerLength + frame.count), flags: 0)
+            if ring.packed {
+                ring.setRecycleLength(id, UInt32(headerLength + frame.count))
+            } else {
+                ring.setDescriptor(UInt16(id), address: buffer.gpa, length: UInt32(headerLength + frame.count), flags: 0)
+            }
         }
     }
 

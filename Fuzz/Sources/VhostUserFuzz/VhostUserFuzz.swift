@@ -45,23 +45,28 @@ final class FdPool {
 
 /// What the engine does with a started ring, minus forwarding: walk what the guest made available.
 final class TouchingDelegate: VhostUserDeviceDelegate {
-    var queues: [Int: SplitQueue] = [:]
+    var queues: [Int: any Virtqueue] = [:]
     var sink: UInt64 = 0
 
     func ringStarted(device: VhostUserDevice, index: Int, configuration c: RingConfiguration) {
         precondition(queues[index] == nil, "ringStarted twice for ring \(index)")
-        // Every byte of the three areas must be ours: touch both ends of each.
+        // Every byte of the three areas must be ours: touch both ends of each (a packed ring's
+        // event areas are 4 bytes each).
+        let packed = c.features.contains(.ringPacked)
         let ev = c.eventIndex ? 2 : 0
-        for (p, n) in [(c.descriptorTable, 16 * c.size), (c.availableRing, 4 + 2 * c.size + ev),
-                       (c.usedRing, 4 + 8 * c.size + ev)] {
+        for (p, n) in [(c.descriptorTable, 16 * c.size), (c.availableRing, packed ? 4 : 4 + 2 * c.size + ev),
+                       (c.usedRing, packed ? 4 : 4 + 8 * c.size + ev)] {
             sink &+= UInt64(p.load(as: UInt8.self)) &+ UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self))
         }
-        guard let q = SplitQueue(size: UInt16(c.size), descriptors: c.descriptorTable, avail: c.availableRing,
-                                 used: c.usedRing, memory: c.memory, eventIndex: c.eventIndex,
-                                 lastAvailIndex: c.nextAvailableIndex,
-                                 indirectDescriptors: c.features.contains(.indirectDescriptors)) else {
-            preconditionFailure("device handed out a ring SplitQueue refuses")
-        }
+        let indirect = c.features.contains(.indirectDescriptors)
+        let made: (any Virtqueue)? = packed
+            ? PackedQueue(size: UInt16(c.size), descriptors: c.descriptorTable, driverEvent: c.availableRing,
+                          deviceEvent: c.usedRing, memory: c.memory, eventIndex: c.eventIndex,
+                          lastAvailIndex: c.nextAvailableIndex, indirectDescriptors: indirect)
+            : SplitQueue(size: UInt16(c.size), descriptors: c.descriptorTable, avail: c.availableRing,
+                         used: c.usedRing, memory: c.memory, eventIndex: c.eventIndex,
+                         lastAvailIndex: c.nextAvailableIndex, indirectDescriptors: indirect)
+        guard let q = made else { preconditionFailure("device handed out a ring the queue refuses") }
         queues[index] = q
         if !c.isReceiveQueue {
             let n = q.popAvailable(maxChains: 64)
@@ -69,8 +74,8 @@ final class TouchingDelegate: VhostUserDeviceDelegate {
                 for s in q.segments(of: chain) where s.length > 0 {
                     sink &+= UInt64(s.base.load(as: UInt8.self)) &+ UInt64(s.base.load(fromByteOffset: s.length - 1, as: UInt8.self))
                 }
-                q.pushUsed(head: chain.head, length: 0)
             }
+            q.pushUsedTransmitted(count: n)
             _ = q.publishUsed()
         }
     }

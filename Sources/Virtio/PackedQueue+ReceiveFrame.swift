@@ -1,0 +1,53 @@
+import GuestMemory
+
+/// RX in one call on a packed ring: reserve, write and commit (see `SplitQueue+ReceiveFrame.swift`,
+/// whose contract this keeps). The common case keeps no reservation state: one availability
+/// check, one header store and copy through `ReceiveCopy.fillSingle`, one used descriptor.
+extension PackedQueue {
+    @inlinable @inline(__always)
+    public func receiveFrame<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
+                                                   from source: UnsafeBufferPointer<Segment>, skipping: Int,
+                                                   mergeable: Bool) -> ReceiveReservation {
+        receiveFrame(header: header, headerLength: headerLength, prefix: nil, prefixLength: 0, from: source,
+                     skipping: skipping, mergeable: mergeable)
+    }
+
+    @inlinable @inline(__always)
+    public func receiveFrame<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
+                                                   prefix: UnsafeRawPointer?, prefixLength: Int,
+                                                   from source: UnsafeBufferPointer<Segment>, skipping: Int,
+                                                   mergeable: Bool) -> ReceiveReservation {
+        let s = state
+        if source.count == 1, skipping >= 0, let next = singleBuffer(),
+           let total = ReceiveCopy.fillSingle(next.buffer, header: header, headerLength: headerLength, prefix: prefix,
+                                              prefixLength: prefixLength,
+                                              bytes: UnsafeRawPointer(source[0].base + skipping),
+                                              count: source[0].length &- skipping) {
+            s.pointee.reservationOpen = false
+            s.pointee.chainCount = 0
+            pushUsed(id: next.id, length: UInt32(truncatingIfNeeded: total), span: 1)
+            advance(&s.pointee.lastAvail, &s.pointee.availWrap, by: 1)
+            updateAvailEvent()
+            return .reserved(chains: 1)
+        }
+        return receiveFrameInChains(header: header, headerLength: headerLength, prefix: prefix,
+                                    prefixLength: prefixLength, from: source, skipping: skipping,
+                                    mergeable: mergeable)
+    }
+
+    @inlinable @inline(never)
+    func receiveFrameInChains<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
+                                                    prefix: UnsafeRawPointer?, prefixLength: Int,
+                                                    from source: UnsafeBufferPointer<Segment>, skipping: Int,
+                                                    mergeable: Bool) -> ReceiveReservation {
+        let skip = max(0, skipping)
+        let prefixBytes = prefix == nil ? 0 : max(0, prefixLength)
+        let bytes = headerLength &+ prefixBytes &+ max(0, source.byteCount &- skip)
+        let outcome = reserveChains(bytes: bytes, mergeable: mergeable)
+        guard case .reserved = outcome else { return outcome }
+        _ = writeThroughCursor(header: header, headerLength: headerLength, prefix: prefix, prefixLength: prefixBytes,
+                               from: source, skipping: skip)
+        commitReservation()
+        return outcome
+    }
+}

@@ -1,0 +1,158 @@
+import GuestMemory
+
+/// RX writes into an open reservation of a packed ring: the same cursor as a split ring's
+/// (SplitQueue+ReceiveWrite.swift), over the same scratch layout. The bytes are stored by `ReceiveCopy`
+/// (docs/rx-copy.md); this file moves the reservation's write cursor and keeps each chain's
+/// `usedLength`.
+extension PackedQueue {
+    /// Writes the virtio-net header (num_buffers set to the reserved chain count when the header
+    /// has the field) and then the frame: the bytes of `source` after its first `skipping` bytes
+    /// (e.g. a TX chain's own header). Returns the bytes written in total.
+    @inlinable @inline(__always) @discardableResult
+    public func writeFrame<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
+                                                 from source: UnsafeBufferPointer<Segment>, skipping: Int) -> Int {
+        if source.count == 1, skipping >= 0,
+           let total = writeSingleBuffer(header: header, headerLength: headerLength, prefix: nil, prefixLength: 0,
+                                         bytes: UnsafeRawPointer(source[0].base + skipping),
+                                         count: source[0].length &- skipping) {
+            return total
+        }
+        return writeThroughCursor(header: header, headerLength: headerLength, prefix: nil, prefixLength: 0,
+                                  from: source, skipping: skipping)
+    }
+
+    /// Writes the frame bytes at `frame` after the header (for frames from a non-guest source).
+    @discardableResult
+    public func writeFrame(header: VirtioNetHeader, headerLength: Int, frame: UnsafeRawBufferPointer) -> Int {
+        if let base = frame.baseAddress,
+           let total = writeSingleBuffer(header: header, headerLength: headerLength, prefix: nil, prefixLength: 0,
+                                         bytes: base, count: frame.count) {
+            return total
+        }
+        var h = header
+        h.numBuffers = UInt16(truncatingIfNeeded: state.pointee.chainCount)
+        let written = writeHeader(h, length: headerLength)
+        guard let base = frame.baseAddress else { return written }
+        return written &+ writeReserved(bytes: base, count: frame.count)
+    }
+
+    /// The single-buffer fast path of a reservation: a fresh reservation of one chain of one
+    /// buffer that holds header, prefix and bytes gets them in one `ReceiveCopy.fillSingle`, and
+    /// the cursor ends where the general path would leave it. Nil, with nothing written, otherwise.
+    @inlinable @inline(__always)
+    func writeSingleBuffer(header: VirtioNetHeader, headerLength: Int, prefix: UnsafeRawPointer?, prefixLength: Int,
+                           bytes: UnsafeRawPointer, count: Int) -> Int? {
+        let s = state
+        guard s.pointee.reservationOpen, s.pointee.chainCount == 1,
+              s.pointee.writeChain | s.pointee.writeSegment | s.pointee.writeOffset == 0 else { return nil }
+        let chain = chainStorage[0]
+        guard chain.segmentCount == 1 else { return nil }
+        let target = segmentStorage[chain.firstSegment]
+        guard let total = ReceiveCopy.fillSingle(target, header: header, headerLength: headerLength, prefix: prefix,
+                                                 prefixLength: prefixLength, bytes: bytes, count: count)
+        else { return nil }
+        chainStorage[0]._usedLength &+= UInt32(truncatingIfNeeded: total)
+        if total == target.length {
+            s.pointee.writeSegment = 1
+        } else {
+            s.pointee.writeOffset = total
+        }
+        return total
+    }
+
+    /// Everything else through the write cursor: the header (num_buffers = the chain count; split
+    /// across buffers if the driver split it), `prefixLength` bytes at `prefix`, then `source`
+    /// after `skipping` bytes, over several buffers or chains.
+    @inlinable @inline(never)
+    func writeThroughCursor<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
+                                                  prefix: UnsafeRawPointer?, prefixLength: Int,
+                                                  from source: UnsafeBufferPointer<Segment>, skipping: Int) -> Int {
+        var h = header
+        h.numBuffers = UInt16(truncatingIfNeeded: state.pointee.chainCount)
+        var written = writeHeader(h, length: headerLength)
+        if let prefix, prefixLength > 0 {
+            written &+= writeReserved(bytes: prefix, count: prefixLength)
+        }
+        return written &+ writeReserved(from: source, skipping: skipping)
+    }
+
+    /// Copies the bytes of `source` (after `skipping` bytes) into the reservation at its write
+    /// cursor, filling each buffer completely before the next. The low-level form of `writeFrame`.
+    /// Any `ByteSegment`: guest memory, or a frame in a host ring (the uplink's, a TAP device's).
+    @inlinable @discardableResult
+    public func writeReserved<Segment: ByteSegment>(from source: UnsafeBufferPointer<Segment>, skipping: Int) -> Int {
+        var skip = max(0, skipping)
+        var written = 0
+        for piece in source {
+            if skip >= piece.length {
+                skip &-= piece.length
+                continue
+            }
+            let want = piece.length &- skip
+            let n = writeReserved(bytes: UnsafeRawPointer(piece.base + skip), count: want)
+            written &+= n
+            skip = 0
+            if n < want { break }
+        }
+        return written
+    }
+
+    /// Copies `count` bytes into the reservation at its write cursor; returns how many fitted.
+    /// The bytes each chain received are recorded as its `usedLength`.
+    @discardableResult
+    public func writeReserved(bytes: UnsafeRawPointer, count: Int) -> Int {
+        let s = state
+        guard s.pointee.reservationOpen else { return 0 }
+        var copied = 0
+        while copied < count && s.pointee.writeChain < s.pointee.chainCount {
+            let chain = chainStorage + s.pointee.writeChain
+            if s.pointee.writeSegment >= chain.pointee.segmentCount {
+                s.pointee.writeChain &+= 1
+                s.pointee.writeSegment = 0
+                s.pointee.writeOffset = 0
+                continue
+            }
+            let piece = segmentStorage[chain.pointee.firstSegment &+ s.pointee.writeSegment]
+            let n = min(piece.length &- s.pointee.writeOffset, count &- copied)
+            ReceiveCopy.write(into: piece, at: s.pointee.writeOffset, bytes: bytes + copied, count: n)
+            copied &+= n
+            chain.pointee._usedLength &+= UInt32(truncatingIfNeeded: n)
+            s.pointee.writeOffset &+= n
+            if s.pointee.writeOffset == piece.length {
+                s.pointee.writeSegment &+= 1
+                s.pointee.writeOffset = 0
+            }
+        }
+        return copied
+    }
+
+    /// The header at the write cursor: in place when the cursor is at the start of the first
+    /// buffer and it has room; otherwise through the cursor like frame bytes (a driver may split
+    /// a header across descriptors). Nothing for a length other than 10 or 12.
+    @usableFromInline
+    func writeHeader(_ header: VirtioNetHeader, length: Int) -> Int {
+        let s = state
+        guard s.pointee.reservationOpen, s.pointee.chainCount > 0,
+              length == VirtioNetHeader.legacyLength || length == VirtioNetHeader.length else { return 0 }
+        let first = chainStorage[0]
+        if s.pointee.writeChain == 0, s.pointee.writeSegment == 0, s.pointee.writeOffset == 0,
+           first.segmentCount > 0, segmentStorage[first.firstSegment].length >= length {
+            let target = segmentStorage[first.firstSegment]
+            ReceiveCopy.write(into: target, at: 0, header: header, headerLength: length, prefix: nil, prefixLength: 0,
+                              bytes: nil, count: 0)
+            if target.length == length {
+                s.pointee.writeSegment = 1
+            } else {
+                s.pointee.writeOffset = length
+            }
+            chainStorage[0]._usedLength &+= UInt32(length)
+            return length
+        }
+        // The wire form in our own memory, then through the cursor (which stores it piecewise).
+        var wire: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &wire) { buffer in
+            header.write(to: buffer.baseAddress!, length: length)
+            return writeReserved(bytes: UnsafeRawPointer(buffer.baseAddress!), count: length)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import CSwitchyard
+
+extension PackedQueue {
+    /// Writes the used descriptor {id, len} at the next used slot and moves the used index past
+    /// the `span` ring descriptors its chain took (§2.8.7: the driver skips as many). id and len
+    /// first, then flags with release (AVAIL and USED both equal to the used wrap counter, WRITE
+    /// when the device wrote into the buffer: §2.8.7 has the driver ignore len otherwise): the
+    /// frame bytes and the id are visible before the descriptor reads as used.
+    ///
+    /// Dirty logging (issue #11) would mark the 16 bytes at `ring + 16·slot` here: the one place a
+    /// packed ring's used side writes guest memory (the device event area is the other, a hint).
+    @inlinable @inline(__always)
+    func pushUsed(id: UInt16, length: UInt32, span: UInt16) {
+        let s = state
+        let d = ring + Int(s.pointee.usedIndex) &* PackedRing.descriptorSize
+        d.storeBytes(of: length.littleEndian, toByteOffset: 8, as: UInt32.self)
+        d.storeBytes(of: id.littleEndian, toByteOffset: 12, as: UInt16.self)
+        var flags: UInt16 = s.pointee.usedWrap ? PackedRing.flagAvail | PackedRing.flagUsed : 0
+        if length > 0 { flags |= PackedRing.flagWrite }
+        csy_store_release_u16(d + 14, flags.littleEndian)
+        advance(&s.pointee.usedIndex, &s.pointee.usedWrap, by: max(1, span))
+        s.pointee.unpublished &+= 1
+    }
+
+    /// The first `count` chains of the last `popAvailable`, in order, with length 0.
+    @inlinable @inline(__always)
+    public func pushUsedTransmitted(count: Int) {
+        let chains = chainStorage
+        let spans = ringSpans
+        for i in 0..<min(count, state.pointee.chainCount) {
+            pushUsed(id: chains[i].head, length: 0, span: spans[i])
+        }
+    }
+
+    /// Used descriptors are visible as soon as they are written (each flags store is a release);
+    /// this closes the batch for `needsNotification` and returns how many it held.
+    @discardableResult
+    public func publishUsed() -> Int {
+        let n = state.pointee.unpublished
+        state.pointee.unpublished = 0
+        return n
+    }
+
+    /// Whether the driver wants an interrupt for what was written since the last one, from the
+    /// driver event area (§2.8.10): ENABLE yes, DISABLE no, DESC (EVENT_IDX) only if the used
+    /// descriptor it names was written since the last interrupt. The first check after start is
+    /// unconditional, as for split rings.
+    public func needsNotification() -> Bool {
+        // Our used descriptors must be visible before we read the driver's suppression (StoreLoad).
+        csy_fence_seq_cst()
+        let s = state
+        let flags = UInt16(littleEndian: csy_load_acquire_u16(driverEvent + 2)) & 3
+        let new = s.pointee.usedIndex
+        let newWrap = s.pointee.usedWrap
+        let old = s.pointee.signalledUsed
+        let oldWrap = s.pointee.signalledWrap
+        let valid = s.pointee.signalledUsedValid
+        s.pointee.signalledUsed = new
+        s.pointee.signalledWrap = newWrap
+        s.pointee.signalledUsedValid = true
+        guard eventIndex, flags == PackedRing.eventDescriptor else { return flags != PackedRing.eventDisable }
+        if !valid { return true }
+        guard new != old || newWrap != oldWrap else { return false }
+        let offWrap = UInt16(littleEndian: csy_load_relaxed_u16(driverEvent))
+        return PackedQueue.needsEvent(offWrap: offWrap, new: new, newWrap: newWrap, old: old, oldWrap: oldWrap,
+                                      size: size)
+    }
+
+    /// vring_need_event over ring slots with wrap counters: place `old`, `new` and the event slot
+    /// on one line (a slot in the previous lap counts `size` less) and ask whether the event lies in
+    /// (old, new]. Everything published since the last interrupt fits in one lap.
+    @inlinable
+    static func needsEvent(offWrap: UInt16, new: UInt16, newWrap: Bool, old: UInt16, oldWrap: Bool,
+                           size: UInt16) -> Bool {
+        let n = Int(new)
+        let o = oldWrap == newWrap ? Int(old) : Int(old) - Int(size)
+        let eventSlot = Int(offWrap & ~PackedRing.wrapBit)
+        let e = (offWrap & PackedRing.wrapBit != 0) == newWrap ? eventSlot : eventSlot - Int(size)
+        return e >= o && e < n
+    }
+}

@@ -1,0 +1,73 @@
+/// A packed queue's mutable state behind a pointer (as `SplitQueueState`: `var`s on a class cost
+/// a dynamic exclusivity check per access). Indices are ring slots 0..<size with a wrap counter
+/// each (virtio 1.1 §2.8.1), not free-running like a split ring's.
+@usableFromInline
+struct PackedQueueState {
+    /// Next ring slot to look at for an available descriptor, and the driver's wrap counter there.
+    @usableFromInline var lastAvail: UInt16
+    @usableFromInline var availWrap: Bool
+    /// Next ring slot to write a used descriptor into, and the device's used wrap counter. Every
+    /// chain is completed in order, so after a commit or a completed burst it equals lastAvail.
+    @usableFromInline var usedIndex: UInt16
+    @usableFromInline var usedWrap: Bool
+    /// Used descriptors written since the last `publishUsed()` (each is visible once written).
+    @usableFromInline var unpublished: Int
+    /// EVENT_IDX (driver event area in DESC mode): the used slot and wrap at the last interrupt.
+    @usableFromInline var signalledUsed: UInt16
+    @usableFromInline var signalledWrap: Bool
+    @usableFromInline var signalledUsedValid: Bool
+    @usableFromInline var notificationsEnabled: Bool
+    @usableFromInline var broken: Bool
+    /// The last pop took as many chains as it was allowed (a cheap sign of backlog).
+    @usableFromInline var sawMore: Bool
+    @usableFromInline var chainCount: Int
+    /// RX reservation: open or not, and where lastAvail goes when it is committed.
+    @usableFromInline var reservationOpen: Bool
+    @usableFromInline var reservationEnd: UInt16
+    @usableFromInline var reservationEndWrap: Bool
+    /// RX write cursor: chain, segment within the chain, byte offset within the segment.
+    @usableFromInline var writeChain: Int
+    @usableFromInline var writeSegment: Int
+    @usableFromInline var writeOffset: Int
+    @usableFromInline var memoryHint: Int
+    /// RX "no room" memo (docs/limits.md): the last general reservation from `noRoomCursor` found
+    /// `noRoomCapacity` bytes before slot `noRoomEnd` (wrap `noRoomEndWrap`), which was not
+    /// available. Until that slot becomes available, a frame needing more is refused at once.
+    @usableFromInline var noRoomValid: Bool
+    @usableFromInline var noRoomMergeable: Bool
+    @usableFromInline var noRoomCursor: UInt16
+    @usableFromInline var noRoomEnd: UInt16
+    @usableFromInline var noRoomEndWrap: Bool
+    @usableFromInline var noRoomCapacity: Int
+    @usableFromInline var chainWalks: Int
+
+    @usableFromInline
+    init(lastAvail: UInt16, wrap: Bool) {
+        self.lastAvail = lastAvail
+        availWrap = wrap
+        usedIndex = lastAvail
+        usedWrap = wrap
+        unpublished = 0
+        signalledUsed = lastAvail
+        signalledWrap = wrap
+        signalledUsedValid = false
+        notificationsEnabled = true
+        broken = false
+        sawMore = false
+        chainCount = 0
+        reservationOpen = false
+        reservationEnd = lastAvail
+        reservationEndWrap = wrap
+        writeChain = 0
+        writeSegment = 0
+        writeOffset = 0
+        memoryHint = 0
+        noRoomValid = false
+        noRoomMergeable = false
+        noRoomCursor = 0
+        noRoomEnd = 0
+        noRoomEndWrap = false
+        noRoomCapacity = 0
+        chainWalks = 0
+    }
+}
