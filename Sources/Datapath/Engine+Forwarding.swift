@@ -68,6 +68,7 @@ extension Engine {
             forward(burst.segments(ofFrame: n, scratch: s), header: s.headers + n, l2: burst.l2(ofFrame: n, scratch: s),
                     netHeader: s.netHeaders + n, from: from, pair: pair, decision: s.decisions + n)
         }
+        if captures.armed.pointee != 0 { captureBurst(burst, parsed: parsed) }
         burst.complete(taken: taken)
         return taken
     }
