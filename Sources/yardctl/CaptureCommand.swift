@@ -27,7 +27,7 @@ struct CaptureCommand: ParsableCommand {
 
     @ParentCommand var yardctl: Yardctl
 
-    @Argument(help: "The port to capture (any type: vhost-user, uplink, tap).")
+    @Argument(help: "The port to capture (any type: vhost-user, uplink, tap).", completion: portNames)
     var port: String
 
     @Argument(help: ArgumentHelp("A tcpdump filter expression (pcap-filter(7)).", valueName: "filter"))
@@ -64,6 +64,12 @@ struct CaptureCommand: ParsableCommand {
         // A reader that goes away (`| head`) is an end of the capture, not a crash.
         signal(SIGPIPE, SIG_IGN)
         signal(SIGINT) { _ in interrupted.store(true, ordering: .relaxed) }
+        // A parent that blocks SIGINT (test runners, some shells' background jobs) passes the mask
+        // on; Ctrl-C must still end the capture with its summary.
+        var interrupt = sigset_t()
+        sigemptyset(&interrupt)
+        sigaddset(&interrupt, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &interrupt, nil)
         let request = CaptureRequest(port: port, direction: direction, vlan: vlan, count: count,
                                      filter: filter.isEmpty ? nil : filter.joined(separator: " "), snaplen: snaplen)
         let client: CaptureClient
