@@ -84,7 +84,8 @@ struct CaptureCommand: ParsableCommand {
             }
         }
         let toStdout = write == "-"
-        if !toStdout { note("capturing on \(port)\(filter.isEmpty ? "" : " (\(filter.joined(separator: " ")))"), Ctrl-C ends") }
+        // On stderr, also with -w -: scripts wait for it to know the daemon took the capture.
+        note("capturing on \(port)\(filter.isEmpty ? "" : " (\(filter.joined(separator: " ")))"), Ctrl-C ends")
         while true {
             let record: CaptureRecord
             do { record = try client.next { interrupted.load(ordering: .relaxed) } } catch {

@@ -168,6 +168,8 @@ note "iperf3 TCP tap namespace -> g2: ${iperf_tap:-?} Gbit/s; h1 drops: $(port_f
 # the capture's end must count the TCP frames it filtered out.
 CAPDIR=$SY_RUN_DIR/cap-$$
 mkdir -p "$CAPDIR"
+# Background captures write nothing to the check's stdout (check reads it to its end) and are
+# ended on every failure path.
 capture_started() {  # STDERR-FILE PID: waits (deadline) for "capturing on", or the process to exit
     local deadline=$((SECONDS + 20))
     while [ $SECONDS -lt $deadline ]; do
@@ -175,7 +177,12 @@ capture_started() {  # STDERR-FILE PID: waits (deadline) for "capturing on", or 
         sy_pid_alive "$2" || break
         sleep 0.1
     done
-    cat "$1"; return 1
+    cat "$1"; kill "$2" 2>/dev/null; return 1
+}
+yardctl_pid() {  # PATTERN: the newest yardctl process whose command line matches, waited for
+    local pid
+    for _ in $(seq 100); do pid=$(pgrep -n -f "yardctl .*$1") && { echo "$pid"; return 0; }; sleep 0.1; done
+    return 1
 }
 capture_exits() {  # PID SECONDS
     local deadline=$((SECONDS + $2))
@@ -184,7 +191,7 @@ capture_exits() {  # PID SECONDS
 }
 icmp_capture_to_file() {
     local f=$CAPDIR/icmp.pcap err=$CAPDIR/icmp.err pid total icmp requests replies
-    yardctl capture g1 -c 6 -w "$f" icmp 2>"$err" &
+    yardctl capture g1 -c 6 -w "$f" icmp >/dev/null 2>"$err" &
     pid=$!
     capture_started "$err" $pid || return 1
     guest_run g1 "iperf3 -c 10.0.10.2 -t 1 >/dev/null; ping -c 3 -i 0.3 -W 2 10.0.10.2" 40 >/dev/null
@@ -202,14 +209,15 @@ icmp_capture_to_file() {
 }
 check "yardctl capture g1 -c 6 -w FILE icmp: tcpdump -r finds the 3 echo requests and 3 replies, and only those (TCP filtered out)" icmp_capture_to_file
 capture_to_tshark() {
-    local out=$CAPDIR/tshark.out err=$CAPDIR/tshark.err pid n
+    local out=$CAPDIR/tshark.out err=$CAPDIR/tshark.err pid pipeline n
     command -v tshark >/dev/null || { echo "tshark is not installed (Tests/system-packages.sh)"; return 1; }
-    (yardctl capture g2 -c 4 -w - icmp 2>"$err" | tshark -r - >"$out" 2>"$CAPDIR/tshark.stderr") &
-    pid=$!
+    (yardctl capture g2 -c 4 -w - icmp 2>"$err" | tshark -r - >"$out" 2>"$CAPDIR/tshark.stderr") >/dev/null 2>&1 &
+    pipeline=$!
+    pid=$(yardctl_pid "capture g2 -c 4 -w -") || { echo "yardctl capture did not start"; return 1; }
     capture_started "$err" $pid || return 1
     guest_run g1 "ping -c 2 -i 0.3 -W 2 10.0.10.2" 30 >/dev/null
     capture_exits $pid 30 || return 1
-    wait $pid
+    wait $pipeline
     cat "$out" "$err"
     n=$(grep -c "Echo (ping)" "$out")
     [ "$n" -eq 4 ] && [ "$(wc -l <"$out")" -eq 4 ]
@@ -222,11 +230,10 @@ stalled_reader_costs_nothing() {
     local err=$CAPDIR/stalled.err base with sleeper capture_pid=
     base=$(iperf_rate)
     # `sleep` never reads: yardctl blocks on its stdout, the daemon's output for it fills.
-    yardctl capture g2 -w - 2>"$err" | sleep 600 &
+    yardctl capture g2 -w - 2>"$err" | sleep 600 >/dev/null 2>&1 &
     sleeper=$!
-    for _ in $(seq 100); do capture_pid=$(pgrep -n -f "yardctl .*capture g2 -w -") && break; sleep 0.1; done
-    [ -n "$capture_pid" ] || { echo "yardctl capture did not start"; kill "$sleeper"; return 1; }
-    capture_started "$err" "$capture_pid" || return 1
+    capture_pid=$(yardctl_pid "capture g2 -w -") || { echo "yardctl capture did not start"; kill "$sleeper"; return 1; }
+    capture_started "$err" "$capture_pid" || { kill "$sleeper"; return 1; }
     with=$(iperf_rate)
     kill "$sleeper"
     capture_exits "$capture_pid" 30 || return 1
