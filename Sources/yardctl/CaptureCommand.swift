@@ -84,11 +84,12 @@ struct CaptureCommand: ParsableCommand {
             }
         }
         let toStdout = write == "-"
+        let watchesStdout = write == nil || toStdout
         // On stderr, also with -w -: scripts wait for it to know the daemon took the capture.
         note("capturing on \(port)\(filter.isEmpty ? "" : " (\(filter.joined(separator: " ")))"), Ctrl-C ends")
         while true {
             let record: CaptureRecord
-            do { record = try client.next { interrupted.load(ordering: .relaxed) } } catch {
+            do { record = try client.next { interrupted.load(ordering: .relaxed) || (watchesStdout && readerGone()) } } catch {
                 writer?.close()
                 exitWithError("yardctl: \(error)")
             }
@@ -109,6 +110,13 @@ struct CaptureCommand: ParsableCommand {
                 return
             }
         }
+    }
+
+    /// True once nobody reads our stdout any more (a pipe whose reader exited reports POLLERR):
+    /// noticed while no frame comes, not only at the next write.
+    private func readerGone() -> Bool {
+        var p = pollfd(fd: 1, events: 0, revents: 0)
+        return poll(&p, 1, 0) > 0 && p.revents & Int16(POLLERR) != 0
     }
 
     private func note(_ line: String) {
