@@ -18,8 +18,9 @@ extension Engine {
         guard let index = portIndex(named: name) else { return .failure(.noSuchPort(name)) }
         let table = captures
         guard table.count < Engine.maximumCaptures else { return .failure(.tooMany(Engine.maximumCaptures)) }
+        guard let owner = ports[Int(index)] else { return .failure(.noSuchPort(name)) }
         table.taps[table.count] = CaptureTap(port: index, directions: directions.rawValue, vlan: vlan ?? 0,
-                                             ring: Unmanaged.passRetained(ring))
+                                             owner: ObjectIdentifier(owner), ring: Unmanaged.passRetained(ring))
         table.count += 1
         return .success(())
     }
@@ -34,6 +35,17 @@ extension Engine {
             table.count -= 1
             table.taps[i] = table.taps[table.count]
             return true
+        }
+        return false
+    }
+
+    /// False once the port the capture into `ring` started on is gone (removed by a reload, its
+    /// number possibly given to another port): the daemon then ends the capture.
+    public func captureFollowsItsPort(_ ring: CaptureRing) -> Bool {
+        let table = captures
+        for i in 0..<table.count where table.taps[i].ring.toOpaque() == Unmanaged.passUnretained(ring).toOpaque() {
+            let tap = table.taps[i]
+            return ports[Int(tap.port)].map { ObjectIdentifier($0) == tap.owner } ?? false
         }
         return false
     }
@@ -128,6 +140,8 @@ struct CaptureTap {
     let directions: UInt8
     /// 0: any VLAN.
     let vlan: UInt16
+    /// The port object it started on (a removed port's number may be reused).
+    let owner: ObjectIdentifier
     /// Retained while in the table (`startCapture` / `stopCapture`).
     let ring: Unmanaged<CaptureRing>
 }

@@ -28,6 +28,8 @@ final class CaptureStream {
     private var sent = 0
     /// Set once the capture stopped in the engine: only the output is left to go.
     private var endDeadline: UInt64?
+    /// When to ask the engine next whether the captured port is still the one the capture began on.
+    private var nextPortCheck: UInt64 = 0
 
     /// A running capture; `reply` is its first line.
     init(socket: UnixSocket, port: String, ring: CaptureRing?, filter: PcapFilter?, limit: Int?, reply: [UInt8]) {
@@ -44,9 +46,13 @@ final class CaptureStream {
 
     /// Moves frames from the ring to the client as far as it takes them; false once the stream is
     /// over (the caller closes it). `stop` ends the capture in the engine.
-    func pump(now: UInt64, stop: (CaptureRing) -> Void) -> Bool {
+    func pump(now: UInt64, portGone: (CaptureRing) -> Bool, stop: (CaptureRing) -> Void) -> Bool {
         if isRunning, let ring {
-            switch clientInput() {
+            if now >= nextPortCheck {
+                nextPortCheck = now &+ 1_000_000_000
+                if portGone(ring) { finish("port \(port) removed", ring: ring, now: now, stop: stop) }
+            }
+            switch isRunning ? clientInput() : .open {
             case .open: break
             case .halfClosed: finish("stopped by the client", ring: ring, now: now, stop: stop)
             case .gone:

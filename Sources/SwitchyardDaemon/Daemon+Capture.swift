@@ -78,7 +78,7 @@ final class CaptureStreams {
     func pump() {
         let now = MonotonicClock.nanoseconds()
         streams.removeAll { stream in
-            if stream.pump(now: now, stop: stop) { return false }
+            if stream.pump(now: now, portGone: portGone, stop: stop) { return false }
             stream.socket.descriptor.close()
             return true
         }
@@ -91,6 +91,12 @@ final class CaptureStreams {
             stream.socket.descriptor.close()
         }
         streams = []
+    }
+
+    /// Once a second per capture, through the engine's mailbox like every control read.
+    private func portGone(_ ring: CaptureRing) -> Bool {
+        if case .success(let follows) = engine.perform({ $0.captureFollowsItsPort(ring) }) { return !follows }
+        return false
     }
 
     private func stop(_ ring: CaptureRing) {

@@ -85,6 +85,15 @@ import Testing
         }
     }
 
+    @Test func knowsWhenItsPortIsRemoved() throws {
+        let h = try SwitchHarness(ports: [("a", .access(vlan: 10)), ("b", .access(vlan: 10))])
+        let ring = try start(h, "b")
+        // Positive control: the port is there.
+        #expect(try h.engine.perform { $0.captureFollowsItsPort(ring) }.get())
+        try h.engine.perform { $0.removePort(named: "b") }.get().get()
+        #expect(try !h.engine.perform { $0.captureFollowsItsPort(ring) }.get())
+    }
+
     @Test func copiesNothingFromPortsNobodyCaptures() throws {
         let h = try SwitchHarness(ports: [("a", .access(vlan: 10)), ("b", .access(vlan: 10)), ("c", .access(vlan: 20))])
         for p in ["a", "b", "c"] { try h.connect(p) }
