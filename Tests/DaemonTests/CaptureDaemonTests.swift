@@ -37,11 +37,12 @@ import VhostTestFrontEnd
         /// Waits for the exit (a deadline, never forever); true if it exited.
         func exited(within seconds: Double = 10) -> Bool {
             if (try? waitFor("yardctl capture to exit", timeout: seconds) { !self.process.isRunning }) != nil { return true }
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             return false
         }
 
-        deinit { if process.isRunning { process.terminate() } }
+        // SIGKILL: the test runner's blocked signals (SIGTERM among them) pass on to its children.
+        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
     }
 
     /// Frame records of a classic pcap file: (original length, bytes).
