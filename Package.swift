@@ -75,7 +75,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: systemsMode),
         .target(name: "SwitchyardDaemon", dependencies: [
-            "SwitchConfig", "ControlProtocol", "Datapath", "SwitchCore", "LinuxIO", "LinkControl", "MetricsExport",
+            "SwitchConfig", "ControlProtocol", "Datapath", "SwitchCore", "LinuxIO", "LinkControl", "MetricsExport", "Capture",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: systemsMode),
         .executableTarget(name: "switchyard", dependencies: [
@@ -83,7 +83,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "yardctl", dependencies: [
-            "ControlClient", "ControlProtocol",
+            "ControlClient", "ControlProtocol", "Capture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -38,6 +38,16 @@ public final class PcapFilter {
         return pcap_offline_filter(program, &header, bytes) != 0
     }
 
+    /// True when the filter accepts the first `frame.count` bytes of a frame of `originalLength`
+    /// bytes (a capture slot cut to its snaplen).
+    public func matches(frame: UnsafeRawBufferPointer, originalLength: Int) -> Bool {
+        guard let bytes = frame.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
+        var header = pcap_pkthdr()
+        header.caplen = bpf_u_int32(min(frame.count, Int(snaplen)))
+        header.len = bpf_u_int32(truncatingIfNeeded: max(originalLength, frame.count))
+        return pcap_offline_filter(program, &header, bytes) != 0
+    }
+
     public func matches(frame: [UInt8]) -> Bool {
         frame.withUnsafeBytes { matches(frame: $0) }
     }

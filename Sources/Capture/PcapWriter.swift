@@ -37,6 +37,22 @@ public final class PcapWriter {
         return true
     }
 
+    /// Appends a frame already cut to `frame.count` bytes of its `originalLength` (a live
+    /// capture's record), cut further to this file's snaplen.
+    @discardableResult
+    public func write(frame: [UInt8], timestamp: PcapTimestamp, originalLength: Int) -> Bool {
+        guard let dumper else { return false }
+        return frame.withUnsafeBytes { b in
+            guard let bytes = b.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
+            var header = pcap_pkthdr()
+            header.ts = timestamp.timeval
+            header.caplen = bpf_u_int32(min(b.count, Int(snaplen)))
+            header.len = bpf_u_int32(truncatingIfNeeded: max(originalLength, b.count))
+            pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header, bytes)
+            return true
+        }
+    }
+
     @discardableResult
     public func write(frame: [UInt8], timestamp: PcapTimestamp) -> Bool {
         frame.withUnsafeBytes { write(frame: $0, timestamp: timestamp) }

@@ -8,6 +8,8 @@ public enum ControlClientError: Error, CustomStringConvertible {
     case unreachable(path: String, Errno)
     case io(path: String, String)
     case badReply(String)
+    /// The daemon's sentence for a request it refused (a capture stream's first line).
+    case refused(String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum ControlClientError: Error, CustomStringConvertible {
             return "cannot reach switchyard at \(path): \(e)"
         case .io(let path, let what): return "control socket \(path): \(what)"
         case .badReply(let what): return "unexpected reply from switchyard: \(what)"
+        case .refused(let sentence): return sentence
         }
     }
 }

@@ -15,6 +15,9 @@ public enum ControlRequest: Codable, Sendable, Equatable {
     case reload
     /// Port mirrors and their copied / dropped counts (docs/mirroring.md).
     case mirrors
+    /// Turns the connection into a capture stream (docs/capture.md): one reply line, then
+    /// `CaptureRecord`s until the capture ends.
+    case capture(CaptureRequest)
 }
 
 /// The daemon's answer. `failure` carries a one-line message meant for a person.

@@ -85,6 +85,7 @@ extension Engine {
                     netHeader: s.netHeaders + n, from: from, pair: pair, decision: s.decisions + n)
         }
         if mirrorFlags[Int(from.index)] != 0 { mirrorBurst(burst, frames: parsed, scratch: s) }
+        if captures.armed.pointee != 0 { captureBurst(burst, parsed: parsed) }
         burst.complete(taken: taken)
         return taken
     }

@@ -48,6 +48,8 @@ public final class Engine {
     let clock = EngineClock()
     /// The latest snapshot, for readers on any thread (Engine+Snapshot.swift).
     let snapshots = SnapshotBoard()
+    /// Running live captures (Engine+Capture.swift).
+    let captures = CaptureTable()
 
     public init(configuration: EngineConfiguration, logger: Logger) throws {
         self.configuration = configuration

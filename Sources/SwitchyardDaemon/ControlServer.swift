@@ -64,7 +64,10 @@ final class ControlServer {
     }
 
     /// Reads requests and writes replies on the connections that are ready; never waits.
-    func serviceReady(now: UInt64 = MonotonicClock.nanoseconds(), _ handle: (ControlRequest) -> ControlResponse) {
+    /// `takeOver` gets each request first: true when it made the connection its own (a capture
+    /// stream, docs/capture.md), which then leaves this server's deadlines and cap.
+    func serviceReady(now: UInt64 = MonotonicClock.nanoseconds(), _ handle: (ControlRequest) -> ControlResponse,
+                      takeOver: (ControlRequest, UnixSocket) -> Bool = { _, _ in false }) {
         for event in clients.wait(timeoutMilliseconds: 0) {
             let fd = Int32(truncatingIfNeeded: event.token)
             guard let c = connections[fd] else { continue }
@@ -72,7 +75,7 @@ final class ControlServer {
             case .reading:
                 switch c.readAvailable(maximum: limits.maximumRequestBytes) {
                 case .waiting: break
-                case .requestComplete(let line): answer(c, line: line, handle)
+                case .requestComplete(let line): answer(c, line: line, handle, takeOver: takeOver)
                 case .failed(let why): close(c, why)
                 case .replySent: break
                 }
@@ -95,10 +98,17 @@ final class ControlServer {
         return next <= now ? 0 : Int32(clamping: (next - now + 999_999) / 1_000_000)
     }
 
-    private func answer(_ c: ControlConnection, line: [UInt8], _ handle: (ControlRequest) -> ControlResponse) {
+    private func answer(_ c: ControlConnection, line: [UInt8], _ handle: (ControlRequest) -> ControlResponse,
+                        takeOver: (ControlRequest, UnixSocket) -> Bool) {
         let response: ControlResponse
         do {
-            response = handle(try ControlCodec.decode(ControlRequest.self, from: line))
+            let request = try ControlCodec.decode(ControlRequest.self, from: line)
+            if takeOver(request, c.socket) {
+                clients.remove(c.rawValue)
+                connections[c.rawValue] = nil
+                return
+            }
+            response = handle(request)
         } catch {
             response = .failure("malformed request: \(error)")
         }

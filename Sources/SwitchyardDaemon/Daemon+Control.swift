@@ -62,6 +62,9 @@ extension Daemon {
             case .success(let summary): return .done(summary)
             case .failure(let why): return .failure("reload refused, previous config still running: \(why)")
             }
+        case .capture:
+            // Taken over as a stream before it gets here (Daemon+Capture.swift).
+            return .failure("a capture needs a connection of its own")
         }
     }
 

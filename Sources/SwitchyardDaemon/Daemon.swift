@@ -83,6 +83,8 @@ public final class Daemon {
         let mirrorSpecs = configuration.mirrors.map(\.specification)
         if !mirrorSpecs.isEmpty { _ = engine.perform { $0.setMirrors(mirrorSpecs) } }
         if metrics != nil { publishFirstSnapshot() }
+        let captures = CaptureStreams(engine: engine, logger: logger)
+        defer { captures.closeAll() }
         logger.info("switchyard running", metadata: [
             "config": "\(configPath)", "ports": "\(configuration.ports.count)",
             "control": "\(settings.controlSocket)",
@@ -106,13 +108,14 @@ public final class Daemon {
         // Nothing in this loop waits on a client (docs/never-blocking.md): signals are read every
         // turn whatever else is ready, and the only sleep is epoll_wait up to the next deadline.
         while true {
-            let ready = epoll.wait(timeoutMilliseconds: Daemon.sooner(control.millisecondsToNextDeadline(),
-                                                                      metrics?.server.millisecondsToNextDeadline() ?? -1))
+            let ready = epoll.wait(timeoutMilliseconds: Daemon.sooner(
+                Daemon.sooner(control.millisecondsToNextDeadline(), metrics?.server.millisecondsToNextDeadline() ?? -1),
+                captures.millisecondsToNextPump))
             if let exitCode = handleSignals(signals) { return exitCode }
             for event in ready {
                 switch Token(rawValue: event.token) {
                 case .control: control.acceptReady()
-                case .controlClients: control.serviceReady { self.handle($0) }
+                case .controlClients: control.serviceReady({ self.handle($0) }, takeOver: captures.takeOver)
                 case .metrics: metrics?.server.acceptReady()
                 case .metricsClients: if let metrics { serveMetrics(metrics) }
                 case .signals, nil: break
@@ -120,6 +123,7 @@ public final class Daemon {
             }
             control.expire()
             metrics?.server.expire()
+            if !captures.isEmpty { captures.pump() }
         }
     }
 

@@ -64,7 +64,7 @@ struct Yardctl: ParsableCommand {
             tried and exits 1; a refused request (an unknown port, a bad MAC) prints the daemon's \
             sentence and exits 1.
             """,
-        subcommands: [FDB.self, Ports.self, Stats.self, Mirrors.self, Top.self, Reload.self])
+        subcommands: [FDB.self, Ports.self, Stats.self, Mirrors.self, Top.self, Reload.self, CaptureCommand.self])
 
     @OptionGroup var connection: Connection
 }
