@@ -117,9 +117,9 @@ extension Engine {
         }
     }
 
-    /// Copies one frame to port `destination`, by its kind.
+    /// Copies one frame to port `destination`, by its kind (also a mirror's copy, Engine+Mirror).
     @inline(__always)
-    private func deliver<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>,
+    func deliver<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>,
                                                header: UnsafePointer<FrameHeader>, l2: UnsafeRawPointer,
                                                netHeader: UnsafePointer<VirtioNetHeader>, from source: FrameSource,
                                                pair: Int, to destination: UInt16,

@@ -89,29 +89,10 @@ extension Engine {
                                                     pair: Int, decision: UnsafePointer<ForwardingDecision>) {
         let table = mirrors
         let output = table.outputs[m]
-        guard let entry = portTable[Int(output)] else {
-            bridge.recordTransmitDrop(port: output, reason: .portDown)
-            table.dropped[m] &+= 1
-            return
-        }
+        // A missing output counts its drop as `port-down` inside `deliver`, like any destination.
         let before = bridge.transmittedFrames(port: output)
-        switch entry {
-        case .vhostUser(let vhost):
-            vhost._withUnsafeGuaranteedRef { target in
-                deliverToGuest(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
-                               to: target, decision: decision)
-            }
-        case .uplink(let uplink):
-            uplink._withUnsafeGuaranteedRef { uplink in
-                deliverToUplink(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
-                                to: uplink, owner: entry, decision: decision.pointee)
-            }
-        case .tap(let tap):
-            tap._withUnsafeGuaranteedRef { tap in
-                deliverToTap(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
-                             to: tap, decision: decision.pointee)
-            }
-        }
+        deliver(segments, header: header, l2: l2, netHeader: netHeader, from: source, pair: pair,
+                to: output, decision: decision)
         if bridge.transmittedFrames(port: output) != before {
             table.copied[m] &+= 1
         } else {
