@@ -22,7 +22,7 @@ extension PackedQueue {
            let total = ReceiveCopy.fillSingle(next.buffer, header: header, headerLength: headerLength, prefix: prefix,
                                               prefixLength: prefixLength,
                                               bytes: UnsafeRawPointer(source[0].base + skipping),
-                                              count: source[0].length &- skipping) {
+                                              count: source[0].length &- skipping, log: dirtyLog) {
             s.pointee.reservationOpen = false
             s.pointee.chainCount = 0
             pushUsed(id: next.id, length: UInt32(truncatingIfNeeded: total), span: 1)

@@ -12,6 +12,10 @@ struct PackedQueueState {
     @usableFromInline var usedWrap: Bool
     /// Used descriptors written since the last `publishUsed()` (each is visible once written).
     @usableFromInline var unpublished: Int
+    /// The used slot and wrap at the last `publishUsed()` while logging: descriptors from here to
+    /// `usedIndex` were written back since, and are marked in the dirty log (docs/dirty-log.md).
+    @usableFromInline var loggedUsed: UInt16
+    @usableFromInline var loggedWrap: Bool
     /// EVENT_IDX (driver event area in DESC mode): the used slot and wrap at the last interrupt.
     @usableFromInline var signalledUsed: UInt16
     @usableFromInline var signalledWrap: Bool
@@ -48,6 +52,8 @@ struct PackedQueueState {
         usedIndex = lastAvail
         usedWrap = wrap
         unpublished = 0
+        loggedUsed = lastAvail
+        loggedWrap = wrap
         signalledUsed = lastAvail
         signalledWrap = wrap
         signalledUsedValid = false
