@@ -88,6 +88,8 @@ public final class PackedQueue {
             let log = UnsafeMutablePointer<csy_dirty_log>.allocate(capacity: 1)
             csy_dirty_log_init(log, dirtyLog.base, dirtyLog.size)
             self.dirtyLog = log
+            // RX leaves its one-call fast path, which passes no log (PackedQueueState.stopFlags).
+            state.pointee.stopFlags |= 2
         } else {
             self.dirtyLog = nil
         }

@@ -21,7 +21,14 @@ struct PackedQueueState {
     @usableFromInline var signalledWrap: Bool
     @usableFromInline var signalledUsedValid: Bool
     @usableFromInline var notificationsEnabled: Bool
-    @usableFromInline var broken: Bool
+    /// Bit 0: broken (the queue stopped touching the ring). Bit 1: dirty logging on: RX leaves
+    /// its one-call fast path for the general one, whose writes are logged (docs/dirty-log.md,
+    /// "Packed rings"); one compare against 0 tests both, as `SplitQueueState.stopFlags` does.
+    @usableFromInline var stopFlags: UInt8
+    @usableFromInline var broken: Bool {
+        @inline(__always) get { stopFlags & 1 != 0 }
+        @inline(__always) set { stopFlags = newValue ? stopFlags | 1 : stopFlags & ~1 }
+    }
     /// The last pop took as many chains as it was allowed (a cheap sign of backlog).
     @usableFromInline var sawMore: Bool
     @usableFromInline var chainCount: Int
@@ -58,7 +65,7 @@ struct PackedQueueState {
         signalledWrap = wrap
         signalledUsedValid = false
         notificationsEnabled = true
-        broken = false
+        stopFlags = 0
         sawMore = false
         chainCount = 0
         reservationOpen = false
