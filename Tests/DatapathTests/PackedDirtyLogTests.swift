@@ -59,7 +59,8 @@ import Virtio
 
     /// Broadcasts `count` frames of `length` bytes from `from` and returns what the switch wrote
     /// into `to`'s RX ring, with the frames sent and received.
-    func deliver(_ h: SwitchHarness, count: Int, length: Int, from: String = "a", to: String = "b", mac: UInt8 = 1)
+    func deliver(_ h: SwitchHarness, count: Int, length: Int, buffersPerFrame: Int = 1, from: String = "a",
+                 to: String = "b", mac: UInt8 = 1)
         throws -> (buffers: Set<UInt64>, slots: Set<UInt64>, frames: [[UInt8]], sent: [[UInt8]]) {
         let receiver = try h.frontEnd(to)
         var sent: [[UInt8]] = []
@@ -69,7 +70,7 @@ import Virtio
             sent.append(f)
             try h.frontEnd(from).send(frame: f)
         }
-        let used = awaitUsed(receiver.rings[0], count: count)
+        let used = awaitUsed(receiver.rings[0], count: count * buffersPerFrame)
         let frames = try h.receive(to, expected: count)
         // A round trip through the engine thread: the turn that published has flushed its log.
         try receiver.sync()
@@ -80,8 +81,11 @@ import Virtio
         let h = try SwitchHarness(ports: [("a", .access(vlan: 1)), ("b", .access(vlan: 1))])
         let a = try h.connect("a")
         // 512 descriptors: the descriptor ring is 8 KiB, two pages, and the frames below are written
-        // back into the first only. 6000-byte buffers: some frames cross into a page of their own.
-        let b = try h.connect("b", options: Self.packedOptions())
+        // back into the first only. Buffers 6000 bytes apart, posted with 1000: a 1400-byte frame
+        // takes two (MRG_RXBUF, the write cursor), a 600-byte one a single buffer (the shortcut).
+        var options = Self.packedOptions()
+        options.receiveBufferLength = 1000
+        let b = try h.connect("b", options: options)
         #expect(b.isPacked && !a.isPacked, "b negotiated packed rings (positive control)")
         let log = try SharedLog(size: b.fullLogSize)
         #expect(try b.setLogBase(fd: log.file.rawValue, size: UInt64(log.size)) == 0, "SET_LOG_BASE is answered with 0")
@@ -94,8 +98,11 @@ import Virtio
         try b.startLogging()
         log.clear()
         let rx = b.rings[0]
-        let on = try deliver(h, count: 12, length: 1400)
-        #expect(on.frames == on.sent, "the frames arrive intact while logging")
+        let large = try deliver(h, count: 12, length: 1400, buffersPerFrame: 2)
+        let small = try deliver(h, count: 4, length: 600)
+        #expect(large.frames == large.sent && small.frames == small.sent, "the frames arrive intact while logging")
+        let on = (buffers: large.buffers.union(small.buffers), slots: large.slots.union(small.slots))
+        #expect(!small.buffers.isSubset(of: large.buffers), "the one-buffer frames wrote pages of their own")
         let dirty = log.dirtyPages
         #expect(!on.buffers.isEmpty && on.buffers.isSubset(of: dirty), "every page of every RX buffer written is logged")
         #expect(!on.slots.isEmpty && on.slots.isSubset(of: dirty),
