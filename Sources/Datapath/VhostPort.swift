@@ -175,6 +175,7 @@ final class VhostPort: SwitchPort {
     private var hasDirtyLogFault: Bool {
         for q in receiveQueues + transmitQueues {
             if let split = q?.queue as? SplitQueue, split.dirtyLogOutOfBounds { return true }
+            if let packed = q?.queue as? PackedQueue, packed.dirtyLogOutOfBounds { return true }
         }
         return false
     }
@@ -288,10 +289,15 @@ extension VhostPort {
         let size = UInt16(truncatingIfNeeded: c.size)
         let indirect = c.features.contains(.indirectDescriptors)
         if c.features.contains(.ringPacked) {
+            // Used descriptors go back into the descriptor ring: logged at its own GPA, since QEMU's
+            // log_guest_addr names the device event area (docs/dirty-log.md, "Packed rings").
+            let ringLog = c.usedLogAddress == nil ? nil
+                : c.memory.guestPhysical(host: c.descriptorTable, length: Int(size) &* PackedRing.descriptorSize)
             return PackedQueue(size: size, descriptors: c.descriptorTable, driverEvent: c.availableRing,
                                deviceEvent: c.usedRing, memory: c.memory, eventIndex: c.eventIndex,
                                lastAvailIndex: c.nextAvailableIndex, indirectDescriptors: indirect,
-                               limits: spec.limits.queueLimits).map { GuestRing.Owned($0) }
+                               limits: spec.limits.queueLimits, dirtyLog: c.dirtyLog, ringLogAddress: ringLog,
+                               eventLogAddress: c.usedLogAddress).map { GuestRing.Owned($0) }
         }
         return SplitQueue(size: size, descriptors: c.descriptorTable, avail: c.availableRing, used: c.usedRing,
                           memory: c.memory, eventIndex: c.eventIndex, lastAvailIndex: c.nextAvailableIndex,

@@ -6,6 +6,7 @@ extension PackedQueue {
     public func disableNotifications() {
         state.pointee.notificationsEnabled = false
         csy_store_release_u16(deviceEvent + 2, PackedRing.eventDisable.littleEndian)
+        logNotificationStore()
     }
 
     /// Re-enables kicks, then looks at the next slot after a full fence: true if a buffer is
@@ -21,6 +22,7 @@ extension PackedQueue {
         } else {
             csy_store_release_u16(deviceEvent + 2, PackedRing.eventEnable.littleEndian)
         }
+        logNotificationStore()
         // StoreLoad: our flags before the driver's descriptor, or a buffer added in between is
         // missed by both sides.
         csy_fence_seq_cst()

@@ -28,11 +28,13 @@ extension PackedQueue {
     }
 
     /// The next buffer when it is the common one: available, one writable descriptor in the
-    /// region this queue last hit.
+    /// region this queue last hit. Nil while broken or logging (`PackedQueueState.stopFlags`).
     @inlinable @inline(__always)
     func singleBuffer() -> (id: UInt16, buffer: GuestSegment)? {
         let s = state
-        guard !s.pointee.broken, isAvailable(slot: s.pointee.lastAvail, wrap: s.pointee.availWrap) else { return nil }
+        guard s.pointee.stopFlags == 0, isAvailable(slot: s.pointee.lastAvail, wrap: s.pointee.availWrap) else {
+            return nil
+        }
         return singleDescriptorBuffer(slot: s.pointee.lastAvail, deviceWrites: true, maxBytes: UInt64(UInt32.max))
     }
 

@@ -49,7 +49,8 @@ extension PackedQueue {
         guard chain.segmentCount == 1 else { return nil }
         let target = segmentStorage[chain.firstSegment]
         guard let total = ReceiveCopy.fillSingle(target, header: header, headerLength: headerLength, prefix: prefix,
-                                                 prefixLength: prefixLength, bytes: bytes, count: count)
+                                                 prefixLength: prefixLength, bytes: bytes, count: count,
+                                                 log: dirtyLog)
         else { return nil }
         chainStorage[0]._usedLength &+= UInt32(truncatingIfNeeded: total)
         if total == target.length {
@@ -114,7 +115,7 @@ extension PackedQueue {
             }
             let piece = segmentStorage[chain.pointee.firstSegment &+ s.pointee.writeSegment]
             let n = min(piece.length &- s.pointee.writeOffset, count &- copied)
-            ReceiveCopy.write(into: piece, at: s.pointee.writeOffset, bytes: bytes + copied, count: n)
+            ReceiveCopy.write(into: piece, at: s.pointee.writeOffset, bytes: bytes + copied, count: n, log: dirtyLog)
             copied &+= n
             chain.pointee._usedLength &+= UInt32(truncatingIfNeeded: n)
             s.pointee.writeOffset &+= n
@@ -139,7 +140,7 @@ extension PackedQueue {
            first.segmentCount > 0, segmentStorage[first.firstSegment].length >= length {
             let target = segmentStorage[first.firstSegment]
             ReceiveCopy.write(into: target, at: 0, header: header, headerLength: length, prefix: nil, prefixLength: 0,
-                              bytes: nil, count: 0)
+                              bytes: nil, count: 0, log: dirtyLog)
             if target.length == length {
                 s.pointee.writeSegment = 1
             } else {

@@ -7,8 +7,9 @@ extension PackedQueue {
     /// when the device wrote into the buffer: §2.8.7 has the driver ignore len otherwise): the
     /// frame bytes and the id are visible before the descriptor reads as used.
     ///
-    /// Dirty logging (issue #11) would mark the 16 bytes at `ring + 16·slot` here: the one place a
-    /// packed ring's used side writes guest memory (the device event area is the other, a hint).
+    /// The one place a packed ring's used side writes guest memory (the device event area is the
+    /// other, a hint). While logging, the slots written here are marked at publish, not per
+    /// descriptor (`logWrittenBack`): nothing is added to this path.
     @inlinable @inline(__always)
     func pushUsed(id: UInt16, length: UInt32, span: UInt16) {
         let s = state
@@ -38,6 +39,9 @@ extension PackedQueue {
     public func publishUsed() -> Int {
         let n = state.pointee.unpublished
         state.pointee.unpublished = 0
+        // Not `n > 0`: the count stays dead for TX, whose caller discards it, so its per-descriptor
+        // increments fold away (2 instructions per frame otherwise); logPublished checks itself.
+        if let log = dirtyLog { logPublished(log) }
         return n
     }
 
@@ -77,5 +81,51 @@ extension PackedQueue {
         let eventSlot = Int(offWrap & ~PackedRing.wrapBit)
         let e = (offWrap & PackedRing.wrapBit != 0) == newWrap ? eventSlot : eventSlot - Int(size)
         return e >= o && e < n
+    }
+}
+
+extension PackedQueue {
+    /// After a publish while logging (docs/dirty-log.md, "Packed rings"): marks the descriptor
+    /// slots written back since the last publish and, when the RX path advanced it, the device
+    /// event area, then flushes the cache (the RX buffers' marks included) behind a release fence.
+    /// A mark outside the log breaks the queue; only its port pays.
+    @usableFromInline @inline(never)
+    func logPublished(_ log: UnsafeMutablePointer<csy_dirty_log>) {
+        let s = state
+        guard s.pointee.loggedUsed != s.pointee.usedIndex || s.pointee.loggedWrap != s.pointee.usedWrap else { return }
+        logWrittenBack(log)
+        // updateAvailEvent stores off_wrap per frame under exactly these conditions.
+        if eventIndex, s.pointee.notificationsEnabled, let address = eventLogAddress {
+            csy_dirty_log_mark(log, address, UInt64(PackedRing.eventAreaBytes))
+        }
+        csy_dirty_log_flush(log)
+        if log.pointee.out_of_bounds != 0 { s.pointee.broken = true }
+    }
+
+    /// Marks the ring slots from the last logged used position up to the used index (one lap at
+    /// most: the device never writes past what the driver made available) at the descriptor
+    /// ring's guest-physical address. A chain of several descriptors takes several slots of which
+    /// only the first is written; its others are marked too (the same or the next page, and it
+    /// keeps this to two marks per burst).
+    func logWrittenBack(_ log: UnsafeMutablePointer<csy_dirty_log>) {
+        let s = state
+        let old = Int(s.pointee.loggedUsed)
+        let new = Int(s.pointee.usedIndex)
+        let count = s.pointee.loggedWrap == s.pointee.usedWrap ? new &- old : Int(size) &- old &+ new
+        s.pointee.loggedUsed = s.pointee.usedIndex
+        s.pointee.loggedWrap = s.pointee.usedWrap
+        guard let address = ringLogAddress, count > 0 else { return }
+        let firstRun = min(count, Int(size) &- old)
+        let bytes = UInt64(PackedRing.descriptorSize)
+        csy_dirty_log_mark(log, address &+ UInt64(old) &* bytes, UInt64(firstRun) &* bytes)
+        if count > firstRun { csy_dirty_log_mark(log, address, UInt64(count &- firstRun) &* bytes) }
+    }
+
+    /// After a notification-suppression store (device event area) while logging.
+    func logNotificationStore() {
+        guard let log = dirtyLog, let address = eventLogAddress else { return }
+        csy_dirty_log_mark(log, address, UInt64(PackedRing.eventAreaBytes))
+        csy_dirty_log_flush(log)
+        if log.pointee.out_of_bounds != 0 { state.pointee.broken = true }
     }
 }

@@ -32,6 +32,15 @@ public final class PackedQueue {
     @usableFromInline let segmentStorage: UnsafeMutablePointer<GuestSegment>
     @usableFromInline let indirectCopy: UnsafeMutableRawPointer?
     @usableFromInline let indirectSegments: UnsafeMutablePointer<GuestSegment>
+    /// Dirty-page logging (docs/dirty-log.md, "Packed rings"), fixed for the queue's life as for
+    /// `SplitQueue`: `dirtyLog` is this queue's log cache over `logArea` (nil: not logging). With
+    /// the ring's VHOST_VRING_F_LOG, `ringLogAddress` is the descriptor ring's guest-physical
+    /// address (used descriptors are written back there) and `eventLogAddress` the front-end's
+    /// `log_guest_addr`, which QEMU sets to the device event area's; nil when not logged.
+    @usableFromInline let dirtyLog: UnsafeMutablePointer<csy_dirty_log>?
+    let logArea: DirtyLogArea?
+    let ringLogAddress: UInt64?
+    let eventLogAddress: UInt64?
 
     /// Nil unless `size` is in 1...32768, the pointers are aligned (`PackedRing.Layout`) and
     /// `limits` are positive. `lastAvailIndex` is the SET_VRING_BASE value: slot in bits 0-14,
@@ -39,7 +48,8 @@ public final class PackedQueue {
     public init?(size: UInt16, descriptors: UnsafeMutableRawPointer, driverEvent: UnsafeMutableRawPointer,
                  deviceEvent: UnsafeMutableRawPointer, memory: GuestMemoryTable, eventIndex: Bool,
                  lastAvailIndex: UInt16, indirectDescriptors: Bool = false,
-                 limits: SplitQueue.Limits = SplitQueue.Limits()) {
+                 limits: SplitQueue.Limits = SplitQueue.Limits(), dirtyLog: DirtyLogArea? = nil,
+                 ringLogAddress: UInt64? = nil, eventLogAddress: UInt64? = nil) {
         guard let layout = PackedRing.Layout(queueSize: Int(size)),
               layout.isAligned(descriptors: descriptors, driverEvent: driverEvent, deviceEvent: deviceEvent),
               lastAvailIndex & ~PackedRing.wrapBit < size,
@@ -71,10 +81,30 @@ public final class PackedQueue {
             ? UnsafeMutableRawPointer.allocate(byteCount: Int(size) * PackedRing.descriptorSize,
                                                alignment: PackedRing.descriptorRingAlignment)
             : nil
+        logArea = dirtyLog
+        self.ringLogAddress = dirtyLog == nil ? nil : ringLogAddress
+        self.eventLogAddress = dirtyLog == nil ? nil : eventLogAddress
+        if let dirtyLog {
+            let log = UnsafeMutablePointer<csy_dirty_log>.allocate(capacity: 1)
+            csy_dirty_log_init(log, dirtyLog.base, dirtyLog.size)
+            self.dirtyLog = log
+            // RX leaves its one-call fast path, which passes no log (PackedQueueState.stopFlags).
+            state.pointee.stopFlags |= 2
+        } else {
+            self.dirtyLog = nil
+        }
         _ = enableNotifications()
     }
 
     deinit {
+        // A ring stops (GET_VRING_BASE, a fault, a restart) by releasing its queue: descriptors
+        // written back since the last publish are marked, and every mark reaches the log before
+        // the front-end hears the ring stopped.
+        if let dirtyLog {
+            logWrittenBack(dirtyLog)
+            csy_dirty_log_flush(dirtyLog)
+            dirtyLog.deallocate()
+        }
         state.deinitialize(count: 1)
         state.deallocate()
         segmentStorage.deallocate()
@@ -93,6 +123,11 @@ public final class PackedQueue {
         PackedRing.encode(index: state.pointee.usedIndex, wrap: state.pointee.usedWrap)
     }
     @inlinable public var isBroken: Bool { state.pointee.broken }
+    /// Writes to guest memory are being logged (LOG_ALL with a log base; docs/dirty-log.md).
+    public var isLogging: Bool { dirtyLog != nil }
+    /// A mark fell outside the front-end's log: the queue broke itself; the port faults
+    /// (`dirty-log-fault`), as for a split ring.
+    public var dirtyLogOutOfBounds: Bool { (dirtyLog?.pointee.out_of_bounds ?? 0) != 0 }
     @inlinable public var notificationsEnabled: Bool { state.pointee.notificationsEnabled }
     /// A packed ring has no index to compare without reading descriptors: 1 when the last pop
     /// stopped at its limit (more may wait), else 0.

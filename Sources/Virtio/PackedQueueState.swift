@@ -12,12 +12,23 @@ struct PackedQueueState {
     @usableFromInline var usedWrap: Bool
     /// Used descriptors written since the last `publishUsed()` (each is visible once written).
     @usableFromInline var unpublished: Int
+    /// The used slot and wrap at the last `publishUsed()` while logging: descriptors from here to
+    /// `usedIndex` were written back since, and are marked in the dirty log (docs/dirty-log.md).
+    @usableFromInline var loggedUsed: UInt16
+    @usableFromInline var loggedWrap: Bool
     /// EVENT_IDX (driver event area in DESC mode): the used slot and wrap at the last interrupt.
     @usableFromInline var signalledUsed: UInt16
     @usableFromInline var signalledWrap: Bool
     @usableFromInline var signalledUsedValid: Bool
     @usableFromInline var notificationsEnabled: Bool
-    @usableFromInline var broken: Bool
+    /// Bit 0: broken (the queue stopped touching the ring). Bit 1: dirty logging on: RX leaves
+    /// its one-call fast path for the general one, whose writes are logged (docs/dirty-log.md,
+    /// "Packed rings"); one compare against 0 tests both, as `SplitQueueState.stopFlags` does.
+    @usableFromInline var stopFlags: UInt8
+    @usableFromInline var broken: Bool {
+        @inline(__always) get { stopFlags & 1 != 0 }
+        @inline(__always) set { stopFlags = newValue ? stopFlags | 1 : stopFlags & ~1 }
+    }
     /// The last pop took as many chains as it was allowed (a cheap sign of backlog).
     @usableFromInline var sawMore: Bool
     @usableFromInline var chainCount: Int
@@ -48,11 +59,13 @@ struct PackedQueueState {
         usedIndex = lastAvail
         usedWrap = wrap
         unpublished = 0
+        loggedUsed = lastAvail
+        loggedWrap = wrap
         signalledUsed = lastAvail
         signalledWrap = wrap
         signalledUsedValid = false
         notificationsEnabled = true
-        broken = false
+        stopFlags = 0
         sawMore = false
         chainCount = 0
         reservationOpen = false
