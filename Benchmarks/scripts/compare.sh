@@ -20,6 +20,7 @@
 #                         the machine (default 120; 0: do not wait)
 #     --nice N            run the generator's and back-ends' threads at niceness N (e.g. -20) so that
 #                         other work on the machine barely preempts them; default: unchanged
+#     --ring split|packed the generator's virtqueue format (default split; packed: packed_vq=1)
 #     --keep-logs         keep the run directory (testpmd, Switchyard, OVS logs, measurements.log)
 #     --dirty             measure even though the work tree has uncommitted changes; the results
 #                         file then says so in its title and provenance (without it: refused)
@@ -71,6 +72,7 @@ while [ $# -gt 0 ]; do
         --quiet-wait) QUIET_TIMEOUT=$2; shift ;;
         --keep-logs) export SY_KEEP_LOGS=1 ;;
         --dirty) DIRTY_OK=1 ;;
+        --ring) case $2 in split|packed) export BENCH_RING=$2 ;; *) die "--ring takes split or packed" ;; esac; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option $1" ;;
     esac

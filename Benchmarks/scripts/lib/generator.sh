@@ -33,9 +33,12 @@ BENCH_UNKNOWN1=02:5b:00:00:0f:01
 # only sleeps in the command line read.
 BENCH_GEN_LCORES=${BENCH_GEN_LCORES:-0@0,1@0}
 
+# BENCH_RING=packed: the generator's virtio-user ports ask for packed rings (packed_vq=1), so the
+# back-end serves packed virtqueues (docs/packed-rings.md); default split.
 bench_gen_start() {
     local mode=$1 s0=$2 s1=$3 dst0=$4 dst1=$5 extra=""
     [ "$mode" = server ] && { extra=",server=1"; sy_track_socket "$s0"; sy_track_socket "$s1"; }
+    [ "${BENCH_RING:-split}" = packed ] && extra+=",packed_vq=1"
     testpmd_start gen --in-memory --single-file-segments -m 256 --no-pci "--file-prefix=sybench-gen-$$" \
         --lcores "$BENCH_GEN_LCORES" \
         --vdev "net_virtio_user0,path=$s0,queue_size=1024,mac=$BENCH_MAC0$extra" \
