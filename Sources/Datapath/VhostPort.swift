@@ -296,6 +296,7 @@ extension VhostPort {
             return PackedQueue(size: size, descriptors: c.descriptorTable, driverEvent: c.availableRing,
                                deviceEvent: c.usedRing, memory: c.memory, eventIndex: c.eventIndex,
                                lastAvailIndex: c.nextAvailableIndex, indirectDescriptors: indirect,
+                               inOrder: c.features.contains(.inOrder),
                                limits: spec.limits.queueLimits, dirtyLog: c.dirtyLog, ringLogAddress: ringLog,
                                eventLogAddress: c.usedLogAddress).map { GuestRing.Owned($0) }
         }

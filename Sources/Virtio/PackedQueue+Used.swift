@@ -7,6 +7,12 @@ extension PackedQueue {
     /// when the device wrote into the buffer: §2.8.7 has the driver ignore len otherwise): the
     /// frame bytes and the id are visible before the descriptor reads as used.
     ///
+    /// The first descriptor after a publish keeps its flags back until `publishUsed()`
+    /// (`PackedQueueState.holding`): the driver reads used descriptors in ring order, so the whole
+    /// batch becomes visible at once, as a split ring's used.idx store does. Written one by one,
+    /// DPDK's driver picked them up a frame or two at a time, each pickup pulling the descriptor
+    /// cache line we were writing (docs/packed-rings.md, "Cost").
+    ///
     /// The one place a packed ring's used side writes guest memory (the device event area is the
     /// other, a hint). While logging, the slots written here are marked at publish, not per
     /// descriptor (`logWrittenBack`): nothing is added to this path.
@@ -18,25 +24,56 @@ extension PackedQueue {
         d.storeBytes(of: id.littleEndian, toByteOffset: 12, as: UInt16.self)
         var flags: UInt16 = s.pointee.usedWrap ? PackedRing.flagAvail | PackedRing.flagUsed : 0
         if length > 0 { flags |= PackedRing.flagWrite }
-        csy_store_release_u16(d + 14, flags.littleEndian)
+        if s.pointee.holding {
+            csy_store_release_u16(d + 14, flags.littleEndian)
+        } else {
+            s.pointee.holding = true
+            s.pointee.heldSlot = s.pointee.usedIndex
+            s.pointee.heldFlags = flags
+        }
         advance(&s.pointee.usedIndex, &s.pointee.usedWrap, by: max(1, span))
         s.pointee.unpublished &+= 1
     }
 
-    /// The first `count` chains of the last `popAvailable`, in order, with length 0.
+    /// Makes the held descriptor (and with it every one written after it) visible to the driver.
+    @inlinable @inline(__always)
+    func revealHeld() {
+        let s = state
+        guard s.pointee.holding else { return }
+        s.pointee.holding = false
+        csy_store_release_u16(ring + (Int(s.pointee.heldSlot) &* PackedRing.descriptorSize &+ 14),
+                              s.pointee.heldFlags.littleEndian)
+    }
+
+    /// The first `count` chains of the last `popAvailable`, in order, with length 0. With IN_ORDER,
+    /// as one used descriptor: the last chain's id at the first chain's slot, the used index moved
+    /// past them all (virtio 1.1 §2.8.20: the driver then knows every buffer before it is done).
+    /// DPDK's in-order TX cleanup frees up to that id; the descriptor lines of the burst stay
+    /// unwritten by us, so the driver refills them without pulling them back from our cache
+    /// (docs/packed-rings.md, "Cost").
     @inlinable @inline(__always)
     public func pushUsedTransmitted(count: Int) {
         let chains = chainStorage
         let spans = ringSpans
-        for i in 0..<min(count, state.pointee.chainCount) {
+        let n = min(count, state.pointee.chainCount)
+        if inOrder {
+            guard n > 0 else { return }
+            var span = 0
+            for i in 0..<n { span &+= Int(spans[i]) }
+            pushUsed(id: chains[n &- 1].head, length: 0, span: UInt16(truncatingIfNeeded: span))
+            return
+        }
+        for i in 0..<n {
             pushUsed(id: chains[i].head, length: 0, span: spans[i])
         }
     }
 
-    /// Used descriptors are visible as soon as they are written (each flags store is a release);
-    /// this closes the batch for `needsNotification` and returns how many it held.
+    /// Makes the batch written since the last publish visible (the held first descriptor's flags,
+    /// a release store after all the others), closes it for `needsNotification` and returns how
+    /// many it held.
     @discardableResult
     public func publishUsed() -> Int {
+        revealHeld()
         let n = state.pointee.unpublished
         state.pointee.unpublished = 0
         // Not `n > 0`: the count stays dead for TX, whose caller discards it, so its per-descriptor

@@ -16,6 +16,8 @@ public final class PackedQueue {
     public let size: UInt16
     public let eventIndex: Bool
     public let indirectDescriptors: Bool
+    /// VIRTIO_F_IN_ORDER negotiated: a TX burst goes back as one used descriptor (below).
+    public let inOrder: Bool
     public let limits: SplitQueue.Limits
 
     @usableFromInline let ring: UnsafeMutableRawPointer
@@ -47,7 +49,7 @@ public final class PackedQueue {
     /// the driver's wrap counter in bit 15 (1 for a fresh ring), and must name a slot < size.
     public init?(size: UInt16, descriptors: UnsafeMutableRawPointer, driverEvent: UnsafeMutableRawPointer,
                  deviceEvent: UnsafeMutableRawPointer, memory: GuestMemoryTable, eventIndex: Bool,
-                 lastAvailIndex: UInt16, indirectDescriptors: Bool = false,
+                 lastAvailIndex: UInt16, indirectDescriptors: Bool = false, inOrder: Bool = false,
                  limits: SplitQueue.Limits = SplitQueue.Limits(), dirtyLog: DirtyLogArea? = nil,
                  ringLogAddress: UInt64? = nil, eventLogAddress: UInt64? = nil) {
         guard let layout = PackedRing.Layout(queueSize: Int(size)),
@@ -63,6 +65,7 @@ public final class PackedQueue {
         self.memory = memory
         self.eventIndex = eventIndex
         self.indirectDescriptors = indirectDescriptors
+        self.inOrder = inOrder
         self.limits = limits
         state = .allocate(capacity: 1)
         state.initialize(to: PackedQueueState(lastAvail: lastAvailIndex & ~PackedRing.wrapBit,

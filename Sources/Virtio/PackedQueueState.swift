@@ -10,8 +10,15 @@ struct PackedQueueState {
     /// chain is completed in order, so after a commit or a completed burst it equals lastAvail.
     @usableFromInline var usedIndex: UInt16
     @usableFromInline var usedWrap: Bool
-    /// Used descriptors written since the last `publishUsed()` (each is visible once written).
+    /// Used descriptors written since the last `publishUsed()`.
     @usableFromInline var unpublished: Int
+    /// The first used descriptor since the last publish has its id and length written but its
+    /// flags held back (`heldFlags` for slot `heldSlot`) until `publishUsed()`: the driver reads
+    /// used descriptors in ring order, so none of the batch is visible before it
+    /// (docs/packed-rings.md, "Used descriptors").
+    @usableFromInline var holding: Bool
+    @usableFromInline var heldSlot: UInt16
+    @usableFromInline var heldFlags: UInt16
     /// The used slot and wrap at the last `publishUsed()` while logging: descriptors from here to
     /// `usedIndex` were written back since, and are marked in the dirty log (docs/dirty-log.md).
     @usableFromInline var loggedUsed: UInt16
@@ -59,6 +66,9 @@ struct PackedQueueState {
         usedIndex = lastAvail
         usedWrap = wrap
         unpublished = 0
+        holding = false
+        heldSlot = 0
+        heldFlags = 0
         loggedUsed = lastAvail
         loggedWrap = wrap
         signalledUsed = lastAvail

@@ -9,7 +9,7 @@ import Virtio
 @Suite struct PackedQueueTests {
     static let bufferGPA: UInt64 = 0x3_0000
 
-    private func ring(size: UInt16 = 8, eventIndex: Bool = false, indirect: Bool = true,
+    private func ring(size: UInt16 = 8, eventIndex: Bool = false, indirect: Bool = true, inOrder: Bool = false,
                       limits: SplitQueue.Limits = SplitQueue.Limits()) throws -> (DriverRing, PackedQueue) {
         let driver = try FixedRingAddresses.driver(size: size)
         driver.usePackedLayout()
@@ -19,7 +19,7 @@ import Virtio
         let u = try #require(table.pointer(guestPhysical: FixedRingAddresses.usedGPA, length: 4))
         let queue = try #require(PackedQueue(size: size, descriptors: d, driverEvent: a, deviceEvent: u, memory: table,
                                              eventIndex: eventIndex, lastAvailIndex: 0x8000,
-                                             indirectDescriptors: indirect, limits: limits))
+                                             indirectDescriptors: indirect, inOrder: inOrder, limits: limits))
         return (driver, queue)
     }
 
@@ -66,6 +66,7 @@ import Virtio
         }
         #expect(outcome)
         #expect(queue.commitReservation() == 3)
+        #expect(queue.publishUsed() == 3)
         var lengths: [UInt32] = []
         while let used = driver.popUsed() { lengths.append(used.length) }
         #expect(lengths == [100, 100, 62])
@@ -80,7 +81,57 @@ import Virtio
         // ...and a frame that fits takes it (positive control).
         #expect(queue.reserve(bytes: 90, mergeable: false) == .reserved(chains: 1))
         #expect(queue.commitReservation() == 1)
+        queue.publishUsed()
         #expect(driver.popUsed()?.id == 5)
+    }
+
+    @Test func aBatchOfUsedDescriptorsBecomesVisibleAtOnceWhenPublished() throws {
+        let (driver, queue) = try ring(size: 8)
+        for id in 0..<UInt16(3) { driver.postPackedRaw([(Self.bufferGPA, 60, 0)], id: id) }
+        #expect(queue.popAvailable(maxChains: 8) == 3)
+        queue.pushUsedTransmitted(count: 3)
+        // The first descriptor's flags are held back, so the driver, reading in ring order, sees
+        // none of the batch yet (as a split ring's used.idx is stored once per publish)...
+        #expect(driver.popUsed() == nil, "nothing visible before the publish")
+        #expect(queue.publishUsed() == 3)
+        // ...and all of it after (positive control).
+        #expect(driver.popUsed()?.id == 0 && driver.popUsed()?.id == 1 && driver.popUsed()?.id == 2)
+        #expect(driver.popUsed() == nil)
+        // A batch of one, across the ring's end: the held slot is the one written.
+        for round in 0..<UInt16(10) {
+            driver.postPackedRaw([(Self.bufferGPA, 60, 0)], id: round % 8)
+            #expect(queue.popAvailable(maxChains: 8) == 1)
+            queue.pushUsedTransmitted(count: 1)
+            #expect(driver.popUsed() == nil, "round \(round): held until published")
+            queue.publishUsed()
+            #expect(driver.popUsed()?.id == round % 8, "round \(round)")
+        }
+    }
+
+    @Test func withInOrderATransmitBurstComesBackAsOneUsedDescriptor() throws {
+        // Without IN_ORDER (positive control): one used descriptor per buffer.
+        let (plain, plainQueue) = try ring(size: 8)
+        for id in 0..<UInt16(3) { plain.postPackedRaw([(Self.bufferGPA, 60, 0)], id: id) }
+        #expect(plainQueue.popAvailable(maxChains: 8) == 3)
+        plainQueue.pushUsedTransmitted(count: 3)
+        plainQueue.publishUsed()
+        #expect(plain.popUsed()?.id == 0 && plain.popUsed()?.id == 1 && plain.popUsed()?.id == 2)
+
+        // With IN_ORDER: the last buffer's id at the first slot, and the used index past all three
+        // (chains of 1 and 2 descriptors, so the skip is counted in ring descriptors).
+        let (driver, queue) = try ring(size: 8, inOrder: true)
+        driver.postPackedRaw([(Self.bufferGPA, 60, 0)], id: 5)
+        driver.postPackedRaw([(Self.bufferGPA, 30, 0), (Self.bufferGPA + 30, 30, 0)], id: 6)
+        driver.postPackedRaw([(Self.bufferGPA, 60, 0)], id: 7)
+        #expect(queue.popAvailable(maxChains: 8) == 3)
+        queue.pushUsedTransmitted(count: 3)
+        queue.publishUsed()
+        let slot0 = driver.ram.bytes(FixedRingAddresses.descriptorGPA, 16)
+        #expect(slot0[12] == 7 && slot0[13] == 0, "the last buffer's id")
+        #expect(slot0[15] & 0x80 != 0 && slot0[14] & 0x80 != 0, "AVAIL and USED set (wrap counter 1)")
+        let slot1 = driver.ram.bytes(FixedRingAddresses.descriptorGPA + 16, 16)
+        #expect(slot1[15] & 0x80 == 0, "the other slots are not written back")
+        #expect(queue.usedIndex == 4 | 0x8000 && queue.lastAvailIndex == 4 | 0x8000)
     }
 
     @Test func indirectTablesCarryTransmitAndReceiveBuffers() throws {
@@ -93,6 +144,7 @@ import Virtio
         let chain = try #require(queue.chains.first)
         #expect(chain.error == nil && chain.head == 6 && bytes(queue, chain) == payload)
         queue.pushUsedTransmitted(count: 1)
+        queue.publishUsed()
         #expect(driver.popUsed()?.id == 6)
 
         // RX through an indirect table of two writable entries.
@@ -107,6 +159,7 @@ import Virtio
                 }
         }
         #expect(result == .reserved(chains: 1))
+        queue.publishUsed()
         let used = try #require(driver.popUsed())
         #expect(used.id == 2 && used.length == 162)
         #expect(driver.ram.bytes(0x5_1000, 150) == frame)
@@ -117,6 +170,7 @@ import Virtio
         #expect(queue.popAvailable(maxChains: 4) == 2)
         #expect(queue.chains[0].error == .nestedIndirect && queue.chains[1].error == nil)
         queue.pushUsedTransmitted(count: 2)
+        queue.publishUsed()
         #expect(driver.popUsed()?.id == 3 && driver.popUsed()?.id == 4)
     }
 
@@ -137,6 +191,7 @@ import Virtio
             driver2.postPackedRaw([(Self.bufferGPA, 60, 0)], id: id % 8)
             #expect(queue2.popAvailable(maxChains: 1) == 1)
             queue2.pushUsedTransmitted(count: 1)
+            queue2.publishUsed()
             _ = driver2.popUsed()
         }
         #expect(queue2.enableNotifications() == false)
