@@ -24,25 +24,24 @@ extension PackedQueue {
         d.storeBytes(of: id.littleEndian, toByteOffset: 12, as: UInt16.self)
         var flags: UInt16 = s.pointee.usedWrap ? PackedRing.flagAvail | PackedRing.flagUsed : 0
         if length > 0 { flags |= PackedRing.flagWrite }
-        if s.pointee.holding {
-            csy_store_release_u16(d + 14, flags.littleEndian)
-        } else {
-            s.pointee.holding = true
-            s.pointee.heldSlot = s.pointee.usedIndex
-            s.pointee.heldFlags = flags
-        }
+        // A select, not a branch: the first of a batch goes to `heldFlags`, the rest to the ring.
+        let unpublished = s.pointee.unpublished
+        let held = withUnsafeMutablePointer(to: &s.pointee.heldFlags) { UnsafeMutableRawPointer($0) }
+        csy_store_release_u16(unpublished == 0 ? held : d + 14, flags.littleEndian)
         advance(&s.pointee.usedIndex, &s.pointee.usedWrap, by: max(1, span))
-        s.pointee.unpublished &+= 1
+        s.pointee.unpublished = unpublished &+ 1
     }
 
-    /// Makes the held descriptor (and with it every one written after it) visible to the driver.
+    /// Makes the held descriptor (and with it every one written after it) visible to the driver,
+    /// and starts the next batch at the used index.
     @inlinable @inline(__always)
     func revealHeld() {
         let s = state
-        guard s.pointee.holding else { return }
-        s.pointee.holding = false
-        csy_store_release_u16(ring + (Int(s.pointee.heldSlot) &* PackedRing.descriptorSize &+ 14),
-                              s.pointee.heldFlags.littleEndian)
+        if s.pointee.unpublished > 0 {
+            csy_store_release_u16(ring + (Int(s.pointee.batchStart) &* PackedRing.descriptorSize &+ 14),
+                                  s.pointee.heldFlags.littleEndian)
+        }
+        s.pointee.batchStart = s.pointee.usedIndex
     }
 
     /// The first `count` chains of the last `popAvailable`, in order, with length 0. With IN_ORDER,

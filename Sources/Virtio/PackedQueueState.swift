@@ -12,12 +12,11 @@ struct PackedQueueState {
     @usableFromInline var usedWrap: Bool
     /// Used descriptors written since the last `publishUsed()`.
     @usableFromInline var unpublished: Int
-    /// The first used descriptor since the last publish has its id and length written but its
-    /// flags held back (`heldFlags` for slot `heldSlot`) until `publishUsed()`: the driver reads
+    /// The first used descriptor since the last publish (at slot `batchStart`) has its id and
+    /// length written but its flags stored here instead, until `publishUsed()`: the driver reads
     /// used descriptors in ring order, so none of the batch is visible before it
     /// (docs/packed-rings.md, "Used descriptors").
-    @usableFromInline var holding: Bool
-    @usableFromInline var heldSlot: UInt16
+    @usableFromInline var batchStart: UInt16
     @usableFromInline var heldFlags: UInt16
     /// The used slot and wrap at the last `publishUsed()` while logging: descriptors from here to
     /// `usedIndex` were written back since, and are marked in the dirty log (docs/dirty-log.md).
@@ -66,8 +65,7 @@ struct PackedQueueState {
         usedIndex = lastAvail
         usedWrap = wrap
         unpublished = 0
-        holding = false
-        heldSlot = 0
+        batchStart = lastAvail
         heldFlags = 0
         loggedUsed = lastAvail
         loggedWrap = wrap
