@@ -56,16 +56,7 @@ struct BlockingPeerTests {
         return (value, Double(MonotonicClock.nanoseconds() - start) / 1e9)
     }
 
-    func state(_ h: SwitchHarness, _ port: String) throws -> String? {
-        try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state.description }.get()
-    }
 
-    func waitForState(_ h: SwitchHarness, _ port: String, _ wanted: String, seconds: Double = 2) throws -> String? {
-        let deadline = Date().addingTimeInterval(seconds)
-        var last = try state(h, port)
-        while last != wanted, Date() < deadline { usleep(5_000); last = try state(h, port) }
-        return last
-    }
 
     func fault(_ h: SwitchHarness, _ port: String) throws -> PortFault? {
         try h.engine.perform { $0.portFault(named: port) }.get()
@@ -104,7 +95,7 @@ struct BlockingPeerTests {
         let deadline = Date().addingTimeInterval(2)
         while try fault(h, "x") == nil, Date() < deadline { usleep(5_000) }
         #expect(try fault(h, "x") == .notificationBlocked)
-        #expect(try waitForState(h, "x", "broken (notification-blocked)") == "broken (notification-blocked)")
+        #expect(try h.waitForPortState("x", "broken (notification-blocked)") == "broken (notification-blocked)")
 
         // The engine still switches, answers and stops.
         try switchesBetweenAAndB(h, tag: 1)
@@ -135,7 +126,7 @@ struct BlockingPeerTests {
         for (round, penalty) in [1.0, 2.0].enumerated() {
             trapCallFd(attacker)
             try h.frontEnd("a").send(frame: HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1), length: 80 + round))
-            #expect(try waitForState(h, "x", "broken (notification-blocked)") == "broken (notification-blocked)",
+            #expect(try h.waitForPortState("x", "broken (notification-blocked)") == "broken (notification-blocked)",
                     "round \(round): the trapped port was not broken")
             try switchesBetweenAAndB(h, tag: UInt8(10 + round))
             attacker.disconnect()
@@ -143,10 +134,10 @@ struct BlockingPeerTests {
             let hello = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(2), length: 90 + round)
             // Reconnected, but not served before its penalty ends...
             try h.frontEnd("b").send(frame: hello)
-            #expect(try state(h, "x") == "broken (notification-blocked)", "round \(round): served during its penalty")
+            #expect(try h.portState("x") == "broken (notification-blocked)", "round \(round): served during its penalty")
             #expect(try !receives(h, "x", hello, within: 0.3))
             // ...and served after it (positive control).
-            #expect(try waitForState(h, "x", "running", seconds: penalty + 2) == "running")
+            #expect(try h.waitForPortState("x", "running", seconds: penalty + 2) == "running")
             try h.frontEnd("b").send(frame: hello)
             #expect(try receives(h, "x", hello))
         }
@@ -201,7 +192,7 @@ struct BlockingPeerTests {
             return engine.portFault(named: "x")
         }.get()
         #expect(outcome == .kickBlocked)
-        #expect(try waitForState(h, "x", "broken (kick-blocked)") == "broken (kick-blocked)")
+        #expect(try h.waitForPortState("x", "broken (kick-blocked)") == "broken (kick-blocked)")
         try switchesBetweenAAndB(h, tag: 9)
         expectAccountingAddsUp(h.engine)
         let stop = timed { h.engine.stop() }

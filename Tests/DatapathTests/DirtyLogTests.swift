@@ -130,7 +130,7 @@ import VhostTestFrontEnd
         let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1))
         try h.frontEnd("a").send(frame: frame)
         #expect(try h.receive("c", expected: 1) == [frame])
-        #expect(try waitForState(h, "b", "broken (dirty-log-fault)", seconds: 3) == "broken (dirty-log-fault)")
+        #expect(try h.waitForPortState("b", "broken (dirty-log-fault)", seconds: 3) == "broken (dirty-log-fault)")
         let beyond = UnsafeRawBufferPointer(start: log.mapping.base + Int(announced), count: Int(b.fullLogSize) + 4096 - Int(announced))
         #expect(beyond.allSatisfy { $0 == 0 }, "nothing was written past the announced log")
         // The others still switch, both ways.
@@ -139,7 +139,7 @@ import VhostTestFrontEnd
         let back = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(3))
         try h.frontEnd("c").send(frame: back)
         #expect(try h.receive("a", expected: 1) == [back])
-        #expect(try state(h, "a") == "running" && state(h, "c") == "running")
+        #expect(try h.portState("a") == "running" && h.portState("c") == "running")
     }
 
     /// SET_LOG_BASE with something that is not a log: refused, the port keeps forwarding.
@@ -159,17 +159,8 @@ import VhostTestFrontEnd
         try b.startLogging()
         let moved = try deliver(h, count: 2, length: 200)
         #expect(moved.frames == moved.sent && !log.dirtyPages.isEmpty)
-        #expect(try state(h, "b") == "running")
+        #expect(try h.portState("b") == "running")
     }
 
-    func state(_ h: SwitchHarness, _ port: String) throws -> String? {
-        try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state.description }.get()
-    }
 
-    func waitForState(_ h: SwitchHarness, _ port: String, _ wanted: String, seconds: Double) throws -> String? {
-        let deadline = Date().addingTimeInterval(seconds)
-        var last = try state(h, port)
-        while last != wanted, Date() < deadline { usleep(5_000); last = try state(h, port) }
-        return last
-    }
 }

@@ -85,14 +85,7 @@ import VhostTestFrontEnd
     }
 
     func waitForState(_ h: SwitchHarness, _ port: String, _ wanted: String, seconds: Double = 3) throws -> String? {
-        let deadline = Date().addingTimeInterval(seconds)
-        var last: String?
-        repeat {
-            last = try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state.description }.get()
-            if last == wanted { break }
-            usleep(5_000)
-        } while Date() < deadline
-        return last
+        try h.waitForPortState(port, wanted, seconds: seconds)
     }
 
     enum Setup { case connected, negotiated, started }

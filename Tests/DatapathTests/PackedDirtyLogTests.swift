@@ -164,7 +164,7 @@ import Virtio
         let frame = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(1))
         try h.frontEnd("a").send(frame: frame)
         #expect(try h.receive("c", expected: 1) == [frame])
-        #expect(try waitForState(h, "b", "broken (dirty-log-fault)", seconds: 3) == "broken (dirty-log-fault)")
+        #expect(try h.waitForPortState("b", "broken (dirty-log-fault)", seconds: 3) == "broken (dirty-log-fault)")
         let beyond = UnsafeRawBufferPointer(start: log.mapping.base + Int(announced),
                                             count: Int(b.fullLogSize) + 4096 - Int(announced))
         #expect(beyond.allSatisfy { $0 == 0 }, "nothing was written past the announced log")
@@ -174,17 +174,8 @@ import Virtio
         let back = HarnessFrames.make(to: HarnessFrames.broadcast, from: HarnessFrames.mac(3))
         try h.frontEnd("c").send(frame: back)
         #expect(try h.receive("a", expected: 1) == [back])
-        #expect(try state(h, "a") == "running" && state(h, "c") == "running")
+        #expect(try h.portState("a") == "running" && h.portState("c") == "running")
     }
 
-    func state(_ h: SwitchHarness, _ port: String) throws -> String? {
-        try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state.description }.get()
-    }
 
-    func waitForState(_ h: SwitchHarness, _ port: String, _ wanted: String, seconds: Double) throws -> String? {
-        let deadline = Date().addingTimeInterval(seconds)
-        var last = try state(h, port)
-        while last != wanted, Date() < deadline { usleep(5_000); last = try state(h, port) }
-        return last
-    }
 }

@@ -26,21 +26,7 @@ import Virtio
         return o
     }
 
-    private func state(_ h: SwitchHarness, _ port: String) throws -> String {
-        let s = try h.engine.perform { $0.portRuntime().first { $0.spec.name == port }?.state.description }.get()
-        return try #require(s)
-    }
 
-    private func waitForState(_ h: SwitchHarness, _ port: String, _ wanted: String) throws -> String {
-        let deadline = Date().addingTimeInterval(2)
-        var last = ""
-        while Date() < deadline {
-            last = try state(h, port)
-            if last == wanted { break }
-            usleep(5_000)
-        }
-        return last
-    }
 
     /// Both learn their MAC with a broadcast the other receives.
     private func learn(_ h: SwitchHarness, _ a: String, _ aMAC: UInt8, _ b: String, _ bMAC: UInt8) throws {
@@ -199,12 +185,12 @@ import Virtio
         tx.kick.signal()
         #expect(try deliver(good, from: p, to: h.frontEnd("s")))
         #expect(try h.counters("p").receiveDrops(.malformedDescriptor) == 3)
-        #expect(try state(h, "p") == "running")
+        #expect(try h.portState("p") == "running")
 
         // A buffer id outside the ring: nothing to return it under, the port breaks...
         tx.postPackedRaw([(gpa: table.gpa, length: 60, flags: 0)], id: UInt16(tx.size + 5))
         tx.kick.signal()
-        #expect(try waitForState(h, "p", "broken (ring-broken)").hasPrefix("broken"))
+        #expect(try #require(try h.waitForPortState("p", "broken (ring-broken)")).hasPrefix("broken"))
         // ...and the neighbours (split and packed) keep forwarding.
         let neighbour = HarnessFrames.make(to: HarnessFrames.mac(4), from: HarnessFrames.mac(3), length: 200)
         #expect(try deliver(neighbour, from: h.frontEnd("n1"), to: h.frontEnd("n2")))
@@ -224,7 +210,7 @@ import Virtio
         let endless = (0..<tx.size).map { _ in (gpa: table.gpa, length: UInt32(16), flags: PackedRing.flagNext) }
         tx.postPackedRaw(endless, id: 0)
         tx.kick.signal()
-        #expect(try waitForState(h, "p", "broken (ring-broken)").hasPrefix("broken"))
+        #expect(try #require(try h.waitForPortState("p", "broken (ring-broken)")).hasPrefix("broken"))
         let f = HarnessFrames.make(to: HarnessFrames.mac(4), from: HarnessFrames.mac(3), length: 300)
         #expect(try deliver(f, from: h.frontEnd("n1"), to: h.frontEnd("n2")))
     }
