@@ -67,6 +67,8 @@ extension Engine {
             return .failure(.noSuchPort(name))
         }
         port.close(engine: self)
+        // Gone for good: a port added again under this name starts from its front-end's bases.
+        port.vhost?.device.ringJournal?.remove()
         // The poll list holds unmanaged references: rebuilt in the same step (nothing runs on the
         // hot path in between, it is this thread).
         setPort(nil, at: Int(index))

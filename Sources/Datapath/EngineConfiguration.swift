@@ -9,11 +9,17 @@ public struct EngineConfiguration: Equatable, Sendable {
     public var idle: IdlePolicy
     /// CPUs the forwarding thread may run on; empty = no pinning.
     public var cpus: [Int]
+    /// Where each vhost-user port keeps its packed rings' journal (`.<port>.rings`), which lets
+    /// them resume after the daemon restarts (docs/memory-hotplug-and-reconnect.md, "Packed
+    /// rings"); nil: no journal. The daemon uses its socket directory.
+    public var ringJournalDirectory: String?
 
-    public init(fdbCapacity: Int = 8192, agingSeconds: UInt32 = 300, idle: IdlePolicy = .sleep, cpus: [Int] = []) {
+    public init(fdbCapacity: Int = 8192, agingSeconds: UInt32 = 300, idle: IdlePolicy = .sleep, cpus: [Int] = [],
+                ringJournalDirectory: String? = nil) {
         self.fdbCapacity = fdbCapacity
         self.agingSeconds = agingSeconds
         self.idle = idle
         self.cpus = cpus
+        self.ringJournalDirectory = ringJournalDirectory
     }
 }

@@ -77,6 +77,14 @@ final class VhostPort: SwitchPort {
         self.events = events
         device.delegate = events
         events.port = self
+        if let directory = engine.configuration.ringJournalDirectory {
+            let path = "\(directory)/.\(spec.name).rings"
+            do {
+                device.ringJournal = try PackedRingJournal(path: path, rings: pairs * 2)
+            } catch {
+                logger.warning("no packed ring journal at \(path) (\(error)): packed rings resume from the front-end's base after a restart")
+            }
+        }
         try endpoint.start()
     }
 
@@ -298,7 +306,8 @@ extension VhostPort {
                                lastAvailIndex: c.nextAvailableIndex, indirectDescriptors: indirect,
                                inOrder: c.features.contains(.inOrder),
                                limits: spec.limits.queueLimits, dirtyLog: c.dirtyLog, ringLogAddress: ringLog,
-                               eventLogAddress: c.usedLogAddress).map { GuestRing.Owned($0) }
+                               eventLogAddress: c.usedLogAddress, progressRecord: c.progressRecord)
+                .map { GuestRing.Owned($0) }
         }
         return SplitQueue(size: size, descriptors: c.descriptorTable, avail: c.availableRing, used: c.usedRing,
                           memory: c.memory, eventIndex: c.eventIndex, lastAvailIndex: c.nextAvailableIndex,

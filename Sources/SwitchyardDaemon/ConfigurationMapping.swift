@@ -11,7 +11,8 @@ extension SwitchConfiguration {
             fdbCapacity: settings.fdb.capacity,
             agingSeconds: UInt32(clamping: settings.fdb.agingSeconds),
             idle: settings.datapath.idle == .poll ? .poll : .sleep,
-            cpus: settings.datapath.cpus)
+            cpus: settings.datapath.cpus,
+            ringJournalDirectory: settings.socketDirectory)
     }
 }
 

@@ -2,8 +2,9 @@ import GuestMemory
 
 extension VhostUserDevice {
     /// A front-end connected: start from a clean slate.
-    public func connectionOpened() {
+    public func connectionOpened(frontEnd: PackedRingJournal.FrontEnd? = nil) {
         resetState()
+        self.frontEnd = frontEnd
         isConnected = true
         delegate?.deviceConnected(device: self)
     }

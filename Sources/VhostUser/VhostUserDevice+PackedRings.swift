@@ -25,6 +25,24 @@ extension VhostUserDevice {
         return used
     }
 
+    /// Where packed ring `i` resumes: the journal's record when it is this front-end's and the
+    /// front-end re-sent the base it sent then (after a restart of ours, QEMU's base is stale);
+    /// else the front-end's base. Either way the journal entry then follows this start.
+    func packedResumePoint(_ i: Int, descriptors: UnsafeMutableRawPointer) -> UInt16 {
+        let ring = rings[i]
+        guard let journal = ringJournal, let frontEnd, let address = ring.address else { return ring.base }
+        var next = ring.base
+        if let recorded = journal.resume(ring: i, frontEnd: frontEnd, descriptorUVA: address.descriptorUVA,
+                                         size: ring.size, frontEndBase: ring.frontEndBase, descriptors: descriptors),
+           recorded != next {
+            logger.info("packed ring \(i): resuming at 0x\(String(recorded, radix: 16)) from the ring journal (front-end sent 0x\(String(next, radix: 16)))")
+            next = recorded
+        }
+        journal.begin(ring: i, frontEnd: frontEnd, descriptorUVA: address.descriptorUVA, size: ring.size,
+                      frontEndBase: ring.frontEndBase)
+        return next
+    }
+
     /// GET_VRING_BASE's value for a packed ring that stopped at `base`: nothing is in flight, so
     /// the used half equals the avail half.
     func packedBaseReply(_ base: UInt16) -> UInt32 { UInt32(base) | UInt32(base) << 16 }

@@ -39,6 +39,7 @@ extension VhostUserDevice {
         }
         guard !rings[i].started else { return .refused("ring \(i) is running") }
         rings[i].base = packedRings ? packedBase(s.num) : UInt16(s.num)
+        rings[i].frontEndBase = s.num
         return .done
     }
 
@@ -48,6 +49,7 @@ extension VhostUserDevice {
     func getRingBase(_ s: VringState) -> HandlerResult {
         guard let i = checkedIndex(s.index) else { return .refused(beyondLimit(s.index)) }
         if rings[i].started { stop(i) }
+        ringJournal?.clear(ring: i)
         rings[i].kickInstalled = false
         rings[i].kick = nil
         rings[i].call = nil
@@ -127,11 +129,12 @@ extension VhostUserDevice {
         // After a reconnect the front-end's base may disagree with the used index in guest memory
         // (QEMU falls back to used->idx, DPDK sends 0). Resume where the used ring is, like DPDK and
         // libvhost-user: chains the guest posted and we never completed are then processed again.
-        // A packed ring has no used index in memory: its base already says where to resume.
-        let usedIndex = packed ? ring.base : csy_load_acquire_u16(p.used + 2)
+        // A packed ring has no used index in memory: its base, or the journal, says where to resume.
+        let usedIndex = packed ? packedResumePoint(i, descriptors: p.descriptors) : csy_load_acquire_u16(p.used + 2)
         var next = ring.base
         if next != usedIndex {
-            logger.info("ring \(i): base \(next) differs from used index \(usedIndex); resuming at \(usedIndex)")
+            // packedResumePoint logs its own reason.
+            if !packed { logger.info("ring \(i): base \(next) differs from used index \(usedIndex); resuming at \(usedIndex)") }
             next = usedIndex
         }
         rings[i].base = next
@@ -144,7 +147,8 @@ extension VhostUserDevice {
             eventIndex: features.contains(.eventIndex), netHeaderLength: features.netHeaderLength,
             mergeableRxBuffers: features.contains(.mergeableRxBuffers), features: features, memory: memory,
             dirtyLog: features.contains(.vhostLogAll) ? dirtyLog : nil,
-            usedLogAddress: (ring.address?.flags ?? 0) & VringAddress.logFlag != 0 ? ring.address?.logGPA : nil)
+            usedLogAddress: (ring.address?.flags ?? 0) & VringAddress.logFlag != 0 ? ring.address?.logGPA : nil,
+            progressRecord: packed ? ringJournal?.progressRecord(ring: i) : nil)
         logger.debug("ring \(i) started: size \(ring.size), next avail \(next)")
         delegate?.ringStarted(device: self, index: i, configuration: config)
     }

@@ -79,6 +79,11 @@ public final class VhostUserDevice {
     public internal(set) var logRefusals = 0
     /// Explains a front-end that leaves after learning the queue-pair limit (VhostUserDevice+QueueLimit.swift).
     var queueLimitWatch = QueueLimitWatch()
+    /// Where packed rings record their progress across a restart of the daemon (set by the owner;
+    /// nil: no record, packed rings resume from the front-end's base).
+    public var ringJournal: PackedRingJournal?
+    /// The process connected now, when its identity could be read (the journal's key).
+    public internal(set) var frontEnd: PackedRingJournal.FrontEnd?
 
     public init(name: String, configuration: Configuration = Configuration(),
                 delegate: VhostUserDeviceDelegate? = nil, logger: Logger? = nil) {

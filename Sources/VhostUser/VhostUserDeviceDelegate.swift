@@ -42,6 +42,9 @@ public struct RingConfiguration {
     /// one, else nil; and the used ring's log address when SET_VRING_ADDR set VHOST_VRING_F_LOG.
     public let dirtyLog: DirtyLogArea?
     public let usedLogAddress: UInt64?
+    /// A packed ring's progress record in the port's journal file (`PackedQueue(progressRecord:)`),
+    /// nil without a journal or for a split ring.
+    public let progressRecord: UnsafeMutableRawPointer?
 
     public var isReceiveQueue: Bool { index % 2 == 0 }
     public var queuePair: Int { index / 2 }

@@ -215,7 +215,7 @@ public final class VhostUserEndpoint {
         connection = socket
         assembler.reset()
         logger.info("\(description)")
-        device.connectionOpened()
+        device.connectionOpened(frontEnd: PackedRingJournal.FrontEnd(peerOf: socket))
     }
 
     private func drop(reason: String, now: ContinuousClock.Instant) {

@@ -8,6 +8,9 @@ struct VhostUserRing {
     var address: VringAddress?
     /// The available index to resume from (SET_VRING_BASE, or what the datapath returned at stop).
     var base: UInt16 = 0
+    /// SET_VRING_BASE's value as the front-end sent it: a packed ring's journal entry is trusted
+    /// only while the front-end keeps sending the same (PackedRingJournal).
+    var frontEndBase: UInt32 = 0
     /// SET_VRING_KICK arrived (with an fd, or NOFD = poll mode). GET_VRING_BASE clears it.
     var kickInstalled = false
     var kick: EventFD?

@@ -16,19 +16,34 @@ extension PackedQueue {
     /// The one place a packed ring's used side writes guest memory (the device event area is the
     /// other, a hint). While logging, the slots written here are marked at publish, not per
     /// descriptor (`logWrittenBack`): nothing is added to this path.
+    ///
+    /// Around the descriptor, the progress record (`PackedRingProgress`): what is being written
+    /// before it, where the written batch ends after it, so a kill at any instruction leaves a
+    /// record a restarted back-end can finish the batch from.
     @inlinable @inline(__always)
     func pushUsed(id: UInt16, length: UInt32, span: UInt16) {
         let s = state
+        let wrap = s.pointee.usedWrap
         let d = ring + Int(s.pointee.usedIndex) &* PackedRing.descriptorSize
+        var end = s.pointee.usedIndex
+        var endWrap = wrap
+        advance(&end, &endWrap, by: max(1, span))
+        let endCode = PackedRing.encode(index: end, wrap: endWrap)
+        progress.storeBytes(of: UInt64(endCode) | UInt64(id) << 16 | UInt64(length) << 32,
+                            toByteOffset: 8, as: UInt64.self)
+        csy_signal_fence()
         d.storeBytes(of: length.littleEndian, toByteOffset: 8, as: UInt32.self)
         d.storeBytes(of: id.littleEndian, toByteOffset: 12, as: UInt16.self)
-        var flags: UInt16 = s.pointee.usedWrap ? PackedRing.flagAvail | PackedRing.flagUsed : 0
+        var flags: UInt16 = wrap ? PackedRing.flagAvail | PackedRing.flagUsed : 0
         if length > 0 { flags |= PackedRing.flagWrite }
         // A select, not a branch: the first of a batch goes to `heldFlags`, the rest to the ring.
         let unpublished = s.pointee.unpublished
         let held = withUnsafeMutablePointer(to: &s.pointee.heldFlags) { UnsafeMutableRawPointer($0) }
         csy_store_release_u16(unpublished == 0 ? held : d + 14, flags.littleEndian)
-        advance(&s.pointee.usedIndex, &s.pointee.usedWrap, by: max(1, span))
+        s.pointee.usedIndex = end
+        s.pointee.usedWrap = endWrap
+        csy_signal_fence()
+        progress.storeBytes(of: endCode, toByteOffset: 2, as: UInt16.self)
         s.pointee.unpublished = unpublished &+ 1
     }
 
@@ -73,6 +88,9 @@ extension PackedQueue {
     @discardableResult
     public func publishUsed() -> Int {
         revealHeld()
+        csy_signal_fence()
+        progress.storeBytes(of: PackedRing.encode(index: state.pointee.usedIndex, wrap: state.pointee.usedWrap),
+                            toByteOffset: 0, as: UInt16.self)
         let n = state.pointee.unpublished
         state.pointee.unpublished = 0
         // Not `n > 0`: the count stays dead for TX, whose caller discards it, so its per-descriptor

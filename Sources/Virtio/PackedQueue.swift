@@ -43,6 +43,10 @@ public final class PackedQueue {
     let logArea: DirtyLogArea?
     let ringLogAddress: UInt64?
     let eventLogAddress: UInt64?
+    /// The used side's progress (`PackedRingProgress`): in the front-end's journal file when the
+    /// device keeps one, so a restarted back-end can resume; else our own 16 bytes.
+    @usableFromInline let progress: UnsafeMutableRawPointer
+    private let ownsProgress: Bool
 
     /// Nil unless `size` is in 1...32768, the pointers are aligned (`PackedRing.Layout`) and
     /// `limits` are positive. `lastAvailIndex` is the SET_VRING_BASE value: slot in bits 0-14,
@@ -51,7 +55,8 @@ public final class PackedQueue {
                  deviceEvent: UnsafeMutableRawPointer, memory: GuestMemoryTable, eventIndex: Bool,
                  lastAvailIndex: UInt16, indirectDescriptors: Bool = false, inOrder: Bool = false,
                  limits: SplitQueue.Limits = SplitQueue.Limits(), dirtyLog: DirtyLogArea? = nil,
-                 ringLogAddress: UInt64? = nil, eventLogAddress: UInt64? = nil) {
+                 ringLogAddress: UInt64? = nil, eventLogAddress: UInt64? = nil,
+                 progressRecord: UnsafeMutableRawPointer? = nil) {
         guard let layout = PackedRing.Layout(queueSize: Int(size)),
               layout.isAligned(descriptors: descriptors, driverEvent: driverEvent, deviceEvent: deviceEvent),
               lastAvailIndex & ~PackedRing.wrapBit < size,
@@ -84,6 +89,10 @@ public final class PackedQueue {
             ? UnsafeMutableRawPointer.allocate(byteCount: Int(size) * PackedRing.descriptorSize,
                                                alignment: PackedRing.descriptorRingAlignment)
             : nil
+        ownsProgress = progressRecord == nil
+        progress = progressRecord
+            ?? .allocate(byteCount: PackedRingProgress.byteCount, alignment: 8)
+        PackedRingProgress.reset(progress, to: lastAvailIndex)
         logArea = dirtyLog
         self.ringLogAddress = dirtyLog == nil ? nil : ringLogAddress
         self.eventLogAddress = dirtyLog == nil ? nil : eventLogAddress
@@ -115,6 +124,7 @@ public final class PackedQueue {
         ringSpans.deallocate()
         indirectSegments.deallocate()
         indirectCopy?.deallocate()
+        if ownsProgress { progress.deallocate() }
     }
 
     /// GET_VRING_BASE's value: the next slot to take with the driver's wrap counter in bit 15.

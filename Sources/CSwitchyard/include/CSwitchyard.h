@@ -75,6 +75,9 @@ static inline void csy_store_relaxed_u16(void *p, uint16_t v) {
     __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELAXED);
 }
 static inline void csy_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+/// Orders the stores around it in program order for the compiler only (no instruction): what a
+/// killed process leaves in a shared file mapping is then a prefix of its stores.
+static inline void csy_signal_fence(void) { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
 
 #ifdef __cplusplus
 }
