@@ -45,18 +45,8 @@ import VhostTestFrontEnd
         return f
     }
 
-    /// What b's guest receives until `count` frames came or the time is up (plus a short settle
-    /// for extras), as frame numbers.
     private func received(_ b: TestFrontEnd, count: Int) throws -> [UInt8] {
-        var got: [UInt8] = []
-        let deadline = Date().addingTimeInterval(2)
-        while got.count < count && Date() < deadline {
-            got += try b.receivedFrames().map { $0[20] }
-            usleep(1_000)
-        }
-        usleep(100_000)
-        got += try b.receivedFrames().map { $0[20] }
-        return got
+        try b.receivedFrameNumbers(count: count)
     }
 
     @Test func ringsResumeFromGuestMemoryAfterTheSwitchStopsAndAfterItIsKilled() throws {
@@ -107,5 +97,21 @@ import VhostTestFrontEnd
         // b's receive ring carried on at its own index through both restarts.
         #expect(b.rings[0].usedIndex == 11)
         a.disconnect(); b.disconnect()
+    }
+}
+
+extension TestFrontEnd {
+    /// What this guest receives until `count` frames came or 2 s passed (plus a short settle for
+    /// extras), as the frame numbers the reconnect tests put at byte 20.
+    func receivedFrameNumbers(count: Int) throws -> [UInt8] {
+        var got: [UInt8] = []
+        let deadline = Date().addingTimeInterval(2)
+        while got.count < count && Date() < deadline {
+            got += try receivedFrames().map { $0[20] }
+            usleep(1_000)
+        }
+        usleep(100_000)
+        got += try receivedFrames().map { $0[20] }
+        return got
     }
 }
