@@ -11,7 +11,8 @@
 # last one; a TCP stream received while migrating arrives intact (the switch's RX writes into m's
 # memory during the move reach the destination only through the dirty log).
 # Then the same for a packed-ring guest k (virtio-net-pci packed=on, ports kA and kB, 10.0.50.3): two
-# moves under p's ping, its file's checksum kept, its ports negotiated ring_packed.
+# moves under p's ping (the first under a TCP stream into k, checked end to end), its file's checksum
+# kept, its ports negotiated ring_packed.
 # Guests boot once. SY_GUEST_MEM defaults to 128 MiB here (TCG migrates every page).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -154,19 +155,37 @@ move_guest() {  # N CUR CURPORT NEW DST MAC IP LABEL [DEVICE_OPTS]
 # shows up as an old datagram: counted out of order. TCP would drop it as a duplicate unseen.
 guest_run m0 "iperf3 -s -D --logfile /root/iperf-s.log" 10 >/dev/null
 
+# A 32 MiB TCP stream from p into GUEST (at IP), still flowing when the move starts. It is generated
+# as it is sent (urandom is slow in a TCG guest); p keeps its checksum to compare with.
+# nc's stdin must stay open: busybox nc stops reading the socket when its stdin ends. Both
+# ends run in their own session (guest_run's timeout would end them after 10 s) and hash the
+# stream as it passes: a 128 MiB guest has no room to keep 32 MiB.
+start_stream() {  # GUEST IP
+    guest_run "$1" "setsid sh -c 'sleep 600 | nc -l -p 5001 | head -c $((32 << 20)) | md5sum >/root/received.md5' </dev/null >/dev/null 2>&1 &" 10 >/dev/null
+    sleep 0.5
+    guest_run p "rm -f /tmp/sent.fifo; mkfifo /tmp/sent.fifo; (md5sum </tmp/sent.fifo >/root/sent-$1.md5 &); setsid sh -c 'dd if=/dev/urandom bs=1024 count=32768 2>/dev/null | tee /tmp/sent.fifo | nc $2 5001' </dev/null >/tmp/nc.out 2>&1 & echo \$! >/tmp/nc.pid" 10 >/dev/null
+    sleep 1
+}
+# Done when GUEST (now running as NOW) has hashed 32 MiB (deadline-based: TCG is slow).
+stream_intact() {  # GUEST NOW
+    local deadline=$((SECONDS + 150)) got sent
+    until got=$(guest_run "$2" "cat /root/received.md5" 10 | awk '{print $1}'); [ -n "$got" ]; do
+        [ $SECONDS -ge $deadline ] && break
+        sleep 2
+    done
+    sent=$(guest_run p "cat /root/sent-$1.md5" 10 | awk '{print $1}')
+    echo "received: ${got:-nothing}; sent: ${sent:-nothing}"
+    if [ -z "$got" ] || [ "$got" != "$sent" ]; then
+        # For a failure: what the sender says, and what the switch dropped.
+        guest_run p "cat /tmp/nc.out; kill -0 \$(cat /tmp/nc.pid) && echo sender still running" 10
+        yardctl stats | grep -E 'drop|rx:|tx:'
+        return 1
+    fi
+}
+
 # Streams that run through a move of m: a TCP stream through the first, a UDP stream through the second.
 before_move() {  # N
-    if [ "$1" = 1 ]; then
-        # The stream is generated as it is sent (urandom is slow in a TCG guest), so it is still
-        # flowing into m while m moves; p keeps a copy to compare with.
-        # nc's stdin must stay open: busybox nc stops reading the socket when its stdin ends. Both
-        # ends run in their own session (guest_run's timeout would end them after 10 s) and hash the
-        # stream as it passes: a 128 MiB guest has no room to keep 32 MiB.
-        guest_run m0 "setsid sh -c 'sleep 600 | nc -l -p 5001 | head -c $((32 << 20)) | md5sum >/root/received.md5' </dev/null >/dev/null 2>&1 &" 10 >/dev/null
-        sleep 0.5
-        guest_run p "rm -f /tmp/sent.fifo; mkfifo /tmp/sent.fifo; (md5sum </tmp/sent.fifo >/root/sent.md5 &); setsid sh -c 'dd if=/dev/urandom bs=1024 count=32768 2>/dev/null | tee /tmp/sent.fifo | nc $IPM 5001' </dev/null >/tmp/nc.out 2>&1 & echo \$! >/tmp/nc.pid" 10 >/dev/null
-        sleep 1
-    fi
+    [ "$1" != 1 ] || start_stream m0 $IPM
     if [ "$1" = 2 ]; then
         guest_run p "setsid sh -c 'iperf3 -u -b 20M -l 1000 -t 8 -c $IPM' </dev/null >/tmp/iperf-c.log 2>&1 &" 10 >/dev/null
         sleep 2
@@ -183,23 +202,7 @@ for n in $(seq 1 "$MOVES"); do
     cur=m$n curport=$dst
 done
 
-stream_intact() {
-    # Done when m has hashed 32 MiB (deadline-based: TCG is slow).
-    local deadline=$((SECONDS + 150)) got sent
-    until got=$(guest_run "$cur" "cat /root/received.md5" 10 | awk '{print $1}'); [ -n "$got" ]; do
-        [ $SECONDS -ge $deadline ] && break
-        sleep 2
-    done
-    sent=$(guest_run p "cat /root/sent.md5" 10 | awk '{print $1}')
-    echo "received: ${got:-nothing}; sent: ${sent:-nothing}"
-    if [ -z "$got" ] || [ "$got" != "$sent" ]; then
-        # For a failure: what the sender says, and what the switch dropped.
-        guest_run p "cat /tmp/nc.out; kill -0 \$(cat /tmp/nc.pid) && echo sender still running" 10
-        yardctl stats | grep -E 'drop|rx:|tx:'
-        return 1
-    fi
-}
-check "the TCP stream (32 MiB) m received while migrating has the sender's checksum" stream_intact
+check "the TCP stream (32 MiB) m received while migrating has the sender's checksum" stream_intact m0 "$cur"
 file_intact() {
     local after; after=$(guest_run "$cur" "md5sum /root/blob" 30 | awk '{print $1}')
     echo "after $MOVES moves: $after"
@@ -231,7 +234,9 @@ check "k0 negotiated packed rings on kA; m's port (split) did not" eval "port_pa
 check "p pings the packed guest k before it moves" pings p $IPK
 KSUM_BEFORE=$(guest_run k0 "dd if=/dev/urandom of=/root/blob bs=1024 count=4096 2>/dev/null && md5sum /root/blob" 30 | awk '{print $1}')
 setup "k wrote a 4 MiB file and its checksum ($KSUM_BEFORE)" test -n "$KSUM_BEFORE"
-before_move() { return 0; }
+# The first packed move under a TCP stream into k: its RX ring's writes reach the destination only
+# through the dirty log (packed: the used descriptors in the descriptor ring, docs/dirty-log.md).
+before_move() { [ "$1" != 1 ] || start_stream k0 $IPK; }
 kcur=k0 kport=kA
 PACKED_LOST_BEFORE=$TOTAL_LOST
 for n in $(seq 1 "$PACKED_MOVES"); do
@@ -246,6 +251,7 @@ kfile_intact() {
     echo "after $PACKED_MOVES moves: $after"
     [ "$after" = "$KSUM_BEFORE" ]
 }
+check "the TCP stream (32 MiB) k received while migrating has the sender's checksum" stream_intact k0 "$kcur"
 check "the file k wrote before its first move has the same checksum after the last" kfile_intact
 check "p pings k and k pings p after the last packed move" eval "pings p $IPK && pings $kcur $IPP"
 note "packed guest: pings lost over $PACKED_MOVES moves: $((TOTAL_LOST - PACKED_LOST_BEFORE)); per move: $(for n in $(seq 1 "$PACKED_MOVES"); do cat "$dir/k$n.result" 2>/dev/null | awk '{print $2}'; done | tr '\n' ' ')"
