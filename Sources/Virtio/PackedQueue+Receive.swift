@@ -12,16 +12,16 @@ extension PackedQueue {
             segmentStorage[0] = next.buffer
             chainStorage[0] = DescriptorChain(head: next.id, length: next.buffer.length, firstSegment: 0, segmentCount: 1)
             ringSpans[0] = 1
-            s.pointee.chainCount = 1
-            s.pointee.reservationOpen = true
+            s.pointee.cursor.chainCount = 1
+            s.pointee.cursor.reservationOpen = true
             var end = s.pointee.lastAvail
             var wrap = s.pointee.availWrap
             advance(&end, &wrap, by: 1)
             s.pointee.reservationEnd = end
             s.pointee.reservationEndWrap = wrap
-            s.pointee.writeChain = 0
-            s.pointee.writeSegment = 0
-            s.pointee.writeOffset = 0
+            s.pointee.cursor.writeChain = 0
+            s.pointee.cursor.writeSegment = 0
+            s.pointee.cursor.writeOffset = 0
             return .reserved(chains: 1)
         }
         return reserveChains(bytes: bytes, mergeable: mergeable)
@@ -43,8 +43,8 @@ extension PackedQueue {
     @usableFromInline @inline(never)
     func reserveChains(bytes: Int, mergeable: Bool) -> ReceiveReservation {
         let s = state
-        s.pointee.chainCount = 0
-        s.pointee.reservationOpen = false
+        s.pointee.cursor.chainCount = 0
+        s.pointee.cursor.reservationOpen = false
         guard !s.pointee.broken else { return .broken }
         guard bytes > 0 else { return .tooLarge }
         // The last walk from here ran out of buffers at `noRoomEnd`: until the driver makes that
@@ -84,13 +84,13 @@ extension PackedQueue {
             remaining &-= min(remaining, chain.length)
             if !mergeable { break }
         }
-        s.pointee.chainCount = n
-        s.pointee.reservationOpen = true
+        s.pointee.cursor.chainCount = n
+        s.pointee.cursor.reservationOpen = true
         s.pointee.reservationEnd = cursor
         s.pointee.reservationEndWrap = wrap
-        s.pointee.writeChain = 0
-        s.pointee.writeSegment = 0
-        s.pointee.writeOffset = 0
+        s.pointee.cursor.writeChain = 0
+        s.pointee.cursor.writeSegment = 0
+        s.pointee.cursor.writeOffset = 0
         return .reserved(chains: n)
     }
 
@@ -115,21 +115,21 @@ extension PackedQueue {
     @inlinable @inline(__always) @discardableResult
     public func commitReservation() -> Int {
         let s = state
-        guard s.pointee.reservationOpen else { return 0 }
-        let n = s.pointee.chainCount
+        guard s.pointee.cursor.reservationOpen else { return 0 }
+        let n = s.pointee.cursor.chainCount
         for i in 0..<n {
             pushUsed(id: chainStorage[i].head, length: chainStorage[i].usedLength, span: ringSpans[i])
         }
         s.pointee.lastAvail = s.pointee.reservationEnd
         s.pointee.availWrap = s.pointee.reservationEndWrap
-        s.pointee.reservationOpen = false
+        s.pointee.cursor.reservationOpen = false
         updateAvailEvent()
         return n
     }
 
     public func cancelReservation() {
-        state.pointee.reservationOpen = false
-        state.pointee.chainCount = 0
+        state.pointee.cursor.reservationOpen = false
+        state.pointee.cursor.chainCount = 0
     }
 
     /// Gives back the chains taken for a frame when one of them is malformed, in ring order (the
@@ -142,7 +142,7 @@ extension PackedQueue {
         }
         pushUsed(id: chain.head, length: 0, span: ringSpans[chainsBefore])
         advance(&s.pointee.lastAvail, &s.pointee.availWrap, by: ringSpans[chainsBefore])
-        s.pointee.chainCount = 0
+        s.pointee.cursor.chainCount = 0
         updateAvailEvent()
     }
 }

@@ -25,8 +25,8 @@ extension PackedQueue {
                                               prefixLength: prefixLength,
                                               bytes: UnsafeRawPointer(source[0].base + skipping),
                                               count: source[0].length &- skipping) {
-            s.pointee.reservationOpen = false
-            s.pointee.chainCount = 0
+            s.pointee.cursor.reservationOpen = false
+            s.pointee.cursor.chainCount = 0
             pushUsed(id: next.id, length: UInt32(truncatingIfNeeded: total), span: 1)
             advance(&s.pointee.lastAvail, &s.pointee.availWrap, by: 1)
             updateAvailEvent()
@@ -53,8 +53,8 @@ extension PackedQueue {
                                                   prefixLength: prefixLength,
                                                   bytes: UnsafeRawPointer(source[0].base + skipping),
                                                   count: source[0].length &- skipping, log: log) {
-                s.pointee.reservationOpen = false
-                s.pointee.chainCount = 0
+                s.pointee.cursor.reservationOpen = false
+                s.pointee.cursor.chainCount = 0
                 pushUsed(id: next.id, length: UInt32(truncatingIfNeeded: total), span: 1)
                 advance(&s.pointee.lastAvail, &s.pointee.availWrap, by: 1)
                 updateAvailEvent()
@@ -66,7 +66,7 @@ extension PackedQueue {
         let bytes = headerLength &+ prefixBytes &+ max(0, source.byteCount &- skip)
         let outcome = reserveChains(bytes: bytes, mergeable: mergeable)
         guard case .reserved = outcome else { return outcome }
-        _ = writeThroughCursor(header: header, headerLength: headerLength, prefix: prefix, prefixLength: prefixBytes,
+        _ = reservationWriter.writeThroughCursor(header: header, headerLength: headerLength, prefix: prefix, prefixLength: prefixBytes,
                                from: source, skipping: skip)
         commitReservation()
         return outcome

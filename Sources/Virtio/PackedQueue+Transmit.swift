@@ -5,8 +5,8 @@ extension PackedQueue {
     /// TX burst. Every returned chain, malformed or not, goes back with `pushUsedTransmitted`.
     public func popAvailable(maxChains: Int) -> Int {
         let s = state
-        s.pointee.chainCount = 0
-        s.pointee.reservationOpen = false
+        s.pointee.cursor.chainCount = 0
+        s.pointee.cursor.reservationOpen = false
         s.pointee.sawMore = false
         guard !s.pointee.broken else { return 0 }
         let limit = min(maxChains, limits.maxChains)
@@ -47,7 +47,7 @@ extension PackedQueue {
         }
         s.pointee.lastAvail = slot
         s.pointee.availWrap = wrap
-        s.pointee.chainCount = n
+        s.pointee.cursor.chainCount = n
         s.pointee.sawMore = n == limit
         if n > 0 { updateAvailEvent() }
         return n

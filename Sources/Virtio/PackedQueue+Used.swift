@@ -69,7 +69,7 @@ extension PackedQueue {
     public func pushUsedTransmitted(count: Int) {
         let chains = chainStorage
         let spans = ringSpans
-        let n = min(count, state.pointee.chainCount)
+        let n = min(count, state.pointee.cursor.chainCount)
         if inOrder {
             guard n > 0 else { return }
             var span = 0

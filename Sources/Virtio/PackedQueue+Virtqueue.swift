@@ -1,1 +1,7 @@
 extension PackedQueue: Virtqueue {}
+
+extension PackedQueue: ReservationWriting {
+    @inlinable public var reservationWriter: ReservationWriter {
+        ReservationWriter(cursor: cursor, chainStorage: chainStorage, segmentStorage: segmentStorage, dirtyLog: dirtyLog)
+    }
+}

@@ -27,6 +27,8 @@ public final class PackedQueue {
     @usableFromInline let deviceEvent: UnsafeMutableRawPointer
     @usableFromInline let memory: GuestMemoryTable
     @usableFromInline let state: UnsafeMutablePointer<PackedQueueState>
+    /// `state.pointee.cursor`, which `reservationWriter` writes through.
+    @usableFromInline let cursor: UnsafeMutablePointer<ReservationCursor>
     @usableFromInline let chainStorage: UnsafeMutablePointer<DescriptorChain>
     /// Ring descriptors each chain of the last pop or reservation occupies (what the used index
     /// advances by when it is returned).
@@ -75,6 +77,8 @@ public final class PackedQueue {
         state = .allocate(capacity: 1)
         state.initialize(to: PackedQueueState(lastAvail: lastAvailIndex & ~PackedRing.wrapBit,
                                               wrap: lastAvailIndex & PackedRing.wrapBit != 0))
+        cursor = (UnsafeMutableRawPointer(state) + MemoryLayout<PackedQueueState>.offset(of: \.cursor)!)
+            .assumingMemoryBound(to: ReservationCursor.self)
         let segmentCount = limits.maxChains * limits.maxSegmentsPerChain
         let placeholder = GuestSegment(base: descriptors, length: 0)
         segmentStorage = .allocate(capacity: segmentCount)
@@ -149,7 +153,7 @@ public final class PackedQueue {
 
     @inlinable
     public var chains: UnsafeBufferPointer<DescriptorChain> {
-        UnsafeBufferPointer(start: chainStorage, count: state.pointee.chainCount)
+        UnsafeBufferPointer(start: chainStorage, count: state.pointee.cursor.chainCount)
     }
 
     @inlinable

@@ -37,15 +37,11 @@ struct PackedQueueState {
     }
     /// The last pop took as many chains as it was allowed (a cheap sign of backlog).
     @usableFromInline var sawMore: Bool
-    @usableFromInline var chainCount: Int
-    /// RX reservation: open or not, and where lastAvail goes when it is committed.
-    @usableFromInline var reservationOpen: Bool
+    /// The chains of the last pop or RX reservation and the reservation's write cursor.
+    @usableFromInline var cursor: ReservationCursor
+    /// RX reservation: where lastAvail goes when it is committed.
     @usableFromInline var reservationEnd: UInt16
     @usableFromInline var reservationEndWrap: Bool
-    /// RX write cursor: chain, segment within the chain, byte offset within the segment.
-    @usableFromInline var writeChain: Int
-    @usableFromInline var writeSegment: Int
-    @usableFromInline var writeOffset: Int
     @usableFromInline var memoryHint: Int
     /// RX "no room" memo (docs/limits.md): the last general reservation from `noRoomCursor` found
     /// `noRoomCapacity` bytes before slot `noRoomEnd` (wrap `noRoomEndWrap`), which was not
@@ -75,13 +71,9 @@ struct PackedQueueState {
         notificationsEnabled = true
         stopFlags = 0
         sawMore = false
-        chainCount = 0
-        reservationOpen = false
         reservationEnd = lastAvail
         reservationEndWrap = wrap
-        writeChain = 0
-        writeSegment = 0
-        writeOffset = 0
+        cursor = ReservationCursor()
         memoryHint = 0
         noRoomValid = false
         noRoomMergeable = false

@@ -15,12 +15,12 @@ extension SplitQueue {
         if bytes > 0, let next = singleBuffer(at: cursor), next.buffer.length >= bytes {
             segmentStorage[0] = next.buffer
             chainStorage[0] = DescriptorChain(head: next.head, length: next.buffer.length, firstSegment: 0, segmentCount: 1)
-            s.pointee.chainCount = 1
-            s.pointee.reservationOpen = true
+            s.pointee.cursor.chainCount = 1
+            s.pointee.cursor.reservationOpen = true
             s.pointee.reservationEnd = cursor &+ 1
-            s.pointee.writeChain = 0
-            s.pointee.writeSegment = 0
-            s.pointee.writeOffset = 0
+            s.pointee.cursor.writeChain = 0
+            s.pointee.cursor.writeSegment = 0
+            s.pointee.cursor.writeOffset = 0
             return .reserved(chains: 1)
         }
         return reserveChains(bytes: bytes, mergeable: mergeable)
@@ -61,8 +61,8 @@ extension SplitQueue {
     @usableFromInline @inline(never)
     func reserveChains(bytes: Int, mergeable: Bool) -> ReceiveReservation {
         let s = state
-        s.pointee.chainCount = 0
-        s.pointee.reservationOpen = false
+        s.pointee.cursor.chainCount = 0
+        s.pointee.cursor.reservationOpen = false
         guard !s.pointee.broken else { return .broken }
         guard bytes > 0 else { return .tooLarge }
         // The last walk from here found less room than this frame needs: unless the driver has
@@ -106,12 +106,12 @@ extension SplitQueue {
             remaining &-= min(remaining, chain.length)
             if !mergeable { break }
         }
-        s.pointee.chainCount = n
-        s.pointee.reservationOpen = true
+        s.pointee.cursor.chainCount = n
+        s.pointee.cursor.reservationOpen = true
         s.pointee.reservationEnd = cursor
-        s.pointee.writeChain = 0
-        s.pointee.writeSegment = 0
-        s.pointee.writeOffset = 0
+        s.pointee.cursor.writeChain = 0
+        s.pointee.cursor.writeSegment = 0
+        s.pointee.cursor.writeOffset = 0
         return .reserved(chains: n)
     }
 
@@ -132,21 +132,21 @@ extension SplitQueue {
     @inlinable @inline(__always) @discardableResult
     public func commitReservation() -> Int {
         let s = state
-        guard s.pointee.reservationOpen else { return 0 }
-        let n = s.pointee.chainCount
+        guard s.pointee.cursor.reservationOpen else { return 0 }
+        let n = s.pointee.cursor.chainCount
         for i in 0..<n {
             pushUsed(head: chainStorage[i].head, length: chainStorage[i].usedLength)
         }
         s.pointee.lastAvail = s.pointee.reservationEnd
-        s.pointee.reservationOpen = false
+        s.pointee.cursor.reservationOpen = false
         updateAvailEvent()
         return n
     }
 
     /// Drops an open reservation: nothing consumed, nothing written to the used ring.
     public func cancelReservation() {
-        state.pointee.reservationOpen = false
-        state.pointee.chainCount = 0
+        state.pointee.cursor.reservationOpen = false
+        state.pointee.cursor.chainCount = 0
     }
 
     /// Gives back the chains taken for a frame when one of them is malformed: the ring must keep
@@ -157,7 +157,7 @@ extension SplitQueue {
         }
         pushUsed(head: head, length: 0)
         state.pointee.lastAvail = cursor &+ 1
-        state.pointee.chainCount = 0
+        state.pointee.cursor.chainCount = 0
         updateAvailEvent()
     }
 }

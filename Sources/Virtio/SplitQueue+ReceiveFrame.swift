@@ -34,8 +34,8 @@ extension SplitQueue {
                                               prefixLength: prefixLength,
                                               bytes: UnsafeRawPointer(source[0].base + skipping),
                                               count: source[0].length &- skipping) {
-            s.pointee.reservationOpen = false
-            s.pointee.chainCount = 0
+            s.pointee.cursor.reservationOpen = false
+            s.pointee.cursor.chainCount = 0
             pushUsed(head: next.head, length: UInt32(truncatingIfNeeded: total))
             s.pointee.lastAvail = cursor &+ 1
             updateAvailEvent()
@@ -64,8 +64,8 @@ extension SplitQueue {
                                                   prefixLength: prefixLength,
                                                   bytes: UnsafeRawPointer(source[0].base + skipping),
                                                   count: source[0].length &- skipping, log: log) {
-                s.pointee.reservationOpen = false
-                s.pointee.chainCount = 0
+                s.pointee.cursor.reservationOpen = false
+                s.pointee.cursor.chainCount = 0
                 pushUsed(head: next.head, length: UInt32(truncatingIfNeeded: total))
                 s.pointee.lastAvail = cursor &+ 1
                 updateAvailEvent()
@@ -77,7 +77,7 @@ extension SplitQueue {
         let bytes = headerLength &+ prefixBytes &+ max(0, source.byteCount &- skip)
         let outcome = reserveChains(bytes: bytes, mergeable: mergeable)
         guard case .reserved = outcome else { return outcome }
-        _ = writeThroughCursor(header: header, headerLength: headerLength, prefix: prefix, prefixLength: prefixBytes,
+        _ = reservationWriter.writeThroughCursor(header: header, headerLength: headerLength, prefix: prefix, prefixLength: prefixBytes,
                                from: source, skipping: skip)
         commitReservation()
         return outcome

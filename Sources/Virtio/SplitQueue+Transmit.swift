@@ -6,8 +6,8 @@ extension SplitQueue {
     /// back with `pushUsed(head:length: 0)`. Returns 0 when the ring is empty or broken.
     public func popAvailable(maxChains: Int) -> Int {
         let s = state
-        s.pointee.chainCount = 0
-        s.pointee.reservationOpen = false
+        s.pointee.cursor.chainCount = 0
+        s.pointee.cursor.reservationOpen = false
         guard !s.pointee.broken else { return 0 }
         let limit = min(maxChains, limits.maxChains)
         let maxBytes = UInt64(limits.maxTransmitBytes)
@@ -55,7 +55,7 @@ extension SplitQueue {
             n &+= 1
         }
         s.pointee.lastAvail = last
-        s.pointee.chainCount = n
+        s.pointee.cursor.chainCount = n
         if n > 0 { updateAvailEvent() }
         return n
     }

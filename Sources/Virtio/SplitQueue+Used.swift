@@ -25,7 +25,7 @@ extension SplitQueue {
         let size = self.size
         let mask = self.mask
         var index = s.pointee.usedIndex
-        for i in 0..<min(count, s.pointee.chainCount) {
+        for i in 0..<min(count, s.pointee.cursor.chainCount) {
             let head = chains[i].head
             guard head < size else { continue }
             // Little-endian: id in bytes 0-3, len (0) in bytes 4-7.

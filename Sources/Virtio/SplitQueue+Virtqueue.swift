@@ -4,3 +4,9 @@ import GuestMemory
 /// frame bytes generic over `ByteSegment` (guest memory, or a frame in the uplink's ring or a TAP
 /// device's buffer), specialized for each.
 extension SplitQueue: Virtqueue {}
+
+extension SplitQueue: ReservationWriting {
+    @inlinable public var reservationWriter: ReservationWriter {
+        ReservationWriter(cursor: cursor, chainStorage: chainStorage, segmentStorage: segmentStorage, dirtyLog: dirtyLog)
+    }
+}

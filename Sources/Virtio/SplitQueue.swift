@@ -52,6 +52,8 @@ public final class SplitQueue {
     @usableFromInline let used: UnsafeMutableRawPointer
     @usableFromInline let memory: GuestMemoryTable
     @usableFromInline let state: UnsafeMutablePointer<SplitQueueState>
+    /// `state.pointee.cursor`, which `reservationWriter` writes through.
+    @usableFromInline let cursor: UnsafeMutablePointer<ReservationCursor>
     @usableFromInline let chainStorage: UnsafeMutablePointer<DescriptorChain>
     @usableFromInline let segmentStorage: UnsafeMutablePointer<GuestSegment>
     /// Indirect tables are copied here before use: the copy cannot change under us, and a table
@@ -94,6 +96,8 @@ public final class SplitQueue {
         let usedIdx = UInt16(littleEndian: csy_load_acquire_u16(used + 2))
         state = .allocate(capacity: 1)
         state.initialize(to: SplitQueueState(lastAvail: lastAvailIndex, used: usedIdx))
+        cursor = (UnsafeMutableRawPointer(state) + MemoryLayout<SplitQueueState>.offset(of: \.cursor)!)
+            .assumingMemoryBound(to: ReservationCursor.self)
 
         let segmentCount = limits.maxChains * limits.maxSegmentsPerChain
         segmentStorage = .allocate(capacity: segmentCount)
@@ -159,7 +163,7 @@ public final class SplitQueue {
     /// The chains from the last `popAvailable` or `reserve`, valid until the next of either.
     @inlinable
     public var chains: UnsafeBufferPointer<DescriptorChain> {
-        UnsafeBufferPointer(start: chainStorage, count: state.pointee.chainCount)
+        UnsafeBufferPointer(start: chainStorage, count: state.pointee.cursor.chainCount)
     }
 
     /// The translated pieces of `chain`, in chain order (our pointers into guest memory).
@@ -179,8 +183,8 @@ public final class SplitQueue {
         s.pointee.usedIndex = usedIdx
         s.pointee.publishedUsed = usedIdx
         s.pointee.signalledUsedValid = false
-        s.pointee.chainCount = 0
-        s.pointee.reservationOpen = false
+        s.pointee.cursor.chainCount = 0
+        s.pointee.cursor.reservationOpen = false
         // A reset driver may have rewritten the chains behind the same indices.
         s.pointee.noRoomValid = false
         guard s.pointee.lastAvail != usedIdx else { return false }

@@ -23,15 +23,10 @@ struct SplitQueueState {
         @inline(__always) get { stopFlags & 1 != 0 }
         @inline(__always) set { stopFlags = newValue ? stopFlags | 1 : stopFlags & ~1 }
     }
-    /// Chains in scratch from the last pop or reservation.
-    @usableFromInline var chainCount: Int
-    /// RX reservation: whether one is open, and lastAvail after it is committed.
-    @usableFromInline var reservationOpen: Bool
+    /// The chains of the last pop or RX reservation and the reservation's write cursor.
+    @usableFromInline var cursor: ReservationCursor
+    /// RX reservation: where lastAvail goes when it is committed.
     @usableFromInline var reservationEnd: UInt16
-    /// RX write cursor: chain, segment within the chain, byte offset within the segment.
-    @usableFromInline var writeChain: Int
-    @usableFromInline var writeSegment: Int
-    @usableFromInline var writeOffset: Int
     /// This queue's own last-hit region cache (queues may run on different threads).
     @usableFromInline var memoryHint: Int
     /// RX "no room" memo (docs/limits.md): the last general reservation found only
@@ -55,12 +50,8 @@ struct SplitQueueState {
         signalledUsedValid = false
         notificationsEnabled = true
         stopFlags = 0
-        chainCount = 0
-        reservationOpen = false
         reservationEnd = lastAvail
-        writeChain = 0
-        writeSegment = 0
-        writeOffset = 0
+        cursor = ReservationCursor()
         memoryHint = 0
         noRoomValid = false
         noRoomMergeable = false

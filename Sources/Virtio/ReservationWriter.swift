@@ -1,16 +1,32 @@
+import CSwitchyard
 import GuestMemory
 
-/// RX writes into an open reservation of a packed ring: the same cursor as a split ring's
-/// (SplitQueue+ReceiveWrite.swift), over the same scratch layout. The bytes are stored by `ReceiveCopy`
-/// (docs/rx-copy.md); this file moves the reservation's write cursor and keeps each chain's
-/// `usedLength`.
-extension PackedQueue {
+/// RX writes into an open reservation, for either ring format: the queue's chains and segments
+/// (scratch it filled when it reserved), its `ReservationCursor` and its dirty log, as pointers.
+/// The bytes themselves are stored by `ReceiveCopy` (docs/rx-copy.md); this moves the write
+/// cursor and keeps each chain's `usedLength`. A queue makes one per call (`reservationWriter`):
+/// four pointers, folded away when inlined.
+public struct ReservationWriter {
+    @usableFromInline let cursor: UnsafeMutablePointer<ReservationCursor>
+    @usableFromInline let chainStorage: UnsafeMutablePointer<DescriptorChain>
+    @usableFromInline let segmentStorage: UnsafeMutablePointer<GuestSegment>
+    @usableFromInline let dirtyLog: UnsafeMutablePointer<csy_dirty_log>?
+
+    @inlinable
+    init(cursor: UnsafeMutablePointer<ReservationCursor>, chainStorage: UnsafeMutablePointer<DescriptorChain>,
+         segmentStorage: UnsafeMutablePointer<GuestSegment>, dirtyLog: UnsafeMutablePointer<csy_dirty_log>?) {
+        self.cursor = cursor
+        self.chainStorage = chainStorage
+        self.segmentStorage = segmentStorage
+        self.dirtyLog = dirtyLog
+    }
+
     /// Writes the virtio-net header (num_buffers set to the reserved chain count when the header
     /// has the field) and then the frame: the bytes of `source` after its first `skipping` bytes
     /// (e.g. a TX chain's own header). Returns the bytes written in total.
     @inlinable @inline(__always) @discardableResult
-    public func writeFrame<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
-                                                 from source: UnsafeBufferPointer<Segment>, skipping: Int) -> Int {
+    func writeFrame<Segment: ByteSegment>(header: VirtioNetHeader, headerLength: Int,
+                                          from source: UnsafeBufferPointer<Segment>, skipping: Int) -> Int {
         if source.count == 1, skipping >= 0,
            let total = writeSingleBuffer(header: header, headerLength: headerLength, prefix: nil, prefixLength: 0,
                                          bytes: UnsafeRawPointer(source[0].base + skipping),
@@ -22,15 +38,15 @@ extension PackedQueue {
     }
 
     /// Writes the frame bytes at `frame` after the header (for frames from a non-guest source).
-    @discardableResult
-    public func writeFrame(header: VirtioNetHeader, headerLength: Int, frame: UnsafeRawBufferPointer) -> Int {
+    @usableFromInline @discardableResult
+    func writeFrame(header: VirtioNetHeader, headerLength: Int, frame: UnsafeRawBufferPointer) -> Int {
         if let base = frame.baseAddress,
            let total = writeSingleBuffer(header: header, headerLength: headerLength, prefix: nil, prefixLength: 0,
                                          bytes: base, count: frame.count) {
             return total
         }
         var h = header
-        h.numBuffers = UInt16(truncatingIfNeeded: state.pointee.chainCount)
+        h.numBuffers = UInt16(truncatingIfNeeded: cursor.pointee.chainCount)
         let written = writeHeader(h, length: headerLength)
         guard let base = frame.baseAddress else { return written }
         return written &+ writeReserved(bytes: base, count: frame.count)
@@ -42,15 +58,14 @@ extension PackedQueue {
     @inlinable @inline(__always)
     func writeSingleBuffer(header: VirtioNetHeader, headerLength: Int, prefix: UnsafeRawPointer?, prefixLength: Int,
                            bytes: UnsafeRawPointer, count: Int) -> Int? {
-        let s = state
+        let s = cursor
         guard s.pointee.reservationOpen, s.pointee.chainCount == 1,
               s.pointee.writeChain | s.pointee.writeSegment | s.pointee.writeOffset == 0 else { return nil }
         let chain = chainStorage[0]
         guard chain.segmentCount == 1 else { return nil }
         let target = segmentStorage[chain.firstSegment]
         guard let total = ReceiveCopy.fillSingle(target, header: header, headerLength: headerLength, prefix: prefix,
-                                                 prefixLength: prefixLength, bytes: bytes, count: count,
-                                                 log: dirtyLog)
+                                                 prefixLength: prefixLength, bytes: bytes, count: count, log: dirtyLog)
         else { return nil }
         chainStorage[0]._usedLength &+= UInt32(truncatingIfNeeded: total)
         if total == target.length {
@@ -69,7 +84,7 @@ extension PackedQueue {
                                                   prefix: UnsafeRawPointer?, prefixLength: Int,
                                                   from source: UnsafeBufferPointer<Segment>, skipping: Int) -> Int {
         var h = header
-        h.numBuffers = UInt16(truncatingIfNeeded: state.pointee.chainCount)
+        h.numBuffers = UInt16(truncatingIfNeeded: cursor.pointee.chainCount)
         var written = writeHeader(h, length: headerLength)
         if let prefix, prefixLength > 0 {
             written &+= writeReserved(bytes: prefix, count: prefixLength)
@@ -81,7 +96,7 @@ extension PackedQueue {
     /// cursor, filling each buffer completely before the next. The low-level form of `writeFrame`.
     /// Any `ByteSegment`: guest memory, or a frame in a host ring (the uplink's, a TAP device's).
     @inlinable @discardableResult
-    public func writeReserved<Segment: ByteSegment>(from source: UnsafeBufferPointer<Segment>, skipping: Int) -> Int {
+    func writeReserved<Segment: ByteSegment>(from source: UnsafeBufferPointer<Segment>, skipping: Int) -> Int {
         var skip = max(0, skipping)
         var written = 0
         for piece in source {
@@ -100,9 +115,9 @@ extension PackedQueue {
 
     /// Copies `count` bytes into the reservation at its write cursor; returns how many fitted.
     /// The bytes each chain received are recorded as its `usedLength`.
-    @discardableResult
-    public func writeReserved(bytes: UnsafeRawPointer, count: Int) -> Int {
-        let s = state
+    @usableFromInline @discardableResult
+    func writeReserved(bytes: UnsafeRawPointer, count: Int) -> Int {
+        let s = cursor
         guard s.pointee.reservationOpen else { return 0 }
         var copied = 0
         while copied < count && s.pointee.writeChain < s.pointee.chainCount {
@@ -132,7 +147,7 @@ extension PackedQueue {
     /// a header across descriptors). Nothing for a length other than 10 or 12.
     @usableFromInline
     func writeHeader(_ header: VirtioNetHeader, length: Int) -> Int {
-        let s = state
+        let s = cursor
         guard s.pointee.reservationOpen, s.pointee.chainCount > 0,
               length == VirtioNetHeader.legacyLength || length == VirtioNetHeader.length else { return 0 }
         let first = chainStorage[0]
