@@ -2,8 +2,8 @@
 # One host's half of the EVPN fabric path (docs/evpn-fabric.md): a kernel bridge holding an
 # FRR-managed VXLAN device and one end of a veth pair; the other end of the pair is Switchyard's
 # uplink. Run as root on each host (or inside a network namespace with `ip netns exec`), before
-# FRR and Switchyard start. Idempotent for `up` only in the sense that it refuses to run twice:
-# `down` removes what `up` made.
+# FRR and Switchyard start. `up` refuses to run when one of its devices exists already; `down`
+# removes what `up` made.
 #
 #   host-setup.sh up --local 10.255.0.1 [--vni 100] [--dstport 4789] [--underlay-dev eth1]
 #                    [--mtu 1500] [--bridge br100] [--vxlan vx100] [--uplink sy100]
@@ -20,12 +20,13 @@
 # Switchyard, whose uplink port is an access port of the VLAN (untagged on the veth).
 set -euo pipefail
 
-usage() { sed -n '8,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '8,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 action=$1; shift
 local_ip="" vni=100 dstport=4789 underlay="" mtu=1500
 bridge="" vxlan="" uplink="" bport=""
 while [ $# -gt 0 ]; do
+    [ $# -ge 2 ] || { echo "host-setup.sh: $1 needs a value" >&2; exit 2; }
     case "$1" in
         --local) local_ip=$2 ;;
         --vni) vni=$2 ;;
@@ -38,7 +39,7 @@ while [ $# -gt 0 ]; do
         --bridge-port) bport=$2 ;;
         *) echo "host-setup.sh: unknown option $1" >&2; usage ;;
     esac
-    shift 2 || { echo "host-setup.sh: $1 needs a value" >&2; exit 2; }
+    shift 2
 done
 bridge=${bridge:-br$vni} vxlan=${vxlan:-vx$vni} uplink=${uplink:-sy$vni} bport=${bport:-$uplink-br}
 for n in "$bridge" "$vxlan" "$uplink" "$bport"; do
@@ -53,6 +54,9 @@ no_ipv6() { sysctl -qw "net.ipv6.conf.$1.disable_ipv6=1" 2>/dev/null || true; }
 case "$action" in
 up)
     [ -n "$local_ip" ] || { echo "host-setup.sh: --local VTEP address is required" >&2; exit 2; }
+    for n in "$bridge" "$vxlan" "$uplink" "$bport"; do
+        ! ip link show "$n" >/dev/null 2>&1 || { echo "host-setup.sh: $n exists already (host-setup.sh down first)" >&2; exit 1; }
+    done
     if [ -n "$underlay" ]; then
         umtu=$(cat "/sys/class/net/$underlay/mtu")
         [ "$umtu" -ge $((mtu + 50)) ] || {

@@ -90,6 +90,8 @@ done
 # --- FRR ------------------------------------------------------------------------------------------
 frr_files() {
     local h=$1 d; d=$(frr_dir "$h")
+    # /var/run/frr is made by the frr service at boot; without it (the service never ran) as FRR would.
+    [ -d /var/run/frr ] || install -d -o frr -g frr -m 0755 /var/run/frr || return 1
     mkdir -p "$d" && chown frr:frr "$d" || return 1
     "$RECIPE/frr-config.sh" "${VTEP[$h]}" "${PEER[$h]}" --hostname "${NS[$h]}" >"$d/frr.conf" || return 1
     # The recipe's file is FRR's integrated configuration (vtysh hands each daemon its part); run
