@@ -74,10 +74,13 @@ done
 # The same call with an overlay MTU the underlay cannot carry must be refused before it creates
 # anything (the calls above, MTU 1500 on the same underlay, are the positive control).
 mtu_refused() {
-    if in_ns A "$RECIPE/host-setup.sh" up --local "${VTEP[A]}" --underlay-dev "$UNDERLAY" --mtu 1600 \
-        --bridge fabbrX --vxlan fabvxX --uplink fabsyX; then
-        echo "host-setup.sh accepted an overlay MTU of 1600 on a 1550-byte underlay"; return 1
+    local out
+    if out=$(in_ns A "$RECIPE/host-setup.sh" up --local "${VTEP[A]}" --underlay-dev "$UNDERLAY" --mtu 1600 \
+        --bridge fabbrX --vxlan fabvxX --uplink fabsyX 2>&1); then
+        echo "host-setup.sh accepted an overlay MTU of 1600 on a 1550-byte underlay: $out"; return 1
     fi
+    echo "$out"
+    grep -q "an overlay MTU of 1600 needs 1650" <<<"$out" || return 1
     ! in_ns A ip link show fabbrX 2>/dev/null
 }
 check "the recipe refuses an overlay MTU of 1600 on the 1550-byte underlay (VXLAN needs 50 more) and creates nothing" mtu_refused
@@ -90,7 +93,7 @@ done
 # --- FRR ------------------------------------------------------------------------------------------
 frr_files() {
     local h=$1 d; d=$(frr_dir "$h")
-    # /var/run/frr is made by the frr service at boot; without it (the service never ran) as FRR would.
+    # The frr service makes /var/run/frr when it starts; if it never ran since boot, make it as it would.
     [ -d /var/run/frr ] || install -d -o frr -g frr -m 0755 /var/run/frr || return 1
     mkdir -p "$d" && chown frr:frr "$d" || return 1
     "$RECIPE/frr-config.sh" "${VTEP[$h]}" "${PEER[$h]}" --hostname "${NS[$h]}" >"$d/frr.conf" || return 1
