@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(pkg-config libnl-3-dev libnl-route-3-dev libpcap-dev tcpdump iperf3 busybox-static
           qemu-system-x86 qemu-utils iproute2 kmod cpio dpdk-dev python3 procps psmisc ethtool socat systemd
-          systemd-container libvirt-clients libxml2-utils curl tshark)
+          systemd-container libvirt-clients libxml2-utils curl tshark frr)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
