@@ -10,18 +10,6 @@ import VhostTestFrontEnd
 /// depend on how busy the machine is; wall-clock and CPU-time figures only get margins that hold on
 /// a loaded two-core machine (docs/test-and-benchmark-method.md).
 @Suite(.serialized) struct IdleTests {
-    /// CPU seconds (user + system) of this process's thread named `name`, from /proc.
-    /// CPU seconds (user + system) of thread `tid` of this process. By thread id, not by name:
-    /// other tests run engines of their own in this process at the same time, each with a thread
-    /// named switchyard-dp (a busy one once made this test read 1.24 s).
-    func threadCPUSeconds(tid: pid_t) throws -> Double {
-        let stat = try String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8)
-        // Fields after the ")" of the command name: state is field 3; utime 14, stime 15.
-        let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
-        let ticks = try #require(Double(fields[11])) + (try #require(Double(fields[12])))
-        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
     /// Milliseconds in a Duration, seconds part included.
     static func milliseconds(_ d: Duration) -> Double {
         Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
@@ -52,14 +40,10 @@ import VhostTestFrontEnd
         try h.connect("b")
         usleep(200_000)
         let before = try h.engine.perform { $0.loopCounters }.get()
-        // `perform` runs on the engine thread: /proc/thread-self there ("PID/task/TID") names it.
-        let threadSelf = try h.engine.perform { _ in
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")) ?? ""
-        }.get()
-        let engineThread = try #require(pid_t(threadSelf.split(separator: "/").last ?? ""), "/proc/thread-self: '\(threadSelf)'")
-        let cpuBefore = try threadCPUSeconds(tid: engineThread)
+        let engineCPU = try EngineThreadCPU(h.engine)
+        let cpuBefore = try engineCPU.seconds()
         usleep(2_000_000)
-        let cpuUsed = try threadCPUSeconds(tid: engineThread) - cpuBefore
+        let cpuUsed = try engineCPU.seconds() - cpuBefore
         let after = try h.engine.perform { $0.loopCounters }.get()
         let turns = after.turns - before.turns, sleeps = after.sleeps - before.sleeps
         print("measured: idle engine: \(turns) turns, \(sleeps) sleeps, \(cpuUsed) CPU s in 2 s; polling engine: \(spun.turns) turns in 0.3 s")
