@@ -10,7 +10,7 @@
 # the destination. Once: a file written in m before the first move has the same checksum after the
 # last one; a TCP stream received while migrating arrives intact (the switch's RX writes into m's
 # memory during the move reach the destination only through the dirty log).
-# Then the same for a packed-ring guest k (virtio-net-pci packed=on, ports kA and kB, 10.0.50.3): two
+# Then the same for a packed-ring guest k (packed=on,mrg_rxbuf=off; ports kA and kB, 10.0.50.3): two
 # moves under p's ping (the first under a TCP stream into k, checked end to end), its file's checksum
 # kept, its ports negotiated ring_packed.
 # Guests boot once. SY_GUEST_MEM defaults to 128 MiB here (TCG migrates every page).
@@ -27,6 +27,9 @@ MACM=52:54:00:50:00:01 MACP=52:54:00:50:00:02 MACK=52:54:00:50:00:03
 IPM=10.0.50.1 IPP=10.0.50.2 IPK=10.0.50.3
 MOVES=${SY_MIGRATIONS:-4}
 PACKED_MOVES=${SY_PACKED_MIGRATIONS:-2}
+# k's virtio-net device: packed rings without mergeable RX buffers (m and p keep both defaults,
+# split and mergeable), so k's exchanges with p cover packed <-> split with mergeable off.
+KOPTS="packed=on,mrg_rxbuf=off"
 MAX_LOST=${SY_MIGRATION_MAX_LOST:-10}
 dir=$SY_RUN_DIR
 
@@ -87,7 +90,7 @@ SY_GUEST_EXTRA_ARGS="-qmp unix:$dir/m0.qmp.sock,server=on,wait=off" \
     guest_boot m0 $MACM "$dir/mA.sock" client "sy.ip=$IPM/24"
 guest_boot p $MACP "$dir/p.sock" client "sy.ip=$IPP/24"
 SY_GUEST_EXTRA_ARGS="-qmp unix:$dir/k0.qmp.sock,server=on,wait=off" \
-    guest_boot k0 $MACK "$dir/kA.sock" client "sy.ip=$IPK/24" packed=on
+    guest_boot k0 $MACK "$dir/kA.sock" client "sy.ip=$IPK/24" "$KOPTS"
 for g in m0 p k0; do check "guest $g boots on Switchyard" guest_wait_ready $g 240; done
 note "boot seconds: m0 $(guest_boot_seconds m0), p $(guest_boot_seconds p), k0 $(guest_boot_seconds k0) ($(guest_accel), ${SY_GUEST_MEM} MiB)"
 
@@ -231,6 +234,10 @@ port_packed() {  # PORT: running with ring_packed negotiated
     yardctl ports --json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin)['ports'] if x['name']=='$1'][0]; sys.exit(0 if p['state']=='running' and 'ring_packed' in p['features'] else 1)"
 }
 check "k0 negotiated packed rings on kA; m's port (split) did not" eval "port_packed kA && ! port_packed $curport"
+no_mergeable() {  # kA without mrg_rxbuf, p with it (positive control)
+    yardctl ports --json | python3 -c "import json,sys; q={x['name']: x['features'] for x in json.load(sys.stdin)['ports']}; sys.exit(0 if 'mrg_rxbuf' not in q['kA'] and 'mrg_rxbuf' in q['p'] else 1)"
+}
+check "kA negotiated no mergeable RX buffers; p (split) did" no_mergeable
 check "p pings the packed guest k before it moves" pings p $IPK
 KSUM_BEFORE=$(guest_run k0 "dd if=/dev/urandom of=/root/blob bs=1024 count=4096 2>/dev/null && md5sum /root/blob" 30 | awk '{print $1}')
 setup "k wrote a 4 MiB file and its checksum ($KSUM_BEFORE)" test -n "$KSUM_BEFORE"
@@ -241,7 +248,7 @@ kcur=k0 kport=kA
 PACKED_LOST_BEFORE=$TOTAL_LOST
 for n in $(seq 1 "$PACKED_MOVES"); do
     if [ "$kport" = kA ]; then dst=kB; else dst=kA; fi
-    move_guest "$n" "$kcur" "$kport" "k$n" "$dst" $MACK $IPK "packed move $n" packed=on
+    move_guest "$n" "$kcur" "$kport" "k$n" "$dst" $MACK $IPK "packed move $n" "$KOPTS"
     [ "$MOVE_OK" = 1 ] || break
     check "packed move $n: port $dst runs packed rings" port_packed "$dst"
     kcur=k$n kport=$dst
