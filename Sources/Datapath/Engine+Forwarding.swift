@@ -25,6 +25,8 @@ extension Engine {
                 }
             case .tap(let tap):
                 moved &+= tap._withUnsafeGuaranteedRef { pollTap($0, now: now) }
+            case .vxlan(let vxlan):
+                moved &+= vxlan._withUnsafeGuaranteedRef { pollVxlan($0, now: now) }
             }
         }
         if moved > 0 { flushTurn() }
@@ -146,6 +148,11 @@ extension Engine {
                 deliverToTap(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
                              to: tap, decision: decision.pointee)
             }
+        case .vxlan(let vxlan):
+            vxlan._withUnsafeGuaranteedRef { vxlan in
+                deliverToVxlan(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
+                               to: vxlan, owner: entry, decision: decision.pointee)
+            }
         }
     }
 
@@ -179,6 +186,8 @@ extension Engine {
             case .tap:
                 // Every write is done when writev returns: a tap port is never marked dirty.
                 break
+            case .vxlan(let vxlan):
+                vxlan._withUnsafeGuaranteedRef { $0.flush() }
             }
         }
         s.dirtyCount = 0

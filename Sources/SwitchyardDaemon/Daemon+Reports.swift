@@ -59,6 +59,10 @@ extension Daemon {
                 type = "tap"
                 endpoint = interface
                 queues = 0
+            case .vxlan(let settings):
+                type = "vxlan"
+                endpoint = "VNI \(settings.vni) \(settings.local):\(settings.udpPort)"
+                queues = 0
             }
             var status = PortStatus(name: rt.spec.name, type: type, state: rt.state.description, reason: rt.reason,
                                     vlanMode: rt.spec.vlan.summary, endpoint: endpoint, macCount: port.fdbEntryCount,

@@ -87,5 +87,6 @@ static inline void csy_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_
 #include "CSwitchyardFdKind.h"
 #include "CSwitchyardTap.h"
 #include "CSwitchyardDirtyLog.h"
+#include "CSwitchyardVxlan.h"
 
 #endif

@@ -1,0 +1,269 @@
+import GuestMemory
+import LinuxIO
+import Offload
+import SwitchCore
+import Uplink
+import Virtio
+
+/// A native vxlan port (docs/vxlan-ports.md): one VNI carried as one access VLAN across an IPv4
+/// underlay through Uplink's `VxlanTunnel` (a bound UDP socket in, a raw socket out). Frames
+/// leave encapsulated to the VTEP their destination MAC was last seen behind, or head-end
+/// replicated to every address of the flood list; frames arrive decapsulated and untagged.
+///
+/// The operations are those of every port kind (PortKind.swift): a burst (`Engine.pollVxlan`, a
+/// `VxlanBurst`), delivery (`Engine.deliverToVxlan`: staged), flush (one sendmmsg per turn), no
+/// arming (its UDP fd sits in the engine's epoll, level-triggered), events, housekeeping, close.
+final class VxlanPort: SwitchPort {
+    let index: UInt16
+    var spec: PortSpecification
+    let settings: VxlanSettings
+    unowned let engine: Engine
+    let tunnel: VxlanTunnel
+    /// One destination for known unicast, without a closure or an array per frame.
+    let unicastDestination: UnsafeMutablePointer<UInt32>
+    /// Turns left before the next read (as a tap port: an idle socket costs no syscall per turn).
+    var idleTurns = 0
+    static let turnsBetweenIdleReads = 16
+    /// The tunnel's counters at the last move into the port's drop counters.
+    private var reported = VxlanTunnel.Counters()
+
+    init(index: UInt16, spec: PortSpecification, settings: VxlanSettings, engine: Engine) throws {
+        guard let local = VxlanSettings.address(settings.local) else {
+            throw UplinkError("vxlan", reason: "local '\(settings.local)' is not an IPv4 address")
+        }
+        var remotes: [UInt32] = []
+        for text in settings.remotes {
+            guard let a = VxlanSettings.address(text) else {
+                throw UplinkError("vxlan", reason: "remote '\(text)' is not an IPv4 address")
+            }
+            if !remotes.contains(a) { remotes.append(a) }
+        }
+        self.index = index
+        self.spec = spec
+        self.settings = settings
+        self.engine = engine
+        tunnel = try VxlanTunnel(vni: settings.vni, local: local, port: settings.udpPort, remotes: remotes,
+                                 underlayMTU: settings.underlayMTU, innerMTU: spec.mtu,
+                                 learnRemotes: settings.learnRemotes)
+        unicastDestination = .allocate(capacity: 1)
+        try engine.epoll.add(tunnel.fileDescriptor, token: EventToken(.vxlanRx, port: index).rawValue)
+        _ = engine.bridge.setPortUp(index, true)
+        engine.logger.info("vxlan \(spec.name): VNI \(settings.vni) on \(settings.local):\(settings.udpPort), flood list \(settings.remotes)")
+    }
+
+    deinit { unicastDestination.deallocate() }
+
+    var state: PortOperationalState { .up }
+
+    func handle(event: EventToken, ready: Epoll.Events, engine: Engine) {
+        if event.kind == .vxlanRx { idleTurns = 0 }
+    }
+
+    func housekeeping(now: UInt32, engine: Engine) { reportTunnelCounters() }
+
+    /// Moves what the tunnel refused since the last call into the port's drop counters: each
+    /// decapsulation check under its reason, refused sends as tx-error.
+    func reportTunnelCounters() {
+        let now = tunnel.counters
+        guard now != reported else { return }
+        let bridge = engine.bridge
+        let received: [(UInt64, UInt64, DropReason)] = [
+            (now.headerTruncated, reported.headerTruncated, .vxlanTruncated),
+            (now.badFlags, reported.badFlags, .vxlanFlags),
+            (now.wrongVNI, reported.wrongVNI, .vxlanWrongVNI),
+            (now.innerRunt, reported.innerRunt, .vxlanInnerRunt),
+            (now.innerTooLong, reported.innerTooLong, .vxlanInnerTooLong),
+            (now.remoteNotAllowed, reported.remoteNotAllowed, .vxlanRemoteNotAllowed),
+        ]
+        for (n, was, reason) in received where n > was {
+            bridge.recordReceiveDrop(port: index, reason: reason, frames: n &- was)
+        }
+        if now.transmitErrors > reported.transmitErrors {
+            bridge.recordTransmitLost(port: index, reason: .txError, frames: now.transmitErrors &- reported.transmitErrors,
+                                      bytes: now.transmitErrorBytes &- reported.transmitErrorBytes)
+        }
+        reported = now
+    }
+
+    func close(engine: Engine) {
+        engine.epoll.remove(tunnel.fileDescriptor)
+    }
+
+    func pollSlots(owner: PortKind) -> [PollSlot] { [PollSlot(port: owner)] }
+
+    /// Level-triggered in the engine's epoll: a datagram waiting wakes it.
+    func armForSleep(_ slot: PollSlot) -> Bool { false }
+
+    func disarmAfterSleep(_ slot: PollSlot) {}
+
+    /// End of the turn: one sendmmsg for every staged datagram.
+    func flush() {
+        if tunnel.pendingDatagrams > 0 { tunnel.flush() }
+        if tunnel.counters.transmitErrors != reported.transmitErrors { reportTunnelCounters() }
+    }
+
+    func describe(into runtime: inout PortRuntime) {
+        runtime.reason = tunnel.lastError
+    }
+
+    /// The VTEP each remote MAC was last seen behind, for `yardctl fdb show` (cold).
+    func remoteEntries(now: UInt32) -> [VxlanRemote] {
+        tunnel.remotes.entries(now: now, maxAge: engine.bridge.fdb.agingTime).map {
+            VxlanRemote(port: index, mac: MACAddress(rawValue: $0.mac), vtep: VxlanTunnel.format($0.address))
+        }
+    }
+}
+
+/// One learned remote MAC of a vxlan port and the VTEP it is behind.
+public struct VxlanRemote: Equatable, Sendable {
+    public let port: UInt16
+    public let mac: MACAddress
+    /// Dotted-quad IPv4.
+    public let vtep: String
+}
+
+/// A burst of decapsulated frames from a vxlan port's UDP socket. The frames are in the
+/// tunnel's own receive slots, so each parses in place and is its own private L2 copy
+/// (docs/vlan-safety.md), as a tap's.
+struct VxlanBurst: FrameBurst {
+    unowned(unsafe) let port: VxlanPort
+    let source: FrameSource
+    let now: UInt32
+    /// Where `take` parsed the burst: `complete` reads the core's decisions from it.
+    unowned(unsafe) var scratch: BurstScratch?
+
+    var pair: Int { @inline(__always) get { 0 } }
+
+    @inline(__always)
+    mutating func take(into s: BurstScratch, engine: Engine) -> BurstCount {
+        let tunnel = port.tunnel
+        let before = tunnel.counters.receiveDrops
+        scratch = s
+        let n = tunnel.receiveBurst(max: BurstScratch.burstSize)
+        for i in 0..<n { s.parse(received: tunnel.frame(i), at: i) }
+        // Refused datagrams are counted now, under their reasons, not at the next housekeeping.
+        if tunnel.counters.receiveDrops != before { port.reportTunnelCounters() }
+        return BurstCount(taken: n, parsed: n)
+    }
+
+    @inline(__always)
+    func segments(ofFrame n: Int, scratch: BurstScratch) -> UnsafeBufferPointer<PacketSegment> {
+        port.tunnel.frame(n).segments
+    }
+
+    @inline(__always)
+    func l2(ofFrame n: Int, scratch: BurstScratch) -> UnsafeRawPointer {
+        UnsafeRawPointer(port.tunnel.frame(n).segments[0].base)
+    }
+
+    /// Learns each accepted frame's VTEP: after `decide`, so a frame the core refused (a tagged
+    /// inner frame, a MAC over the limit, a source not allowed) teaches the port nothing.
+    @inline(__always)
+    func complete(taken: Int) {
+        guard let s = scratch else { return }
+        let tunnel = port.tunnel
+        for i in 0..<taken where s.decisions[i].kind != .drop { tunnel.learnSource(ofFrame: i, now: now) }
+    }
+}
+
+extension Engine {
+    /// One burst from a vxlan port's UDP socket; after an empty read, 16 turns pass (or an epoll
+    /// event ends the wait) before the next.
+    @inline(never)
+    func pollVxlan(_ port: VxlanPort, now: UInt32) -> Int {
+        if port.idleTurns > 0 {
+            port.idleTurns &-= 1
+            return 0
+        }
+        var burst = VxlanBurst(port: port, source: FrameSource(index: port.index, skip: 0, features: []), now: now)
+        let n = forwardBurst(&burst, now: now)
+        if n == 0 { port.idleTurns = VxlanPort.turnsBetweenIdleReads }
+        return n
+    }
+
+    /// Encapsulates one frame for a vxlan port: to the VTEP its destination MAC was learned
+    /// behind, or to every address of the flood list (broadcast, multicast, unknown unicast).
+    /// Staged; the port's flush sends the turn's datagrams with one sendmmsg. Out of line, as a
+    /// tap's delivery: it keeps the other kinds' hot loop as it was.
+    @inline(never)
+    func deliverToVxlan<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>, header: FrameHeader,
+                                              l2: UnsafeRawPointer, netHeader: VirtioNetHeader,
+                                              from source: FrameSource, to port: VxlanPort, owner: PortKind,
+                                              decision: ForwardingDecision) {
+        let destination = port.index
+        let tunnel = port.tunnel
+        let egress = bridge.egressTag(port: destination, vlan: decision.vlan)
+        let edit = TagEdit(sourceTagged: header.isTagged, egressTagged: egress.tagged, tci: decision.egressTCI)
+        let outLength = Int(header.length) &+ edit.lengthChange
+        // No segmentation offload across the tunnel yet: the raw socket sends what it is given.
+        guard netHeader.gsoType == VirtioNetHeader.gsoNone else {
+            record(.dropped(.unsupportedOffload), port: destination)
+            return
+        }
+        // The port's MTU, and the underlay's: encapsulated, the frame must fit one IP packet
+        // (never fragmented, RFC 7348 §4.3).
+        guard Engine.fits(length: outLength, maximumFrameLength: port.spec.mtu &+ FrameHeader.untaggedHeaderLength,
+                          leavesTagged: edit.egressTagged),
+              outLength &+ VxlanTunnel.underlayOverhead <= tunnel.underlayMTU else {
+            record(.dropped(.mtuExceeded), port: destination)
+            return
+        }
+        // Where it goes, before anything is written.
+        let targets: UnsafePointer<UInt32>
+        let count: Int
+        let first = l2.load(as: UInt8.self)
+        if first & 1 == 0,
+           let vtep = tunnel.remotes.lookup(mac: VxlanTunnel.mac(at: l2), now: clock.now, maxAge: bridge.fdb.agingTime) {
+            port.unicastDestination.pointee = vtep
+            targets = UnsafePointer(port.unicastDestination)
+            count = 1
+        } else {
+            targets = UnsafePointer(tunnel.floodList)
+            count = tunnel.floodCount
+        }
+        guard count > 0 else {
+            record(.dropped(.portDown), port: destination)
+            return
+        }
+        // The L2 header from the private copy, the rest from the sender (docs/vlan-safety.md).
+        let inner = tunnel.reserveInner()
+        let written: Int
+        if edit.changesFrame {
+            written = Engine.writePrefix(header, l2: l2, edit: edit, to: inner)
+        } else {
+            inner.copyMemory(from: l2, byteCount: header.l2Length)
+            written = header.l2Length
+        }
+        let rest = outLength &- written
+        guard segments.gather(offset: source.skip &+ header.l2Length, count: rest, into: inner + written) == rest else {
+            record(.dropped(.txError), port: destination)
+            return
+        }
+        // A partial checksum is finished here: nothing after the raw socket would.
+        if netHeader.flags & VirtioNetHeader.flagNeedsChecksum != 0 {
+            guard Checksum.completePartialChecksum(frame: UnsafeMutableRawBufferPointer(start: inner, count: outLength),
+                                                   checksumStart: Int(netHeader.checksumStart) &+ edit.lengthChange,
+                                                   checksumOffset: Int(netHeader.checksumOffset)) else {
+                record(.dropped(.malformedDescriptor), port: destination)
+                return
+            }
+        }
+        tunnel.commit(innerLength: outLength, sourcePort: VxlanTunnel.entropyPort(inner: inner, length: outLength),
+                      destinations: targets, count: count)
+        record(.delivered(bytes: outLength), port: destination)
+        markDirty(Unmanaged.passUnretained(port).toOpaque(), owner: owner, ring: nil, ringIndex: 0)
+    }
+}
+
+extension Engine {
+    /// Every vxlan port's learned remote MACs with their VTEPs. Engine thread only (call through
+    /// `perform`); copies, for `yardctl fdb show` and tests.
+    public func vxlanRemotes() -> [VxlanRemote] {
+        var out: [VxlanRemote] = []
+        let now = clock.now
+        for case let port? in ports {
+            if case .vxlan(let vxlan) = port.kind { out += vxlan.takeUnretainedValue().remoteEntries(now: now) }
+        }
+        return out
+    }
+}
