@@ -109,7 +109,7 @@ bad_datagram() {  # REASON HEX
 check "yardctl ports shows vx100 as type vxlan, up" vx_listed
 check "gB pings the kernel VTEP's address 10.0.10.254 across the tunnel" wait_ping gB 10.0.10.254 30
 check "the namespace pings gB (10.0.10.1) through its kernel vxlan device" \
-    ip netns exec "$NS" ping -c 3 -W 2 10.0.10.1
+    ip netns exec "$NS" busybox ping -c 3 -W 2 10.0.10.1
 check "yardctl fdb show lists the kernel VTEP's inner MAC on vx100 with VTEP 10.255.0.2" vtep_row "$KMAC"
 check "yardctl fdb show --json gives that entry vtep 10.255.0.2" vtep_json
 check "the kernel VTEP learned gB's MAC behind 10.255.0.1" kernel_learned
