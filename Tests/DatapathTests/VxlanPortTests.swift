@@ -20,7 +20,7 @@ import VhostTestFrontEnd
         let b: VxlanUnderlay
 
         init(remotes: [String] = [VxlanPortTests.remoteA, VxlanPortTests.remoteB], underlayMTU: Int = 1500,
-             learnRemotes: Bool = true) throws {
+             learnRemotes: Bool = true, guestOptions: TestFrontEnd.Options = TestFrontEnd.Options()) throws {
             guard getuid() == 0 else { throw VxlanUnderlayError("the vxlan port's raw socket needs root") }
             udpPort = try VxlanUnderlay.freePort()
             a = try VxlanUnderlay(address: VxlanPortTests.remoteA, port: udpPort)
@@ -31,7 +31,7 @@ import VhostTestFrontEnd
             let spec = PortSpecification(name: "vx", kind: .vxlan(settings), vlan: .access(vlan: 10), macLimit: nil,
                                          mtu: 1500)
             try h.engine.perform { $0.addPort(spec) }.get().get()
-            try h.connect("g")
+            try h.connect("g", options: guestOptions)
             try h.connect("g20")
         }
 
