@@ -28,6 +28,8 @@ public final class VxlanTunnel {
     /// CSY_VXLAN_MAX_BATCH.
     static let stagingFrames = 32
     static let stagingDatagrams = Int(CSY_VXLAN_MAX_BATCH)
+    /// The longest flood list: every copy of one frame fits one sendmmsg batch.
+    public static let maximumRemotes = stagingDatagrams
 
     public let vni: UInt32
     /// Network byte order.
@@ -98,6 +100,10 @@ public final class VxlanTunnel {
         guard vni > 0 && vni < 1 << 24 else { throw UplinkError("vxlan", reason: "VNI \(vni) out of range 1-16777215") }
         guard (576...65535).contains(underlayMTU) else {
             throw UplinkError("vxlan", reason: "underlay MTU \(underlayMTU) out of range 576-65535")
+        }
+        // One frame's copies go out in one sendmmsg batch (head-end replication).
+        guard remotes.count <= Self.maximumRemotes else {
+            throw UplinkError("vxlan", reason: "\(remotes.count) remotes; at most \(Self.maximumRemotes)")
         }
         self.vni = vni
         localAddress = local

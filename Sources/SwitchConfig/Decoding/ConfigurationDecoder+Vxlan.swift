@@ -7,6 +7,8 @@ extension ConfigurationDecoder {
     static let udpPortRange = 1...65535
     // 576: the smallest IPv4 datagram every host must take (RFC 791); a jumbo underlay up to 65535.
     static let underlayMTURange = 576...65535
+    // VxlanTunnel.maximumRemotes: one frame's copies go out in one sendmmsg batch of 64.
+    static let maximumRemotes = 64
 
     /// `type: vxlan`: its own keys, and an access VLAN (the VNI carries one VLAN). Fills `mtu`'s
     /// default (`underlay-mtu` - 50) into `mtu` when the port sets none, and refuses an `mtu` that
@@ -25,6 +27,10 @@ extension ConfigurationDecoder {
         }
         var remotes: [String] = []
         if let entry = fields["remotes"], let items = list(entry.value, at: entry.path) {
+            if items.count > Self.maximumRemotes {
+                report(.outOfRange, at: entry.value, entry.path,
+                       "\(items.count) remotes; at most \(Self.maximumRemotes) (head-end replication sends every copy in one batch)")
+            }
             for (i, item) in items.enumerated() {
                 let path = entry.path.appending(index: i)
                 guard let address = ipv4Address(item, at: path) else { continue }
