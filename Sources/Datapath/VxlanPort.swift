@@ -87,6 +87,7 @@ final class VxlanPort: SwitchPort {
 
     func close(engine: Engine) {
         engine.epoll.remove(tunnel.fileDescriptor)
+        tunnel.close()
     }
 
     func pollSlots(owner: PortKind) -> [PollSlot] { [PollSlot(port: owner)] }

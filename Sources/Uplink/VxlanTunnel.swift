@@ -158,6 +158,15 @@ public final class VxlanTunnel {
         datagramDestinations.deallocate()
     }
 
+    /// Closes both sockets now (the port is removed or re-created: a new tunnel may bind the same
+    /// address and port at once). Nothing may be sent or received afterwards.
+    public func close() {
+        udp.close()
+        raw.close()
+        pendingDatagrams = 0
+        stagedFrames = 0
+    }
+
     /// The UDP socket: readable while a datagram waits.
     public var fileDescriptor: Int32 { udp.rawValue }
 

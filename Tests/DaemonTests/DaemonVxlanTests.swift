@@ -71,3 +71,52 @@ import Testing
         #expect(try d.stop().status == 0)
     }
 }
+
+extension DaemonVxlanTests {
+    static func yaml(port: UInt16, remote: String) -> String {
+        twoPorts + """
+
+          - { name: vx100, type: vxlan, vni: 100, local: 127.0.0.1, port: \(port), remotes: [\(remote)],
+              vlan: { access: 10 } }
+        """
+    }
+
+    /// A datagram within `timeout` on `fd` (non-blocking poll), or nil.
+    static func receive(_ fd: Int32, timeout: Double) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n > 0 { return Array(buffer[0..<n]) }
+            usleep(5_000)
+        }
+        return nil
+    }
+
+    /// A changed flood list re-creates the port (docs/vxlan-ports.md): the new tunnel binds the
+    /// same UDP port at once and floods go to the new remote only.
+    @Test func aReloadWithAnotherRemoteRecreatesThePortOnTheSameUDPPort() throws {
+        guard getuid() == 0 else { throw DaemonTestError("the vxlan port's raw socket needs root (uid \(getuid()))") }
+        let probe = try Self.udpSocket("127.0.0.1", port: 0)
+        close(probe.fd)
+        let old = try Self.udpSocket("127.0.0.2", port: probe.port)
+        defer { close(old.fd) }
+        let new = try Self.udpSocket("127.0.0.3", port: probe.port)
+        defer { close(new.fd) }
+        let d = try DaemonProcess(yaml: Self.yaml(port: probe.port, remote: "127.0.0.2"))
+        let guest = try d.connectGuest("vm1")
+        let frame = YardctlFrames.make(to: YardctlFrames.broadcast, from: YardctlFrames.mac(1))
+        try guest.send(frame: frame)
+        #expect(Self.receive(old.fd, timeout: 2).map { Array($0[8...]) } == frame, "flooded to 127.0.0.2 before")
+
+        try d.write(yaml: Self.yaml(port: probe.port, remote: "127.0.0.3"))
+        guard case .done(let summary) = try d.request(.reload) else { throw DaemonTestError("reload failed") }
+        #expect(summary.contains("1 re-created"), "\(summary)")
+        guard case .ports(let ports) = try d.request(.ports) else { throw DaemonTestError("no ports") }
+        #expect(ports.first { $0.name == "vx100" }?.state == "up")
+        try guest.send(frame: frame)
+        #expect(Self.receive(new.fd, timeout: 2).map { Array($0[8...]) } == frame, "flooded to 127.0.0.3 after")
+        #expect(Self.receive(old.fd, timeout: 0.3) == nil, "still flooded to the old remote")
+        #expect(try d.stop().status == 0)
+    }
+}
