@@ -67,17 +67,16 @@ final class VxlanPort: SwitchPort {
         let now = tunnel.counters
         guard now != reported else { return }
         let bridge = engine.bridge
-        let received: [(UInt64, UInt64, DropReason)] = [
-            (now.headerTruncated, reported.headerTruncated, .vxlanTruncated),
-            (now.badFlags, reported.badFlags, .vxlanFlags),
-            (now.wrongVNI, reported.wrongVNI, .vxlanWrongVNI),
-            (now.innerRunt, reported.innerRunt, .vxlanInnerRunt),
-            (now.innerTooLong, reported.innerTooLong, .vxlanInnerTooLong),
-            (now.remoteNotAllowed, reported.remoteNotAllowed, .vxlanRemoteNotAllowed),
-        ]
-        for (n, was, reason) in received where n > was {
-            bridge.recordReceiveDrop(port: index, reason: reason, frames: n &- was)
+        // One call per reason, no array: a hostile underlay makes this run once per burst.
+        func move(_ n: UInt64, _ was: UInt64, _ reason: DropReason) {
+            if n > was { bridge.recordReceiveDrop(port: index, reason: reason, frames: n &- was) }
         }
+        move(now.headerTruncated, reported.headerTruncated, .vxlanTruncated)
+        move(now.badFlags, reported.badFlags, .vxlanFlags)
+        move(now.wrongVNI, reported.wrongVNI, .vxlanWrongVNI)
+        move(now.innerRunt, reported.innerRunt, .vxlanInnerRunt)
+        move(now.innerTooLong, reported.innerTooLong, .vxlanInnerTooLong)
+        move(now.remoteNotAllowed, reported.remoteNotAllowed, .vxlanRemoteNotAllowed)
         if now.transmitErrors > reported.transmitErrors {
             bridge.recordTransmitLost(port: index, reason: .txError, frames: now.transmitErrors &- reported.transmitErrors,
                                       bytes: now.transmitErrorBytes &- reported.transmitErrorBytes)
