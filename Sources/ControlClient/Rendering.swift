@@ -3,9 +3,13 @@ import ControlProtocol
 /// Plain-text views of control replies for `yardctl`.
 public enum Rendering {
     public static func fdb(_ table: FDBTable) -> String {
-        var t = TextTable(headers: ["port", "VLAN", "MAC", "Age"], alignments: [.left, .right, .left, .right])
+        // The VTEP column only when some entry sits behind a vxlan port (docs/vxlan-ports.md).
+        let tunnels = table.entries.contains { $0.vtep != nil }
+        var t = TextTable(headers: ["port", "VLAN", "MAC", "Age"] + (tunnels ? ["VTEP"] : []),
+                          alignments: [.left, .right, .left, .right] + (tunnels ? [.left] : []))
         for e in table.entries {
-            t.append([e.port, String(e.vlan), e.mac, e.isStatic ? "static" : String(e.ageSeconds ?? 0)])
+            let row = [e.port, String(e.vlan), e.mac, e.isStatic ? "static" : String(e.ageSeconds ?? 0)]
+            t.append(row + (tunnels ? [e.vtep ?? "-"] : []))
         }
         return t.render() + "\n" +
             "total \(table.total) (learned \(table.learned), static \(table.staticCount)), capacity \(table.capacity)"

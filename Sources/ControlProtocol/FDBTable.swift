@@ -6,13 +6,17 @@ public struct FDBEntryInfo: Codable, Sendable, Equatable {
     /// Seconds since the MAC was last seen; nil for static entries.
     public var ageSeconds: UInt32?
     public var isStatic: Bool
+    /// For an entry on a vxlan port: the remote VTEP (IPv4) the MAC was last seen behind; nil
+    /// otherwise, or while the port has not learned it (docs/vxlan-ports.md).
+    public var vtep: String?
 
-    public init(port: String, vlan: UInt16, mac: String, ageSeconds: UInt32?, isStatic: Bool) {
+    public init(port: String, vlan: UInt16, mac: String, ageSeconds: UInt32?, isStatic: Bool, vtep: String? = nil) {
         self.port = port
         self.vlan = vlan
         self.mac = mac
         self.ageSeconds = ageSeconds
         self.isStatic = isStatic
+        self.vtep = vtep
     }
 }
 

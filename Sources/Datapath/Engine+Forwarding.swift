@@ -16,15 +16,11 @@ extension Engine {
             switch slot.port {
             case .vhostUser(let vhost):
                 moved &+= vhost._withUnsafeGuaranteedRef { pollGuestRing(slot, of: $0, now: now) }
-            case .uplink(let uplink):
-                moved &+= uplink._withUnsafeGuaranteedRef { uplink in
-                    guard let socket = uplink.socket else { return 0 }
-                    var burst = DeviceBurst(device: socket, source: FrameSource(index: uplink.index, skip: 0,
-                                                                                features: UplinkPort.senderFeatures))
-                    return forwardBurst(&burst, now: now)
-                }
-            case .tap(let tap):
-                moved &+= tap._withUnsafeGuaranteedRef { pollTap($0, now: now) }
+            case .uplink, .tap, .vxlan:
+                // Out of line: with a fourth kind LLVM tested the uplink before the guest ring
+                // here, or switched through a jump table, either costing the vhost path
+                // instructions per burst (docs/vxlan-ports.md).
+                moved &+= pollDevicePort(slot.port, now: now)
             }
         }
         if moved > 0 { flushTurn() }
@@ -141,11 +137,51 @@ extension Engine {
                 deliverToUplink(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
                                 to: uplink, owner: entry, decision: decision.pointee)
             }
+        default:
+            // Tap and vxlan (a syscall or a staged copy per frame), out of line together: a
+            // fourth case here made LLVM switch through a jump table, +2 Ir per frame on the vhost
+            // path (docs/vxlan-ports.md).
+            deliverToKernelPort(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
+                                to: entry, decision: decision.pointee)
+        }
+    }
+
+    /// One burst from a port whose frames come from the kernel (uplink, tap, vxlan).
+    @inline(never)
+    func pollDevicePort(_ port: PortKind, now: UInt32) -> Int {
+        switch port {
+        case .uplink(let uplink):
+            return uplink._withUnsafeGuaranteedRef { uplink in
+                guard let socket = uplink.socket else { return 0 }
+                var burst = DeviceBurst(device: socket, source: FrameSource(index: uplink.index, skip: 0,
+                                                                            features: UplinkPort.senderFeatures))
+                return forwardBurst(&burst, now: now)
+            }
+        case .tap(let tap): return tap._withUnsafeGuaranteedRef { pollTap($0, now: now) }
+        case .vxlan(let vxlan): return vxlan._withUnsafeGuaranteedRef { pollVxlan($0, now: now) }
+        case .vhostUser: return 0  // polled by `pollPorts` itself
+        }
+    }
+
+    /// Delivery to a tap or vxlan port (the others are delivered by `deliver` itself).
+    @inline(never)
+    func deliverToKernelPort<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>, header: FrameHeader,
+                                                   l2: UnsafeRawPointer, netHeader: VirtioNetHeader,
+                                                   from source: FrameSource, to entry: PortKind,
+                                                   decision: ForwardingDecision) {
+        switch entry {
         case .tap(let tap):
             tap._withUnsafeGuaranteedRef { tap in
-                deliverToTap(segments, header: header.pointee, l2: l2, netHeader: netHeader.pointee, from: source,
-                             to: tap, decision: decision.pointee)
+                deliverToTap(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: tap,
+                             decision: decision)
             }
+        case .vxlan(let vxlan):
+            vxlan._withUnsafeGuaranteedRef { vxlan in
+                deliverToVxlan(segments, header: header, l2: l2, netHeader: netHeader, from: source, to: vxlan,
+                               owner: entry, decision: decision)
+            }
+        case .vhostUser, .uplink:
+            break  // delivered by `deliver` itself
         }
     }
 
@@ -176,12 +212,18 @@ extension Engine {
                 }
             case .uplink(let uplink):
                 uplink._withUnsafeGuaranteedRef { $0.flush() }
-            case .tap:
-                // Every write is done when writev returns: a tap port is never marked dirty.
-                break
+            default:
+                // Every tap write is done when writev returns (never marked dirty); a vxlan port
+                // sends its staged datagrams. Out of line, as in `deliver`.
+                flushKernelPort(d.owner)
             }
         }
         s.dirtyCount = 0
+    }
+
+    @inline(never)
+    func flushKernelPort(_ port: PortKind) {
+        if case .vxlan(let vxlan) = port { vxlan._withUnsafeGuaranteedRef { $0.flush() } }
     }
 
     /// Before sleeping: every burst source asks for a wake-up; true if work arrived meanwhile

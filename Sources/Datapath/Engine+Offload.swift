@@ -86,7 +86,7 @@ extension Engine {
 
     /// The whole frame, re-tagged, in the engine's contiguous offload scratch; its L2 header from
     /// the private copy `l2` (docs/vlan-safety.md).
-    private func gather<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>, skipping skip: Int,
+    func gather<Segment: ByteSegment>(_ segments: UnsafeBufferPointer<Segment>, skipping skip: Int,
                                               header: FrameHeader, l2: UnsafeRawPointer,
                                               edit: TagEdit) -> UnsafeMutableRawBufferPointer? {
         let buffer = scratch.offloadFrame

@@ -52,6 +52,9 @@ extension Engine {
         case .tap(let interface):
             let tap = try TapPort(index: index, spec: spec, interface: interface, engine: self)
             return EnginePort(index: index, spec: spec, object: tap, kind: PortKind(tap))
+        case .vxlan(let settings):
+            let vxlan = try VxlanPort(index: index, spec: spec, settings: settings, engine: self)
+            return EnginePort(index: index, spec: spec, object: vxlan, kind: PortKind(vxlan))
         }
     }
 

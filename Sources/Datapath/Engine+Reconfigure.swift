@@ -27,6 +27,8 @@ extension Engine {
     public static func canUpdateInPlace(from old: PortSpecification, to new: PortSpecification) -> Bool {
         guard old.name == new.name, old.kind == new.kind, old.access == new.access else { return false }
         if case .tap = new.kind, old.mtu != new.mtu { return false }
+        // The tunnel's receive slots are sized by the MTU.
+        if case .vxlan = new.kind, old.mtu != new.mtu { return false }
         return true
     }
 
@@ -76,6 +78,7 @@ extension Engine {
         case .vhostUser(let vhost): vhost.takeUnretainedValue().reconfigure(spec)
         case .uplink(let uplink): uplink.takeUnretainedValue().spec = spec
         case .tap(let tap): tap.takeUnretainedValue().spec = spec
+        case .vxlan(let vxlan): vxlan.takeUnretainedValue().spec = spec
         }
         port.spec = spec
         logger.info("port updated in place", metadata: [

@@ -42,6 +42,7 @@ extension Engine {
             monotonicNanoseconds: started, loop: loop.pointee, ports: ports,
             fdb: bridge.fdb.statistics, fdbAgingSeconds: bridge.fdb.agingTime,
             fdbEntries: contents.contains(.fdbEntries) ? bridge.fdb.copyEntries(now: now) : nil)
+        if contents.contains(.fdbEntries) { snapshot.vxlanRemotes = vxlanRemotes() }
         snapshot.buildNanoseconds = MonotonicClock.nanoseconds() &- started
         return snapshot
     }

@@ -60,6 +60,8 @@ public struct EngineSnapshot: Sendable {
     public var fdbAgingSeconds: UInt32
     /// Unsorted (slot order); nil unless `Contents.fdbEntries` was asked for.
     public var fdbEntries: [FDBEntry]?
+    /// With `fdbEntries`: each vxlan port's learned remote MACs and their VTEPs.
+    public var vxlanRemotes: [VxlanRemote]?
 
     public func port(named name: String) -> Port? { ports.first { $0.name == name } }
     public func port(index: UInt16) -> Port? { ports.first { $0.index == index } }

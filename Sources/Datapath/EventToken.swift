@@ -9,6 +9,7 @@ struct EventToken: Equatable {
         case link = 5
         case uplinkRx = 6
         case tapRx = 7
+        case vxlanRx = 8
     }
 
     var kind: Kind

@@ -16,10 +16,12 @@ enum PortKind {
     case vhostUser(Unmanaged<VhostPort>)
     case uplink(Unmanaged<UplinkPort>)
     case tap(Unmanaged<TapPort>)
+    case vxlan(Unmanaged<VxlanPort>)
 
     @inline(__always) init(_ port: VhostPort) { self = .vhostUser(Unmanaged.passUnretained(port)) }
     @inline(__always) init(_ port: UplinkPort) { self = .uplink(Unmanaged.passUnretained(port)) }
     @inline(__always) init(_ port: TapPort) { self = .tap(Unmanaged.passUnretained(port)) }
+    @inline(__always) init(_ port: VxlanPort) { self = .vxlan(Unmanaged.passUnretained(port)) }
 
     /// The kind as a `SwitchPort`, for events, housekeeping, sleep and status (cold paths).
     var common: any SwitchPort {
@@ -27,6 +29,7 @@ enum PortKind {
         case .vhostUser(let port): port.takeUnretainedValue()
         case .uplink(let port): port.takeUnretainedValue()
         case .tap(let port): port.takeUnretainedValue()
+        case .vxlan(let port): port.takeUnretainedValue()
         }
     }
 }

@@ -7,6 +7,7 @@ public struct PortSpecification: Equatable, Sendable {
         case vhostUser(socketPath: String, mode: SocketMode, queuePairs: Int)
         case uplink(interface: String)
         case tap(interface: String)
+        case vxlan(VxlanSettings)
     }
 
     public enum SocketMode: String, Equatable, Sendable { case server, client }

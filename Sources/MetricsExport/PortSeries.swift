@@ -32,6 +32,7 @@ final class PortSeries {
         case .vhostUser: "vhost-user"
         case .uplink: "uplink"
         case .tap: "tap"
+        case .vxlan: "vxlan"
         }
     }
 

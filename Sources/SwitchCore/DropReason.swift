@@ -64,9 +64,23 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     /// monitor, so the switch neither learns from nor forwards what the monitor sends.
     case mirrorOutput
 
+    // Counted by the datapath's vxlan port on decapsulation (docs/vxlan-ports.md; appended).
+    /// A UDP datagram on the VXLAN port shorter than the 8-byte VXLAN header.
+    case vxlanTruncated
+    /// The VXLAN flags word is not exactly the I flag (RFC 7348 §5; Linux drops the same).
+    case vxlanFlags
+    /// The VXLAN header carries another VNI than the port's.
+    case vxlanWrongVNI
+    /// The inner frame is shorter than an Ethernet header.
+    case vxlanInnerRunt
+    /// The inner frame is longer than the port's MTU allows (or did not fit the receive slot).
+    case vxlanInnerTooLong
+    /// From an underlay address not in the port's flood list while `learn-remotes` is off.
+    case vxlanRemoteNotAllowed
+
     /// Read per frame to index counters, so a constant rather than `allCases.count` (a lazily
     /// initialised global). `dropReasonCountCoversEveryCase` keeps it honest.
-    @inlinable public static var count: Int { Int(DropReason.mirrorOutput.rawValue) + 1 }
+    @inlinable public static var count: Int { Int(DropReason.vxlanRemoteNotAllowed.rawValue) + 1 }
 
     /// Kebab-case name for CLI, logs and metrics labels.
     public var name: String {
@@ -94,6 +108,12 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .portIsolated: return "port-isolated"
         case .vlanStack: return "vlan-stack"
         case .mirrorOutput: return "mirror-output"
+        case .vxlanTruncated: return "vxlan-truncated"
+        case .vxlanFlags: return "vxlan-flags"
+        case .vxlanWrongVNI: return "vxlan-wrong-vni"
+        case .vxlanInnerRunt: return "vxlan-inner-runt"
+        case .vxlanInnerTooLong: return "vxlan-inner-too-long"
+        case .vxlanRemoteNotAllowed: return "vxlan-remote-not-allowed"
         }
     }
 

@@ -26,6 +26,10 @@ extension PortConfiguration {
             kind = .uplink(interface: interface)
         case .tap(let interface):
             kind = .tap(interface: interface)
+        case .vxlan(let v):
+            kind = .vxlan(VxlanSettings(vni: UInt32(v.vni), local: v.local, remotes: v.remotes,
+                                        udpPort: UInt16(v.udpPort), underlayMTU: v.underlayMTU,
+                                        learnRemotes: v.learnRemotes))
         }
         return PortSpecification(name: name, kind: kind, vlan: vlan.portMode, macLimit: macLimit, mtu: mtu,
                                  limits: limits.portLimits, security: security.portSecurity,

@@ -11,6 +11,8 @@ extension Daemon {
         var names: [UInt16: String] = [:]
         for p in snapshot.ports where names[p.index] == nil { names[p.index] = p.name }
         let portFilter = port.flatMap { snapshot.port(named: $0)?.index }
+        var vteps: [VxlanRemoteKey: String] = [:]
+        for r in snapshot.vxlanRemotes ?? [] { vteps[VxlanRemoteKey(port: r.port, mac: r.mac)] = r.vtep }
         let entries = (snapshot.fdbEntries ?? [])
             .filter { e in
                 (vlan == nil || e.vlan == vlan) && (port == nil || e.port == portFilter) && (mac == nil || e.mac == mac)
@@ -20,7 +22,8 @@ extension Daemon {
                 var age: UInt32?
                 if case .dynamic(let s) = e.age { age = s }
                 return FDBEntryInfo(port: names[e.port] ?? "#\(e.port)", vlan: e.vlan, mac: e.mac.description,
-                                    ageSeconds: age, isStatic: e.isStatic)
+                                    ageSeconds: age, isStatic: e.isStatic,
+                                    vtep: vteps[VxlanRemoteKey(port: e.port, mac: e.mac)])
             }
         let s = snapshot.fdb
         return FDBTable(entries: entries, total: s.totalEntries, learned: s.dynamicEntries,
@@ -58,6 +61,10 @@ extension Daemon {
             case .tap(let interface):
                 type = "tap"
                 endpoint = interface
+                queues = 0
+            case .vxlan(let settings):
+                type = "vxlan"
+                endpoint = "VNI \(settings.vni) \(settings.local):\(settings.udpPort)"
                 queues = 0
             }
             var status = PortStatus(name: rt.spec.name, type: type, state: rt.state.description, reason: rt.reason,
@@ -105,4 +112,10 @@ extension Daemon {
         }
         return drops
     }
+}
+
+/// A vxlan port's learned remote, keyed as the FDB entry it annotates.
+private struct VxlanRemoteKey: Hashable {
+    let port: UInt16
+    let mac: MACAddress
 }

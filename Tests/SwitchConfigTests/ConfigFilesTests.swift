@@ -40,6 +40,9 @@ import Testing
                               vlan: .trunk(allowed: [1...1, 10...10, 20...20], native: 1)),
             PortConfiguration(name: "host0", kind: .tap(interface: "sy-host0"), vlan: .access(10), mtu: 1500),
             PortConfiguration(name: "mon0", kind: .tap(interface: "sy-mon0"), vlan: .access(1), mtu: 1500),
+            PortConfiguration(name: "vx100", kind: .vxlan(VxlanPortSettings(vni: 100, local: "10.255.0.1",
+                                                                             remotes: ["10.255.0.2"])),
+                              vlan: .access(10), mtu: 1450),
         ])
         #expect(configuration.mirrors == [
             MirrorConfiguration(name: "span1", output: "mon0", sourcePorts: ["vm1"], destinationPorts: ["vm2"],

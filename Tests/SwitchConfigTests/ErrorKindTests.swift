@@ -139,7 +139,7 @@ import Testing
     @Test func badPortTypeListsTheValidTypes() throws {
         let error = try singleDiagnostic("ports:\n  - name: a\n    type: taps\n")
         #expect(error.description
-                == "test.yaml:3:11: ports[0].type: invalid port type 'taps' (did you mean 'tap'?); expected one of: vhost-user, uplink, tap")
+                == "test.yaml:3:11: ports[0].type: invalid port type 'taps' (did you mean 'tap'?); expected one of: vhost-user, uplink, tap, vxlan")
     }
 
     @Test func badLogLevelListsAllLevels() throws {

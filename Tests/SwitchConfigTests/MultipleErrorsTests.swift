@@ -31,7 +31,7 @@ import Testing
             "test.yaml:10:10: ports[0].mtu: MTU 9 is out of range 68...65535",
             "test.yaml:11:11: ports[1].name: duplicate port name 'vm1' (first used at line 7)",
             "test.yaml:12:11: ports[1].type: invalid port type 'vhost-usr' (did you mean 'vhost-user'?); "
-                + "expected one of: vhost-user, uplink, tap",
+                + "expected one of: vhost-user, uplink, tap, vxlan",
             "test.yaml:16:20: ports[2].vlan.access: VLAN 4095 is out of range 1...4094",
             "test.yaml:17:5: ports[2]: unknown key 'mac-limt' (did you mean 'mac-limit'?)",
         ])

@@ -90,5 +90,6 @@ static inline void csy_signal_fence(void) { __atomic_signal_fence(__ATOMIC_SEQ_C
 #include "CSwitchyardFdKind.h"
 #include "CSwitchyardTap.h"
 #include "CSwitchyardDirtyLog.h"
+#include "CSwitchyardVxlan.h"
 
 #endif

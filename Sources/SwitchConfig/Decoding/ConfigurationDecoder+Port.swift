@@ -3,7 +3,7 @@ import Yams
 extension ConfigurationDecoder {
     static let portKeys = ["name", "type", "socket", "mode", "vlan", "mac-limit", "mtu", "queues", "interface", "limits",
                            "socket-access", "static-macs"]
-        + securityPortKeys
+        + securityPortKeys + vxlanKeys
     // The port name appears in control replies, metrics labels and log lines; keep it to a safe
     // alphabet and a length that fits a table column.
     static let portNameAlphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -20,6 +20,7 @@ extension ConfigurationDecoder {
         case vhostUser = "vhost-user"
         case uplink
         case tap
+        case vxlan
     }
 
     mutating func decodePorts(_ node: Node, at path: ConfigPath, socketDirectory: String) -> [PortDraft] {
@@ -50,9 +51,11 @@ extension ConfigurationDecoder {
         switch type {
         case .vhostUser?:
             rejectKeys(["interface"], in: fields, onlyFor: "uplink and tap")
+            rejectKeys(Self.vxlanKeys, in: fields, onlyFor: "vxlan")
             kind = decodeVhostUser(fields, socketDirectory: socketDirectory, into: &draft)
         case .uplink?:
             rejectKeys(["socket", "mode", "queues"], in: fields, onlyFor: "vhost-user")
+            rejectKeys(Self.vxlanKeys, in: fields, onlyFor: "vxlan")
             // The kernel enforces the interface's own MTU on an AF_PACKET socket; a second, smaller
             // limit in the YAML would only disagree with `ip link`.
             if let entry = fields.rawEntry("mtu") {
@@ -62,8 +65,13 @@ extension ConfigurationDecoder {
             kind = decodeInterface(fields, for: "an uplink port", into: &draft).map { .uplink(interface: $0) }
         case .tap?:
             rejectKeys(["socket", "mode", "queues"], in: fields, onlyFor: "vhost-user")
+            rejectKeys(Self.vxlanKeys, in: fields, onlyFor: "vxlan")
             // `mtu` applies: the switch sets it on a TAP device it creates (docs/tap-ports.md).
             kind = decodeInterface(fields, for: "a tap port", into: &draft).map { .tap(interface: $0) }
+        case .vxlan?:
+            rejectKeys(["socket", "mode", "queues"], in: fields, onlyFor: "vhost-user")
+            rejectKeys(["interface"], in: fields, onlyFor: "uplink and tap")
+            // Decoded below, once `mtu` is known: its default comes from `underlay-mtu`.
         case nil:
             break
         }
@@ -80,6 +88,12 @@ extension ConfigurationDecoder {
         var mtu = PortConfiguration.defaultMTU
         if let entry = fields["mtu"], let value = integer(entry.value, at: entry.path, in: Self.mtuRange, noun: "MTU") {
             mtu = value
+        }
+        if type == .vxlan {
+            kind = decodeVxlan(fields, mtu: &mtu)
+            if case .trunk = vlan, let entry = fields["vlan"] {
+                report(.invalidValue, at: entry.value, entry.path, "a vxlan port carries one VLAN: use vlan: { access: N }")
+            }
         }
 
         if let entry = fields["limits"] { draft.limits = decodeLimitOverrides(entry.value, at: entry.path) }

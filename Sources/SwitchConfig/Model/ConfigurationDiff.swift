@@ -49,7 +49,11 @@ public struct ConfigurationDiff: Equatable, Sendable {
             fields.filter { field in
                 switch field {
                 case .kind, .socketAccess: return true
-                case .mtu: if case .tap = new.kind { return true } else { return false }
+                case .mtu:
+                    switch new.kind {
+                    case .tap, .vxlan: return true
+                    case .vhostUser, .uplink: return false
+                    }
                 case .vlan, .macLimit, .limits, .security, .staticMACs: return false
                 }
             }

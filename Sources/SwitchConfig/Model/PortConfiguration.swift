@@ -10,6 +10,9 @@ public struct PortConfiguration: Equatable, Sendable {
         case uplink(interface: String)
         /// A Linux TAP device, created by the switch when none of that name exists (docs/tap-ports.md).
         case tap(interface: String)
+        /// A native VXLAN tunnel port: one VNI as one access VLAN over an IPv4 underlay
+        /// (docs/vxlan-ports.md).
+        case vxlan(VxlanPortSettings)
     }
 
     public static let defaultMTU = 1500
