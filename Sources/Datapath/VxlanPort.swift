@@ -26,6 +26,8 @@ final class VxlanPort: SwitchPort {
     static let turnsBetweenIdleReads = 16
     /// The tunnel's counters at the last move into the port's drop counters.
     private var reported = VxlanTunnel.Counters()
+    /// The type-2 routes last applied by an EVPN control plane (`applyVxlanControlPlane`).
+    var routes: [MACAddress: UInt32] = [:]
 
     init(index: UInt16, spec: PortSpecification, settings: VxlanSettings, engine: Engine) throws {
         guard let local = VxlanSettings.address(settings.local) else {

@@ -41,9 +41,11 @@ public final class VxlanTunnel {
     public let innerMaximum: Int
     /// Accept datagrams from any source (true) or only from the flood list.
     public let learnRemotes: Bool
-    /// The static flood list, network byte order (head-end replication targets).
+    /// The flood list, network byte order (head-end replication targets): the configured
+    /// `remotes:`, or what an EVPN control plane last set (`setFloodList`). Room for
+    /// `maximumRemotes`, allocated once.
     public let floodList: UnsafeMutablePointer<UInt32>
-    public let floodCount: Int
+    public private(set) var floodCount: Int
     public let remotes = VxlanRemoteTable()
 
     public struct Counters: Equatable, Sendable {
@@ -125,7 +127,7 @@ public final class VxlanTunnel {
         }
         raw = OwnedFileDescriptor(adopting: r)
         floodCount = remotes.count
-        floodList = .allocate(capacity: max(1, remotes.count))
+        floodList = .allocate(capacity: Self.maximumRemotes)
         for (i, a) in remotes.enumerated() { floodList[i] = a }
         // A datagram one byte longer than the largest valid one shows as truncated, not cut.
         slotSize = (Self.headerLength &+ innerMTU &+ 18 &+ 64) & ~63
@@ -177,6 +179,18 @@ public final class VxlanTunnel {
 
     /// Whether `address` (network byte order) is in the flood list.
     @inline(__always)
+    /// Replaces the flood list (EVPN type-3 routes, docs/vxlan-ports.md), duplicates dropped; false,
+    /// with nothing changed, for more than `maximumRemotes` addresses. Engine thread, between bursts.
+    @discardableResult
+    public func setFloodList(_ addresses: [UInt32]) -> Bool {
+        var unique: [UInt32] = []
+        for a in addresses where !unique.contains(a) { unique.append(a) }
+        guard unique.count <= Self.maximumRemotes else { return false }
+        for (i, a) in unique.enumerated() { floodList[i] = a }
+        floodCount = unique.count
+        return true
+    }
+
     public func isFloodListed(_ address: UInt32) -> Bool {
         for i in 0..<floodCount where floodList[i] == address { return true }
         return false
