@@ -178,7 +178,7 @@ b_has() { in_ns B bridge fdb show dev $VX | grep -Eq "^$1 dst ${VTEP[A]} .*exter
 b_lacks() {  # MAC: only when the table was read, and only if something else of A's is in it
     local fdb; fdb=$(in_ns B bridge fdb show dev $VX) || return 1
     grep -q "^00:00:00:00:00:00 dst ${VTEP[A]}" <<<"$fdb" || { echo "A's flood entry is not on B: the table says nothing"; echo "$fdb"; return 1; }
-    ! grep -q "^$1 " <<<"$fdb"
+    ! grep -q "^$1 " <<<"$fdb" || { echo "B's $VX still has it:"; echo "$fdb"; return 1; }
 }
 t_static=$(now)
 check "host A: yardctl fdb add (static $STATICMAC on host0, VLAN 10)" yardctl_a fdb add host0 10 $STATICMAC
