@@ -24,54 +24,86 @@ public struct EVPNMirrorSnapshot: Equatable, Sendable {
 }
 
 /// One VNI's followed state: applies FDB messages of the mirror's two devices and ignores the rest.
+///
+/// A remote MAC is one the kernel would send to a VTEP: the VXLAN device's own ("self") entry
+/// gives the VTEP, and the bridge's entry for the MAC must be on the VXLAN port. zebra does not
+/// delete its self entry when a remote MAC becomes local (a guest moved here): the bridge entry
+/// moving to the veth port is what the kernel forwards by, and so does this view
+/// (docs/evpn-mirror.md, seen in 72-evpn-mirror.sh's MAC mobility check).
 public struct EVPNMirrorState: Sendable {
-    public private(set) var snapshot: EVPNMirrorSnapshot
+    public let vni: UInt32
+    public let vlan: UInt16
     /// The mirror VXLAN device and the bridge's veth port (0 until resolved).
     public var vxlanIndex: Int32
     public var portIndex: Int32
+    /// The VXLAN device's self entries with a unicast MAC: MAC -> VTEP.
+    private var selfEntries: [MACAddress: String] = [:]
+    /// The bridge's entries on the mirror's two ports: MAC -> the port it is on.
+    private var bridgePorts: [MACAddress: Int32] = [:]
+    private var floodList: Set<String> = []
+    private var advertised: Set<MACAddress> = []
 
     public init(vni: UInt32, vlan: UInt16, vxlanIndex: Int32 = 0, portIndex: Int32 = 0) {
-        snapshot = EVPNMirrorSnapshot(vni: vni, vlan: vlan)
+        self.vni = vni
+        self.vlan = vlan
         self.vxlanIndex = vxlanIndex
         self.portIndex = portIndex
     }
 
-    /// Forgets everything followed (before a fresh dump: a resync or a device made again).
-    public mutating func reset() {
-        snapshot = EVPNMirrorSnapshot(vni: snapshot.vni, vlan: snapshot.vlan)
+    public var snapshot: EVPNMirrorSnapshot {
+        EVPNMirrorSnapshot(vni: vni, vlan: vlan,
+                           remoteMACs: selfEntries.filter { bridgePorts[$0.key] == vxlanIndex },
+                           floodList: floodList, advertised: advertised)
     }
 
-    /// True when the message changed the snapshot.
+    /// The static entries on the veth port (what the daemon diffs against each second).
+    public var advertisedMACs: Set<MACAddress> { advertised }
+
+    /// Forgets everything followed (before a fresh dump: a resync or a device made again).
+    public mutating func reset() {
+        selfEntries = [:]
+        bridgePorts = [:]
+        floodList = []
+        advertised = []
+    }
+
+    /// True when the message changed what is followed (cheap: no snapshot is built).
     @discardableResult
     public mutating func apply(_ message: BridgeFDBMessage) -> Bool {
         let added = message.kind == .added
-        if message.interfaceIndex == vxlanIndex, vxlanIndex != 0, let vtep = message.destination {
-            // The device's own FDB (not the bridge's entries for the vxlan port, which carry no
-            // destination). An NDA_VNI other than the device's would belong to a
+        let index = message.interfaceIndex
+        guard index != 0, index == vxlanIndex || index == portIndex else { return false }
+        if index == vxlanIndex, let vtep = message.destination {
+            // The device's own FDB. An NDA_VNI other than the device's would belong to a
             // collect-metadata device, which a traditional per-VNI mirror is not: skipped.
-            if let vni = message.vni, vni != snapshot.vni { return false }
+            if let vni = message.vni, vni != self.vni { return false }
             if message.mac == .zero {
-                return added ? snapshot.floodList.insert(vtep).inserted : snapshot.floodList.remove(vtep) != nil
+                return added ? floodList.insert(vtep).inserted : floodList.remove(vtep) != nil
             }
-            if added {
-                guard snapshot.remoteMACs[message.mac] != vtep else { return false }
-                snapshot.remoteMACs[message.mac] = vtep
-                return true
-            }
+            if added { return selfEntries.updateValue(vtep, forKey: message.mac) != vtep }
             // A delete names the destination it removes; an entry already moved elsewhere stays.
-            guard snapshot.remoteMACs[message.mac] == vtep else { return false }
-            snapshot.remoteMACs[message.mac] = nil
+            guard selfEntries[message.mac] == vtep else { return false }
+            selfEntries[message.mac] = nil
             return true
         }
-        if message.interfaceIndex == portIndex, portIndex != 0, message.master != nil,
-           message.state & BridgeFDBMessage.statePermanent == 0 {
-            // The port's own MAC is a permanent local entry: never advertised, never touched.
-            if added, message.state & BridgeFDBMessage.stateNoARP != 0 {
-                return snapshot.advertised.insert(message.mac).inserted
-            }
-            return snapshot.advertised.remove(message.mac) != nil
+        // The bridge's entries (NDA_MASTER) on the two ports. The port's own address is a
+        // permanent local entry: never advertised, never touched.
+        guard message.master != nil, message.state & BridgeFDBMessage.statePermanent == 0 else { return false }
+        var changed = false
+        if added {
+            changed = bridgePorts.updateValue(index, forKey: message.mac) != index
+        } else if bridgePorts[message.mac] == index {
+            bridgePorts[message.mac] = nil
+            changed = true
         }
-        return false
+        if index == portIndex, added, message.state & BridgeFDBMessage.stateNoARP != 0 {
+            changed = advertised.insert(message.mac).inserted || changed
+        } else if index == portIndex || added {
+            // Gone from the veth port, or moved from it to the VXLAN port (a replace: no delete
+            // is sent for the old port).
+            changed = (advertised.remove(message.mac) != nil) || changed
+        }
+        return changed
     }
 }
 

@@ -98,7 +98,7 @@ final class EVPNMirrors {
         for e in snapshot.fdbEntries ?? [] where !fabricPorts.contains(e.port) { wanted[e.vlan, default: []].insert(e.mac) }
         for i in mirrors.indices where mirrors[i].state.portIndex != 0 {
             let diff = LocalMACDiff(wanted: wanted[mirrors[i].configuration.vlan] ?? [],
-                                    advertised: mirrors[i].state.snapshot.advertised)
+                                    advertised: mirrors[i].state.advertisedMACs)
             guard !diff.isEmpty else { continue }
             apply(diff, to: i)
         }
@@ -129,7 +129,7 @@ final class EVPNMirrors {
     /// Removes every entry this daemon wrote, so zebra withdraws them when the switch stops.
     func withdrawAll() {
         for i in mirrors.indices where mirrors[i].state.portIndex != 0 {
-            for mac in mirrors[i].state.snapshot.advertised {
+            for mac in mirrors[i].state.advertisedMACs {
                 try? netlink.remove(mac, portIndex: mirrors[i].state.portIndex)
             }
         }

@@ -53,13 +53,21 @@ let vtepB: [UInt8] = [10, 255, 1, 2]
 @Suite struct EVPNMirrorStateTests {
     func state() -> EVPNMirrorState { EVPNMirrorState(vni: 100, vlan: 10, vxlanIndex: 5, portIndex: 7) }
 
+    /// zebra installs a remote MAC as a self entry with the VTEP; the kernel adds the bridge's
+    /// extern_learn entry on the vxlan port (master 4) for it.
+    func installRemote(_ s: inout EVPNMirrorState, _ mac: [UInt8], _ dst: [UInt8]) throws {
+        #expect(s.apply(try #require(parse(fdbMessage(index: 5, mac: mac, dst: dst, flags: 0x12)))))
+        #expect(s.apply(try #require(parse(fdbMessage(index: 5, mac: mac, master: 4, state: 0x02, flags: 0x14)))))
+    }
+
     @Test func followsRemoteMACsAndFloodListOfTheMirrorDeviceOnly() throws {
         var s = state()
-        #expect(s.apply(try #require(parse(fdbMessage(index: 5, mac: remoteMAC, dst: vtepB, flags: 0x12)))))
+        try installRemote(&s, remoteMAC, vtepB)
         #expect(s.apply(try #require(parse(fdbMessage(index: 5, mac: [0, 0, 0, 0, 0, 0], dst: vtepB, flags: 0x02)))))
-        // Another VXLAN device's entry, and the bridge's entry for the vxlan port (no dst): ignored.
+        // Another VXLAN device's entry: ignored.
         #expect(!s.apply(try #require(parse(fdbMessage(index: 6, mac: [2, 0, 0, 0, 0, 1], dst: [10, 0, 0, 9])))))
-        #expect(!s.apply(try #require(parse(fdbMessage(index: 5, mac: [2, 0, 0, 0, 0, 2], master: 4)))))
+        // A self entry whose bridge entry is not on the vxlan port is not forwarded there: not remote.
+        #expect(s.apply(try #require(parse(fdbMessage(index: 5, mac: [2, 0, 0, 0, 0, 2], dst: vtepB)))))
         // An entry for another VNI (collect-metadata style): ignored.
         #expect(!s.apply(try #require(parse(fdbMessage(index: 5, mac: [2, 0, 0, 0, 0, 3], dst: vtepB, vni: 200)))))
         #expect(s.snapshot.remoteMACs == [MACAddress("52:54:00:e7:00:0b")!: "10.255.1.2"])
@@ -73,9 +81,26 @@ let vtepB: [UInt8] = [10, 255, 1, 2]
 
     @Test func macMovedToAnotherVTEPTakesTheNewDestination() throws {
         var s = state()
-        s.apply(try #require(parse(fdbMessage(index: 5, mac: remoteMAC, dst: vtepB))))
+        try installRemote(&s, remoteMAC, vtepB)
         s.apply(try #require(parse(fdbMessage(index: 5, mac: remoteMAC, dst: [10, 255, 1, 3]))))
         #expect(s.snapshot.remoteMACs[MACAddress("52:54:00:e7:00:0b")!] == "10.255.1.3")
+    }
+
+    /// A guest moved here: the daemon's static entry replaces the bridge's entry on the vxlan
+    /// port; zebra leaves its self entry. The MAC is local, not remote, until it goes away.
+    @Test func aRemoteMACWrittenAsLocalIsNoLongerRemote() throws {
+        var s = state()
+        let mac = MACAddress("52:54:00:e7:00:0b")!
+        try installRemote(&s, remoteMAC, vtepB)
+        #expect(s.snapshot.remoteMACs[mac] == "10.255.1.2")  // positive control
+        #expect(s.apply(try #require(parse(fdbMessage(index: 7, mac: remoteMAC, master: 4, state: 0x40, flags: 0x04)))))
+        #expect(s.snapshot.remoteMACs[mac] == nil)
+        #expect(s.snapshot.advertised == [mac])
+        #expect(s.apply(try #require(parse(fdbMessage(delete: true, index: 7, mac: remoteMAC, master: 4, state: 0x40)))))
+        #expect(s.snapshot.remoteMACs.isEmpty && s.snapshot.advertised.isEmpty)
+        // zebra installs it remote again (the guest moved back): remote once more, not advertised.
+        #expect(s.apply(try #require(parse(fdbMessage(index: 5, mac: remoteMAC, master: 4, state: 0x02, flags: 0x14)))))
+        #expect(s.snapshot.remoteMACs[mac] == "10.255.1.2" && s.snapshot.advertised.isEmpty)
     }
 
     @Test func advertisedAreStaticMasterEntriesOnThePortNotItsPermanentOwnMAC() throws {
@@ -87,6 +112,7 @@ let vtepB: [UInt8] = [10, 255, 1, 2]
         #expect(s.snapshot.advertised == [MACAddress("52:54:00:e7:00:0a")!])
         #expect(s.apply(try #require(parse(fdbMessage(delete: true, index: 7, mac: local, master: 4, state: 0x40)))))
         #expect(s.snapshot.advertised.isEmpty)
+        #expect(s.advertisedMACs.isEmpty)
     }
 }
 

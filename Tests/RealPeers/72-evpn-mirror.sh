@@ -174,7 +174,7 @@ check "yardctl evpn (text) lists the remote MAC with its VTEP and the flood list
 note "yardctl evpn on host A: $(printf '%s' "$text" | tr -s ' ' | paste -sd ';')"
 
 # --- A's local MACs reach B's kernel FDB as type-2 routes -------------------------------------------
-b_has() { in_ns B bridge fdb show dev $VX | grep -Eq "^$1 dst ${VTEP[A]} .*extern_learn"; }
+b_has() { local fdb; fdb=$(in_ns B bridge fdb show dev $VX) && grep -Eq "^$1 dst ${VTEP[A]} .*extern_learn" <<<"$fdb"; }
 b_lacks() {  # MAC: only when the table was read, and only if something else of A's is in it
     local fdb; fdb=$(in_ns B bridge fdb show dev $VX) || return 1
     grep -q "^00:00:00:00:00:00 dst ${VTEP[A]}" <<<"$fdb" || { echo "A's flood entry is not on B: the table says nothing"; echo "$fdb"; return 1; }
@@ -230,6 +230,21 @@ a_still() {
 check "host A's mirror $VX carried no data: rx and tx packets still 0" a_still
 note "mirror $VX on A rx/tx packets $a_before -> $a_after; B's $VX $b_before -> $b_after"
 check "switchyard A still runs" sy_pid_alive "$(cat "$SYD/switchyard.pid")"
+
+# --- MAC mobility: B's guest MAC shows up on A's switch ---------------------------------------------
+# The guest is silent now (its pings ended). A frame with its source enters A's switch on the tap
+# port: the switch learns it locally, the daemon writes it into the mirror bridge (replacing
+# zebra's remote entry), zebra A advertises it with a higher mobility sequence number and zebra B
+# moves it from its bridge to its VXLAN device towards A. Positive control: it was remote (B's) above.
+remote_has_g >/dev/null; was_remote=$?
+t_move=$(now)
+send_from_tap $GMAC >/dev/null
+moved_to_a() { [ "$was_remote" = 0 ] || { echo "the MAC was not B's before"; return 1; }; b_has $GMAC; }
+check "MAC mobility: $GMAC, seen on A's switch, is on B's $VX with dst ${VTEP[A]} (moved by a higher sequence)" wait_for 15 moved_to_a &&
+    note "MAC move B -> A: $GMAC on B's $VX towards A $(since "$t_move") s after its frame entered A's switch"
+a_side_moved() { evpn_json "'$GMAC' in m['advertised'] and '$GMAC' not in [r['mac'] for r in m['remoteMACs']]"; }
+check "MAC mobility: A's yardctl evpn lists $GMAC as advertised and no longer as remote" wait_for 5 a_side_moved
+note "host B's zebra on $GMAC after the move: $(vtysh_on B -c "show evpn mac vni 100 mac $GMAC" 2>/dev/null | grep -Ei 'remote|seq|local' | tr -s ' ' | paste -sd ';')"
 
 # Stopping the switch removes what it wrote into the mirror bridge, so zebra withdraws it (the
 # learned MAC was on B just above: the positive control).
