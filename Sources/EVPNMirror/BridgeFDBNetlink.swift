@@ -46,12 +46,14 @@ public final class BridgeFDBNetlink {
     public func dump() throws(NetlinkError) -> [BridgeFDBMessage] {
         var request = ndmsg()
         request.ndm_family = BridgeFDBMessage.familyBridge
+        _ = collector.take()  // whatever an earlier failed request left behind
         var rc = nl_send_simple(socket, Int32(RTM_GETNEIGH), NLM_F_DUMP, &request, MemoryLayout<ndmsg>.size)
         guard rc >= 0 else { throw NetlinkError("RTM_GETNEIGH dump", code: rc) }
+        // Every part of the multipart reply, up to NLMSG_DONE, through the NL_CB_VALID callback.
         rc = nl_recvmsgs_default(socket)
-        _ = collector.take().count  // nothing else is sent on this socket: only the dump's parts
+        let entries = collector.take()
         guard rc >= 0 else { throw NetlinkError("RTM_GETNEIGH dump receive", code: rc) }
-        return collector.take()
+        return entries
     }
 
     /// A static entry for `mac` on bridge port `portIndex` (NUD_NOARP: not local, never aged;
