@@ -65,6 +65,9 @@ underlay() {
 setup "hosts ${NS[A]}, ${NS[B]} (underlay $UNDERLAY 10.255.7.1 <-> .2) and guest namespace ${NS[G]}" underlay
 setup "host A: Deploy/evpn-mirror/mirror-setup.sh up (mirror $VX dstport 4790 in $BR, port $MPORT, peer down)" \
     in_ns A Deploy/evpn-mirror/mirror-setup.sh up --local "${VTEP[A]}" --vni 100 --bridge $BR --vxlan $VX --port $MPORT
+# A second VNI on host A only (VLAN 20): its MACs must stay in it.
+setup "host A: a second mirror, VNI 200 (evmbr200, evmvx200, evmve200)" \
+    in_ns A Deploy/evpn-mirror/mirror-setup.sh up --local "${VTEP[A]}" --vni 200 --bridge evmbr200 --vxlan evmvx200 --port evmve200
 mirror_refuses_4789() {
     local out
     if out=$(in_ns A Deploy/evpn-mirror/mirror-setup.sh up --local "${VTEP[A]}" --dstport 4789 --bridge evmbrX --vxlan evmvxX --port evmveX 2>&1); then
@@ -132,8 +135,13 @@ ports:
     type: tap
     interface: $TAP
     vlan: { access: 10 }
+  - name: host1
+    type: tap
+    interface: evmtap1
+    vlan: { access: 20 }
 evpn:
   - { vni: 100, vlan: 10, bridge: $BR, vxlan: $VX, port: $MPORT }
+  - { vni: 200, vlan: 20, bridge: evmbr200, vxlan: evmvx200, port: evmve200 }
 YAML
     "$SY_SWITCHYARD" --check-config "$SYD/switchyard.yaml" || return 1
     netns_spawn "${NS[A]}" "switchyard A" "$SYD/switchyard.log" "$SY_SWITCHYARD" --config "$SYD/switchyard.yaml" >"$SYD/switchyard.pid"
@@ -146,6 +154,7 @@ YAML
 }
 check "host A: switchyard starts with a tap port and evpn VNI 100 <-> VLAN 10 on the mirror" sy_start_a
 in_ns A sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
+in_ns A sysctl -qw "net.ipv6.conf.evmtap1.disable_ipv6=1" 2>/dev/null
 
 start_bgpd A
 t_bgp=$(now)
@@ -153,10 +162,10 @@ start_bgpd B
 check "the iBGP session (l2vpn evpn) between 10.255.7.1 and 10.255.7.2 is established" wait_for 30 established &&
     note "BGP up: Established on both ends $(since "$t_bgp") s after the second bgpd started"
 
-evpn_json() {  # PYTHON-EXPR over m (VNI 100's entry of yardctl evpn --json)
+evpn_json() {  # PYTHON-EXPR over m (VNI ${2:-100}'s entry of yardctl evpn --json)
     yardctl_a evpn --json | python3 -c "import json,sys
 d=json.load(sys.stdin); e=d['evpn'] if isinstance(d, dict) else d
-m=[x for x in e if x['vni']==100][0]; v=($1); print(v); sys.exit(0 if v else 1)"
+m=[x for x in e if x['vni']==${2:-100}][0]; v=($1); print(v); sys.exit(0 if v else 1)"
 }
 flood_has_b() { evpn_json "'${VTEP[B]}' in m['floodList']"; }
 check "host A: yardctl evpn shows host B's VTEP ${VTEP[B]} in VNI 100's flood list (type-3)" wait_for 15 flood_has_b
@@ -187,8 +196,11 @@ check "host B's kernel VXLAN FDB gets A's static MAC $STATICMAC with dst ${VTEP[
 check "host A: yardctl evpn lists $STATICMAC as advertised" evpn_json "'$STATICMAC' in m['advertised']"
 note "host A's zebra on $STATICMAC: $(vtysh_on A -c "show evpn mac vni 100 mac $STATICMAC" 2>/dev/null | grep -Ei 'intf|sync|seq|sticky|static' | tr -s ' ' | paste -sd ';')"
 note "host B's zebra on $STATICMAC: $(vtysh_on B -c "show evpn mac vni 100 mac $STATICMAC" 2>/dev/null | grep -Ei 'remote|sync|seq|sticky|static' | tr -s ' ' | paste -sd ';')"
-check "host A: the mirror bridge holds $STATICMAC as a static entry on $MPORT" \
-    eval "in_ns A bridge fdb show dev $MPORT | grep -E '^$STATICMAC .*master $BR' | grep -qv permanent"
+static_on_port() {
+    local f; f=$(in_ns A bridge fdb show dev $MPORT) || return 1
+    grep -Eq "^$STATICMAC master $BR static" <<<"$f" || { echo "$f"; return 1; }
+}
+check "host A: the mirror bridge holds $STATICMAC as a static entry on $MPORT" static_on_port
 
 # A learned MAC: one broadcast frame from the tap device's host side into the switch.
 send_from_tap() {
@@ -204,6 +216,21 @@ t_learn=$(now)
 check "a frame from $LEARNMAC enters A's switch on the tap port" send_from_tap $LEARNMAC
 check "host B's kernel VXLAN FDB gets the MAC A's switch learned ($LEARNMAC, dst ${VTEP[A]})" wait_for 15 b_has $LEARNMAC &&
     note "learned MAC advertisement: $LEARNMAC on B's $VX $(since "$t_learn") s after its frame"
+
+# VLAN 20's MAC goes to VNI 200's mirror only. Positive control: the VLAN 10 MAC above reached B.
+VLAN20MAC=02:e7:00:00:14:01
+send_from_tap_1() { TAP=evmtap1 send_from_tap "$@"; }
+check "a frame from $VLAN20MAC enters A's switch on host1 (VLAN 20)" send_from_tap_1 $VLAN20MAC
+in_vni200() { evpn_json "'$VLAN20MAC' in m['advertised']" 200; }
+check "host A: yardctl evpn lists $VLAN20MAC as advertised in VNI 200" wait_for 5 in_vni200
+check "host A: VNI 100's advertised MACs do not include it" evpn_json "'$VLAN20MAC' not in m['advertised'] and '$LEARNMAC' in m['advertised']"
+only_in_200() {
+    local f200 f100; f200=$(in_ns A bridge fdb show dev evmve200) && f100=$(in_ns A bridge fdb show dev $MPORT) || return 1
+    grep -q "^$VLAN20MAC " <<<"$f200" && ! grep -q "^$VLAN20MAC " <<<"$f100" || { echo "$f200"; echo "$f100"; return 1; }
+}
+check "host A: the mirror bridge of VNI 200 holds it, VNI 100's does not" only_in_200
+check "host B (VNI 100 only) never gets $VLAN20MAC (its table has A's VNI 100 MACs)" \
+    eval "sleep 1; b_has $LEARNMAC && b_lacks $VLAN20MAC"
 
 t_del=$(now)
 check "host A: yardctl fdb del $STATICMAC" yardctl_a fdb del 10 $STATICMAC
