@@ -18,6 +18,8 @@ final class EVPNMirrors {
         let configuration: EVPNMirrorConfiguration
         var state: EVPNMirrorState
         var problem: String?
+        /// The last problem logged: a condition retried every second is logged once.
+        var logged: String?
     }
 
     private let monitor: BridgeFDBMonitor
@@ -25,6 +27,8 @@ final class EVPNMirrors {
     private var mirrors: [Mirror]
     private let logger: Logger
     private var nextTick: UInt64 = 0
+    /// The last dump failed: read the table again at the next tick.
+    private var dumpFailed = false
     static let tickNanoseconds: UInt64 = 1_000_000_000
 
     init(_ configurations: [EVPNMirrorConfiguration], logger: Logger) throws(NetlinkError) {
@@ -66,14 +70,15 @@ final class EVPNMirrors {
             mirrors[i].state.reset()
             let names: [String] = [c.vxlan, c.port]
             let missing = names.filter { if_nametoindex($0) == 0 }
-            mirrors[i].problem = missing.isEmpty ? nil : "no interface \(missing.joined(separator: ", ")) (retried every second)"
+            report(missing.isEmpty ? nil : "no interface \(missing.joined(separator: ", ")) (retried every second)", for: i)
         }
         do {
             let entries = try netlink.dump()
+            dumpFailed = false
             for message in entries { for i in mirrors.indices { mirrors[i].state.apply(message) } }
         } catch {
-            logger.error("evpn: bridge FDB dump: \(error)")
-            for i in mirrors.indices { mirrors[i].problem = "bridge FDB dump: \(error)" }
+            dumpFailed = true
+            for i in mirrors.indices { report("bridge FDB dump: \(error)", for: i) }
         }
     }
 
@@ -89,9 +94,14 @@ final class EVPNMirrors {
         let now = MonotonicClock.nanoseconds()
         guard now >= nextTick else { return }
         nextTick = now + Self.tickNanoseconds
-        if mirrors.contains(where: { $0.state.vxlanIndex == 0 || $0.state.portIndex == 0 || $0.problem != nil }) {
-            resync()  // a device made (again) since: new indices, a fresh table
+        // A device missing, or deleted and made again under a new index (mirror-setup.sh down/up
+        // while the switch runs): resolve the names and read a fresh table.
+        let moved = mirrors.contains {
+            $0.state.vxlanIndex == 0 || $0.state.portIndex == 0
+                || Int32(bitPattern: if_nametoindex($0.configuration.vxlan)) != $0.state.vxlanIndex
+                || Int32(bitPattern: if_nametoindex($0.configuration.port)) != $0.state.portIndex
         }
+        if dumpFailed || moved { resync() }
         guard case .success(let snapshot) = engine.snapshot(including: .fdbEntries) else { return }
         let fabricPorts = Set(snapshot.ports.filter { Self.facesFabric($0.runtime.spec) }.map(\.index))
         var wanted: [UInt16: Set<MACAddress>] = [:]
@@ -109,21 +119,33 @@ final class EVPNMirrors {
         let c = mirrors[i].configuration
         // The kernel's notifications of these writes update `advertised` (eventsReady): what is
         // shown is what the bridge holds, and a write that failed is tried again next second.
+        var failure: String?
         for mac in diff.add {
             do { try netlink.addStatic(mac, portIndex: port) } catch {
-                mirrors[i].problem = "add \(mac) on \(c.port): \(error)"
-                logger.error("evpn VNI \(c.vni): add \(mac) on \(c.port): \(error)")
+                failure = failure ?? "add \(mac) on \(c.port): \(error)"
             }
         }
         for mac in diff.remove {
             do { try netlink.remove(mac, portIndex: port) } catch {
-                mirrors[i].problem = "remove \(mac) from \(c.port): \(error)"
-                logger.error("evpn VNI \(c.vni): remove \(mac) from \(c.port): \(error)")
+                failure = failure ?? "remove \(mac) from \(c.port): \(error)"
             }
         }
+        report(failure, for: i)
         if !diff.add.isEmpty || !diff.remove.isEmpty {
             logger.info("evpn VNI \(c.vni): advertising \(diff.add.count) more, \(diff.remove.count) fewer local MACs")
         }
+    }
+
+    /// A failed write is retried every second: logged when it first happens, not every time.
+    private func report(_ problem: String?, for i: Int) {
+        mirrors[i].problem = problem
+        guard let problem else {
+            mirrors[i].logged = nil
+            return
+        }
+        guard mirrors[i].logged != problem else { return }
+        mirrors[i].logged = problem
+        logger.error("evpn VNI \(mirrors[i].configuration.vni): \(problem)")
     }
 
     /// Removes every entry this daemon wrote, so zebra withdraws them when the switch stops.

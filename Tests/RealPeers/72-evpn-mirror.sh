@@ -10,7 +10,10 @@
 # list; a static MAC added to A's switch (yardctl fdb add) and a MAC A's switch learns on its tap
 # port reach B's kernel VXLAN FDB with A's VTEP (timed) and leave it when removed (timed); the
 # mirror carried no data (its VXLAN device's counters stay 0 while B's guest pings across and B's
-# device counters move). Everything goes at exit.
+# device counters move); a second mirror (VNI 200 <-> VLAN 20, A only) keeps its MACs and is
+# followed again when made again; B's guest MAC moves to A (timed); A's switch stopped withdraws
+# its MACs, started again reads the flood list from its first dump. Everything goes at exit.
+# Runs .build/release binaries like the other suites (SY_SWITCHYARD / SY_YARDCTL override).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . Tests/RealPeers/lib/checks.sh
@@ -229,6 +232,16 @@ only_in_200() {
     grep -q "^$VLAN20MAC " <<<"$f200" && ! grep -q "^$VLAN20MAC " <<<"$f100" || { echo "$f200"; echo "$f100"; return 1; }
 }
 check "host A: the mirror bridge of VNI 200 holds it, VNI 100's does not" only_in_200
+# The mirror made again under the running switch: new interface indices, an empty bridge.
+remade() {
+    local args=(--vni 200 --bridge evmbr200 --vxlan evmvx200 --port evmve200)
+    in_ns A Deploy/evpn-mirror/mirror-setup.sh down "${args[@]}" && in_ns A Deploy/evpn-mirror/mirror-setup.sh up --local "${VTEP[A]}" "${args[@]}"
+}
+t_remade=$(now)
+check "host A: VNI 200's mirror deleted and made again while the switch runs" remade
+in_200_bridge() { local f; f=$(in_ns A bridge fdb show dev evmve200) && grep -q "^$VLAN20MAC master evmbr200 static" <<<"$f"; }
+check "the switch follows the new devices and writes $VLAN20MAC into the new bridge" wait_for 5 in_200_bridge &&
+    note "mirror made again: $VLAN20MAC back in VNI 200's bridge $(since "$t_remade") s later"
 check "host B (VNI 100 only) never gets $VLAN20MAC (its table has A's VNI 100 MACs)" \
     eval "sleep 1; b_has $LEARNMAC && b_lacks $VLAN20MAC"
 
