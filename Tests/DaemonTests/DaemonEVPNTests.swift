@@ -37,6 +37,21 @@ import Testing
         #expect(ports.map(\.name) == ["a"])
     }
 
+    @Test func textListsFloodListRemoteMACsWithTheirVTEPAndAdvertisedMACs() {
+        let text = Rendering.evpn([EVPNStatus(
+            vni: 100, vlan: 10, bridge: "brm100", vxlan: "vxm100", port: "vem100",
+            remoteMACs: [.init(mac: "02:00:00:00:00:0b", vtep: "10.255.0.2")],
+            floodList: ["10.255.0.2", "10.255.0.3"], advertised: ["02:00:00:00:00:0a"])])
+        #expect(text == """
+            VNI 100 (VLAN 10): bridge brm100, vxlan vxm100, port vem100
+              flood list: 10.255.0.2 10.255.0.3
+              MAC                where
+              02:00:00:00:00:0b  remote 10.255.0.2
+              02:00:00:00:00:0a  local (advertised)
+              remote 1, advertised 1
+            """, "\(text)")
+    }
+
     @Test func withoutEVPNTheReplyIsEmpty() throws {
         let d = try DaemonProcess(yaml: Self.yaml(evpn: false))
         #expect(try evpn(d).isEmpty)
