@@ -49,6 +49,9 @@ let package = Package(
         ], swiftSettings: systemsMode),
         .target(name: "LinkControl", dependencies: ["CNetlink", "LinuxIO"], swiftSettings: systemsMode),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: systemsMode),
+        // The EVPN control-plane mirror (docs/evpn-mirror.md): follows the FDB zebra writes on a
+        // kernel VXLAN device, writes local MACs into its bridge.
+        .target(name: "EVPNMirror", dependencies: ["CNetlink", "LinkControl", "SwitchCore"], swiftSettings: systemsMode),
         .target(name: "Uplink", dependencies: [
             "LinuxIO", "LinkControl", "GuestMemory", "Virtio", "CSwitchyard",
         ], swiftSettings: systemsMode),
@@ -75,7 +78,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: systemsMode),
         .target(name: "SwitchyardDaemon", dependencies: [
-            "SwitchConfig", "ControlProtocol", "Datapath", "SwitchCore", "LinuxIO", "LinkControl", "MetricsExport", "Capture",
+            "SwitchConfig", "ControlProtocol", "Datapath", "SwitchCore", "LinuxIO", "LinkControl", "MetricsExport", "Capture", "EVPNMirror",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: systemsMode),
         .executableTarget(name: "switchyard", dependencies: [
@@ -98,6 +101,7 @@ let package = Package(
 
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore"]),
         .testTarget(name: "SwitchConfigTests", dependencies: ["SwitchConfig"]),
+        .testTarget(name: "EVPNMirrorTests", dependencies: ["EVPNMirror", "SwitchCore"], swiftSettings: systemsMode),
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO", "CSwitchyard", "TestSupport"], swiftSettings: systemsMode),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinkControl", "Capture", "TestSupport"], swiftSettings: systemsMode),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "LinuxIO", "TestSupport", "CSwitchyard", "VhostTestFrontEnd"], swiftSettings: systemsMode),

@@ -12,3 +12,4 @@
 #include <netlink/route/rtnl.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
+#include <linux/neighbour.h>

@@ -59,6 +59,22 @@ public enum Rendering {
         return t.render()
     }
 
+    /// `yardctl evpn`: per VNI, the remote MACs with their VTEP, the flood list, the advertised MACs.
+    public static func evpn(_ mirrors: [EVPNStatus]) -> String {
+        guard !mirrors.isEmpty else { return "no evpn mirrors configured" }
+        return mirrors.map { m in
+            var out = "VNI \(m.vni) (VLAN \(m.vlan)): bridge \(m.bridge), vxlan \(m.vxlan), port \(m.port)"
+            if let problem = m.problem { out += "\n  problem: \(problem)" }
+            out += "\n  flood list: " + (m.floodList.isEmpty ? "none" : m.floodList.joined(separator: " "))
+            var t = TextTable(headers: ["MAC", "where"], alignments: [.left, .left])
+            for r in m.remoteMACs { t.append([r.mac, "remote \(r.vtep)"]) }
+            for a in m.advertised { t.append([a, "local (advertised)"]) }
+            out += "\n" + t.render().split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+            out += "\n  remote \(m.remoteMACs.count), advertised \(m.advertised.count)"
+            return out
+        }.joined(separator: "\n\n")
+    }
+
     public static func stats(_ s: SwitchStatistics) -> String {
         var out = """
         uptime:    \(s.uptimeSeconds) s

@@ -15,6 +15,8 @@ public enum ControlRequest: Codable, Sendable, Equatable {
     case reload
     /// Port mirrors and their copied / dropped counts (docs/mirroring.md).
     case mirrors
+    /// The EVPN mirrors, one per VNI: remote MACs, flood list, advertised MACs (docs/evpn-mirror.md).
+    case evpn
     /// Turns the connection into a capture stream (docs/capture.md): one reply line, then
     /// `CaptureRecord`s until the capture ends.
     case capture(CaptureRequest)
@@ -28,6 +30,7 @@ public enum ControlResponse: Codable, Sendable, Equatable {
     case stats(SwitchStatistics)
     case done(String)
     case mirrors([MirrorStatus])
+    case evpn([EVPNStatus])
     case failure(String)
 }
 

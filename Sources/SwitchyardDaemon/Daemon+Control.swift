@@ -57,6 +57,8 @@ extension Daemon {
                 })
             case .failure(let e): return .failure("\(e)")
             }
+        case .evpn:
+            return .evpn(evpnMirrors?.statuses ?? [])
         case .reload:
             switch reload() {
             case .success(let summary): return .done(summary)

@@ -32,6 +32,8 @@ extension Daemon {
             report.problems.append("FDB aging: \(e)")
         }
         if mirrorsChanged { report.mirrors = "mirrors: " + (new.mirrors.isEmpty ? "none" : new.mirrors.map(\.name).joined(separator: ", ")) }
+        // The mirrors are read at start only (docs/evpn-mirror.md).
+        if new.evpn != configuration.evpn { logger.notice("evpn: changes take effect at the next restart") }
         configuration = new
         if diff.settingsChanged {
             logger.notice("switch settings other than FDB aging take effect at the next restart")

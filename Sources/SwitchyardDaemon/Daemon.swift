@@ -17,6 +17,8 @@ public final class Daemon {
     let logger: Logger
     let engine: Engine
     let startedAt = Date()
+    /// Set when `evpn:` is configured (docs/evpn-mirror.md).
+    var evpnMirrors: EVPNMirrors?
 
     init(configPath: String, configuration: SwitchConfiguration, logger: Logger) throws {
         self.configPath = configPath
@@ -47,7 +49,7 @@ public final class Daemon {
         }
     }
 
-    private enum Token: UInt64 { case control = 1, signals = 2, controlClients = 3, metrics = 4, metricsClients = 5 }
+    private enum Token: UInt64 { case control = 1, signals = 2, controlClients = 3, metrics = 4, metricsClients = 5, evpn = 6 }
 
     private func serve(signals: SignalFD) -> Int32 {
         let settings = configuration.settings
@@ -83,6 +85,14 @@ public final class Daemon {
         let mirrorSpecs = configuration.mirrors.map(\.specification)
         if !mirrorSpecs.isEmpty { _ = engine.perform { $0.setMirrors(mirrorSpecs) } }
         if metrics != nil { publishFirstSnapshot() }
+        if !configuration.evpn.isEmpty {
+            do { evpnMirrors = try EVPNMirrors(configuration.evpn, logger: logger) } catch {
+                logger.critical("evpn: \(error)")
+                return 1
+            }
+        }
+        // Zebra withdraws what this switch advertised once it is gone from the mirror bridge.
+        defer { evpnMirrors?.withdrawAll() }
         let captures = CaptureStreams(engine: engine, logger: logger)
         defer { captures.closeAll() }
         logger.info("switchyard running", metadata: [
@@ -100,6 +110,7 @@ public final class Daemon {
                 try epoll.add(metrics.server.listenerDescriptor, token: Token.metrics.rawValue)
                 try epoll.add(metrics.server.clientsDescriptor, token: Token.metricsClients.rawValue)
             }
+            if let evpnMirrors { try epoll.add(evpnMirrors.fileDescriptor, token: Token.evpn.rawValue) }
         } catch {
             logger.critical("epoll: \(error)")
             return 1
@@ -110,7 +121,7 @@ public final class Daemon {
         while true {
             let ready = epoll.wait(timeoutMilliseconds: Daemon.sooner(
                 Daemon.sooner(control.millisecondsToNextDeadline(), metrics?.server.millisecondsToNextDeadline() ?? -1),
-                captures.millisecondsToNextPump))
+                Daemon.sooner(captures.millisecondsToNextPump, evpnMirrors?.millisecondsToNextTick ?? -1)))
             if let exitCode = handleSignals(signals) { return exitCode }
             for event in ready {
                 switch Token(rawValue: event.token) {
@@ -118,12 +129,14 @@ public final class Daemon {
                 case .controlClients: control.serviceReady({ self.handle($0) }, takeOver: captures.takeOver)
                 case .metrics: metrics?.server.acceptReady()
                 case .metricsClients: if let metrics { serveMetrics(metrics) }
+                case .evpn: evpnMirrors?.eventsReady()
                 case .signals, nil: break
                 }
             }
             control.expire()
             metrics?.server.expire()
             if !captures.isEmpty { captures.pump() }
+            evpnMirrors?.tickIfDue(engine)
         }
     }
 

@@ -64,7 +64,7 @@ struct Yardctl: ParsableCommand {
             tried and exits 1; a refused request (an unknown port, a bad MAC) prints the daemon's \
             sentence and exits 1.
             """,
-        subcommands: [FDB.self, Ports.self, Stats.self, Mirrors.self, Top.self, Reload.self, CaptureCommand.self])
+        subcommands: [FDB.self, Ports.self, Stats.self, Mirrors.self, EVPN.self, Top.self, Reload.self, CaptureCommand.self])
 
     @OptionGroup var connection: Connection
 }
@@ -96,6 +96,18 @@ struct Mirrors: ParsableCommand {
         let connection = yardctl.connection
         guard case .mirrors(let mirrors) = connection.call(.mirrors) else { connection.fail("unexpected reply") }
         connection.emit("mirrors", mirrors) { Rendering.mirrors(mirrors) }
+    }
+}
+
+struct EVPN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evpn",
+        abstract: "EVPN mirrors per VNI: remote MAC -> VTEP, flood list, advertised local MACs.")
+    @ParentCommand var yardctl: Yardctl
+    func run() throws {
+        let connection = yardctl.connection
+        guard case .evpn(let mirrors) = connection.call(.evpn) else { connection.fail("unexpected reply") }
+        connection.emit("evpn", mirrors) { Rendering.evpn(mirrors) }
     }
 }
 

@@ -26,7 +26,8 @@ struct ConfigurationDecoder {
         var settings = SwitchSettings()
         var ports: [PortDraft] = []
         var mirrors: [MirrorConfiguration] = []
-        if let root, let fields = fields(of: root, at: .root, allowing: ["switch", "ports", "mirrors"], extensions: true) {
+        var evpn: [EVPNMirrorConfiguration] = []
+        if let root, let fields = fields(of: root, at: .root, allowing: ["switch", "ports", "mirrors", "evpn"], extensions: true) {
             if let entry = fields["switch"] { settings = decodeSwitch(entry.value, at: entry.path) }
             guestMACLimit = settings.guestMACLimit
             if let entry = fields["ports"] {
@@ -34,6 +35,7 @@ struct ConfigurationDecoder {
             }
             applyLimits(settings.limits, to: &ports)
             if let entry = fields["mirrors"] { mirrors = decodeMirrors(entry.value, at: entry.path, ports: ports) }
+            if let entry = fields["evpn"] { evpn = decodeEVPN(entry.value, at: entry.path) }
         }
         checkUniqueness(of: ports, controlSocket: settings.controlSocket)
         checkStaticMACs(of: ports, capacity: settings.fdb.capacity)
@@ -42,6 +44,6 @@ struct ConfigurationDecoder {
             var port = $0
             if case .vhostUser = port.kind { port.socketAccess = port.socketAccess.overriding(settings.socketAccess) }
             return port
-        }, mirrors: mirrors)
+        }, mirrors: mirrors, evpn: evpn)
     }
 }

@@ -8,12 +8,15 @@ public struct SwitchConfiguration: Equatable, Sendable {
     public var ports: [PortConfiguration]
     /// Port mirrors (SPAN), docs/mirroring.md; every port they name is in `ports`.
     public var mirrors: [MirrorConfiguration]
+    /// EVPN control-plane mirrors, one per VNI (docs/evpn-mirror.md); read at start only.
+    public var evpn: [EVPNMirrorConfiguration]
 
     public init(settings: SwitchSettings = SwitchSettings(), ports: [PortConfiguration] = [],
-                mirrors: [MirrorConfiguration] = []) {
+                mirrors: [MirrorConfiguration] = [], evpn: [EVPNMirrorConfiguration] = []) {
         self.settings = settings
         self.ports = ports
         self.mirrors = mirrors
+        self.evpn = evpn
     }
 
     public func port(named name: String) -> PortConfiguration? {
