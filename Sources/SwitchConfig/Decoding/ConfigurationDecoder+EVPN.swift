@@ -3,8 +3,6 @@ import Yams
 /// `evpn:` (docs/evpn-mirror.md): `[{vni, vlan, bridge, vxlan, port}]`, one FRR mirror per VNI.
 extension ConfigurationDecoder {
     static let evpnKeys = ["vni", "vlan", "bridge", "vxlan", "port"]
-    /// A VXLAN network identifier is 24 bits (RFC 7348 §5); 0 is left out as no fabric uses it.
-    static let vniRange = 1...0xFF_FFFF
     // One bridge, VXLAN device and veth pair per VNI on the host; a few dozen VLANs span hosts in
     // the deployments this serves, 256 leaves room without letting a typo create thousands.
     static let evpnCountRange = 0...256

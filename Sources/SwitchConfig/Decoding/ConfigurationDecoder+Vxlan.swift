@@ -3,6 +3,7 @@ import Yams
 extension ConfigurationDecoder {
     /// Keys only a vxlan port takes.
     static let vxlanKeys = ["vni", "local", "remotes", "port", "underlay-mtu", "learn-remotes"]
+    /// A VXLAN network identifier is 24 bits (RFC 7348 §5); 0 is left out as no fabric uses it.
     static let vniRange = 1...16_777_215
     static let udpPortRange = 1...65535
     // 576: the smallest IPv4 datagram every host must take (RFC 791); a jumbo underlay up to 65535.
