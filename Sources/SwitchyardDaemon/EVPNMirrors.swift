@@ -29,6 +29,8 @@ final class EVPNMirrors {
     private var nextTick: UInt64 = 0
     /// The last dump failed: read the table again at the next tick.
     private var dumpFailed = false
+    /// The last failure to apply routes to a vxlan port (logged once, not every second).
+    private var lastFeedError: String?
     static let tickNanoseconds: UInt64 = 1_000_000_000
 
     init(_ configurations: [EVPNMirrorConfiguration], logger: Logger) throws(NetlinkError) {
@@ -103,6 +105,7 @@ final class EVPNMirrors {
         }
         if dumpFailed || moved { resync() }
         guard case .success(let snapshot) = engine.snapshot(including: .fdbEntries) else { return }
+        feedVxlanPorts(engine, specs: snapshot.ports.map(\.runtime.spec))
         let fabricPorts = Set(snapshot.ports.filter { Self.facesFabric($0.runtime.spec) }.map(\.index))
         var wanted: [UInt16: Set<MACAddress>] = [:]
         for e in snapshot.fdbEntries ?? [] where !fabricPorts.contains(e.port) { wanted[e.vlan, default: []].insert(e.mac) }
@@ -157,9 +160,36 @@ final class EVPNMirrors {
         }
     }
 
-    /// A port whose MACs are the fabric's, not this host's: none of today's kinds. The native
-    /// vxlan port (issue #13 item 2) will be one; its MACs are remote and must not be advertised.
-    static func facesFabric(_ spec: PortSpecification) -> Bool { false }
+    /// A port whose MACs are the fabric's, not this host's: a native vxlan port (its MACs are
+    /// remote and must not be advertised as this host's).
+    static func facesFabric(_ spec: PortSpecification) -> Bool {
+        if case .vxlan = spec.kind { return true }
+        return false
+    }
+
+    /// Gives each native vxlan port of a mirrored VNI what FRR says about it (docs/evpn-mirror.md,
+    /// "The native port"): the flood list (its configured `remotes:` and the type-3 VTEPs) and the
+    /// remote MACs with their VTEPs. The engine applies only what changed since the last call.
+    func feedVxlanPorts(_ engine: Engine, specs: [PortSpecification]) {
+        for mirror in mirrors {
+            let s = mirror.state.snapshot
+            for spec in specs {
+                guard case .vxlan(let settings) = spec.kind, settings.vni == s.vni else { continue }
+                var flood = settings.remotes
+                for vtep in s.floodList.sorted() where !flood.contains(vtep) { flood.append(vtep) }
+                let plane = VxlanControlPlane(floodList: flood, remoteMACs: s.remoteMACs)
+                let result = engine.perform { $0.applyVxlanControlPlane(port: spec.name, plane) }
+                // Retried every second; logged once per distinct failure.
+                if case .success(.failure(let error)) = result {
+                    let text = "evpn VNI \(s.vni): cannot apply the routes to \(spec.name): \(error)"
+                    if text != lastFeedError { logger.error("\(text)") }
+                    lastFeedError = text
+                } else {
+                    lastFeedError = nil
+                }
+            }
+        }
+    }
 
     var statuses: [EVPNStatus] {
         mirrors.map { m in
