@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The EVPN control-plane mirror (docs/evpn-mirror.md), without QEMU: two hosts as namespaces.
-#   evmA-<pid>  underlay evmu 10.255.7.1/24. Switchyard A with a tap port (VLAN 10) and `evpn:` VNI
+#   evmA-<pid>  underlay evmu 10.255.7.1/24. Switchyard A with a tap port (VLAN 10; its device has
+#               10.0.10.1 in A's host stack), a native vxlan port vx100 (VNI 100, VLAN 10, no static
+#               remotes, learn-remotes off: flood list and remote MACs come from EVPN) and `evpn:` VNI
 #               100 <-> VLAN 10 on the mirror Deploy/evpn-mirror/mirror-setup.sh made (bridge
 #               evmbr100, VXLAN evmvx100 dstport 4790, veth evmve100 with its peer down); FRR.
 #   evmB-<pid>  underlay evmu 10.255.7.2/24. A plain kernel VTEP: bridge evmbr100, VXLAN evmvx100
 #               (dstport 4789), a veth into evmG-<pid> (10.0.10.2, the "guest"); FRR.
 # FRR on both: zebra + bgpd, iBGP l2vpn evpn, advertise-all-vni (Deploy/evpn-fabric/frr-config.sh).
 # Checks: BGP up; B's guest MAC in A's `yardctl evpn` with B's VTEP (timed); B's VTEP in A's flood
-# list; a static MAC added to A's switch (yardctl fdb add) and a MAC A's switch learns on its tap
+# list; the native port against B's FRR-managed kernel VTEP: B's guest MAC on vx100 with B's VTEP in
+# `yardctl fdb show` before any traffic, pings both ways through it; a static MAC added to A's switch (yardctl fdb add) and a MAC A's switch learns on its tap
 # port reach B's kernel VXLAN FDB with A's VTEP (timed) and leave it when removed (timed); the
 # mirror carried no data (its VXLAN device's counters stay 0 while B's guest pings across and B's
 # device counters move); a second mirror (VNI 200 <-> VLAN 20, A only) keeps its MACs and is
@@ -142,6 +145,12 @@ ports:
     type: tap
     interface: evmtap1
     vlan: { access: 20 }
+  - name: vx100
+    type: vxlan
+    vni: 100
+    local: ${VTEP[A]}
+    learn-remotes: false
+    vlan: { access: 10 }
 evpn:
   - { vni: 100, vlan: 10, bridge: $BR, vxlan: $VX, port: $MPORT }
   - { vni: 200, vlan: 20, bridge: evmbr200, vxlan: evmvx200, port: evmve200 }
@@ -155,8 +164,10 @@ YAML
         sleep 0.1
     done
 }
-check "host A: switchyard starts with a tap port and evpn VNI 100 <-> VLAN 10 on the mirror" sy_start_a
+check "host A: switchyard starts with a tap port, a native vxlan port and evpn VNI 100 <-> VLAN 10 on the mirror" sy_start_a
 in_ns A sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null
+setup "host A: 10.0.10.1/24 on the tap device $TAP (A's host stack on VLAN 10)" \
+    eval "in_ns A ip addr add 10.0.10.1/24 dev $TAP && in_ns A ip link set $TAP up"
 in_ns A sysctl -qw "net.ipv6.conf.evmtap1.disable_ipv6=1" 2>/dev/null
 
 start_bgpd A
@@ -184,6 +195,22 @@ text=$(yardctl_a evpn)
 check "yardctl evpn (text) lists the remote MAC with its VTEP and the flood list" \
     eval "grep -q '$GMAC *remote ${VTEP[B]}' <<<\"\$text\" && grep -q 'flood list: ${VTEP[B]}' <<<\"\$text\" || { echo \"\$text\"; false; }"
 note "yardctl evpn on host A: $(printf '%s' "$text" | tr -s ' ' | paste -sd ';')"
+
+# --- the native vxlan port, fed by EVPN, against B's FRR-managed kernel VTEP ------------------------
+# From the type-2 route (pinned, whatever traffic says) or, first, from the guest's ARP flooded to
+# A's VTEP, which is Switchyard's socket: either way the VTEP column must name B.
+on_vx() { yardctl_a fdb show | grep -Eq "^vx100 +10 +$GMAC .* ${VTEP[B]}"; }
+check "host A: yardctl fdb show lists B's guest $GMAC on vx100 with VTEP ${VTEP[B]} (from the type-2 route)" wait_for 5 on_vx
+vx_in() { yardctl_a ports --json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin)['ports'] if x['name']=='vx100'][0]; print(p['counters']['rxFrames'], p['counters']['txFrames'])"; }
+vx_before=$(vx_in)
+check "B's guest pings A's host stack (10.0.10.1) through A's native vxlan port" \
+    in_ns G busybox ping -c 3 -W 2 10.0.10.1
+check "A's host stack pings B's guest ($GIP) through the native port: flood list and MAC from EVPN" \
+    in_ns A busybox ping -c 3 -W 2 $GIP
+vx_after=$(vx_in)
+note "vx100 rx/tx frames: $vx_before -> $vx_after"
+check "the pings crossed vx100 both ways (its rx and tx counters moved)" \
+    eval "set -- $vx_before $vx_after; [ \$3 -gt \$1 ] && [ \$4 -gt \$2 ]"
 
 # --- A's local MACs reach B's kernel FDB as type-2 routes -------------------------------------------
 b_has() { local fdb; fdb=$(in_ns B bridge fdb show dev $VX) && grep -Eq "^$1 dst ${VTEP[A]} .*extern_learn" <<<"$fdb"; }
