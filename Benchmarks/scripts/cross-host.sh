@@ -292,7 +292,15 @@ except Exception: print('$t 0 0')" "$json"
 # Frames per second between two port_counters lines, in Mpps: FIELD 2 (rx) or 3 (tx).
 counter_mpps() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN { split(a, x, " "); split(b, y, " ")
     printf "%.3f", (y[1] > x[1]) ? (y[f] - x[f]) / (y[1] - x[1]) / 1e6 : 0 }'; }
-sy_drops() { yard "$1" stats 2>/dev/null | awk '$1 == "drop" { s += $NF } END { printf "%d\n", s }'; }
+# The daemon's drop totals by reason, "reason count" per line: `yardctl stats` prints them unindented
+# (the indented "  drop ..." lines under each port repeat them per port).
+sy_drops() { yard "$1" stats 2>/dev/null | awk '/^drop / { r = $2; sub(/:$/, "", r); print r, $NF }'; }
+# "reason +N, ..." for the reasons that grew between two sy_drops outputs; "none" if none did.
+drops_grown() {
+    awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, "\n"); for (i = 1; i <= n; i++) { split(x[i], f, " "); if (f[1] != "") c[f[1]] = f[2] }
+        n = split(b, y, "\n"); for (i = 1; i <= n; i++) { split(y[i], f, " "); if (f[1] != "" && f[2] - c[f[1]] > 0) { out = out sep f[1] " +" (f[2] - c[f[1]]); sep = ", " } }
+        print (out == "" ? "none" : out) }'
+}
 wait_port_up() {  # HOST PORT
     local deadline=$((SECONDS + 15)) state
     while [ $SECONDS -lt $deadline ]; do
@@ -339,14 +347,14 @@ measure_size() {  # PATH SIZE RUN
     testpmd_cmd sink "show port stats 0" >/dev/null; testpmd_cmd gen "show port stats 0" >/dev/null
     a0=$(port_counters A "$port"); b0=$(port_counters B "$port"); da0=$(sy_drops A); db0=$(sy_drops B)
     u0=$(in_ns B awk '/^Udp:/ && $2 ~ /^[0-9]+$/ { print $4 }' /proc/net/snmp)
-    s0=$(softirq_ticks "$CPU_SYB")
+    s0="$(date +%s.%N) $(softirq_ticks "$CPU_SYB")"
     bench_share_begin "$(cat "$RUN/tp-gen.pid")" "${SY_PID[A]}" "${SY_PID[B]}" "$(cat "$RUN/tp-sink.pid")"
     sleep "$SECONDS_MEASURED"
     out_b=$(testpmd_cmd sink "show port stats 0"); out_a=$(testpmd_cmd gen "show port stats 0")
     share=$(bench_share_end)
     a1=$(port_counters A "$port"); b1=$(port_counters B "$port"); da1=$(sy_drops A); db1=$(sy_drops B)
     u1=$(in_ns B awk '/^Udp:/ && $2 ~ /^[0-9]+$/ { print $4 }' /proc/net/snmp)
-    s1=$(softirq_ticks "$CPU_SYB")
+    s1="$(date +%s.%N) $(softirq_ticks "$CPU_SYB")"
     testpmd_cmd gen "stop" >>"$RUN/measurements.log" 2>&1
     rx=$(tp_rate Rx-pps <<<"$out_b"); tx=$(tp_rate Tx-pps <<<"$out_a")
     local key="$path|$size|$run"
@@ -356,7 +364,7 @@ measure_size() {  # PATH SIZE RUN
     TUN_RX[$key]=$(counter_mpps "$b0" "$b1" 2)
     read -r _ rb0 _ <<<"$b0"; read -r _ rb1 _ <<<"$b1"
     SHARE[$key]=${share// //}
-    NOTE_OF[$key]="Switchyard drops A $((da1 - da0)), B $((db1 - db0)); host B UDP receive errors $(( ${u1:-0} - ${u0:-0} )); softirq on CPU $CPU_SYB $(( (s1 - s0) ))/$(getconf CLK_TCK) s"
+    NOTE_OF[$key]="drops A: $(drops_grown "$da0" "$da1"); B: $(drops_grown "$db0" "$db1"); host B kernel UDP receive errors +$(( ${u1:-0} - ${u0:-0} )); softirq on CPU $CPU_SYB $(awk -v a="$s0" -v b="$s1" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", (y[1] > x[1]) ? 100 * (y[2] - x[2]) / hz / (y[1] - x[1]) : 0 }') % of the window"
     {
         echo "=== run $run, $path, $size B: sink Rx-pps $rx, generator Tx-pps $tx; tunnel $port A tx $a0 -> $a1, B rx $b0 -> $b1; ${NOTE_OF[$key]}; CPU share gen/SY-A/SY-B/sink $share"
         echo "--- sink"; echo "$out_b"; echo "--- generator"; echo "$out_a"
