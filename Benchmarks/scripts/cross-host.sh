@@ -346,14 +346,14 @@ measure_size() {  # PATH SIZE RUN
     sleep "$WARMUP"
     testpmd_cmd sink "show port stats 0" >/dev/null; testpmd_cmd gen "show port stats 0" >/dev/null
     a0=$(port_counters A "$port"); b0=$(port_counters B "$port"); da0=$(sy_drops A); db0=$(sy_drops B)
-    u0=$(in_ns B awk '/^Udp:/ && $2 ~ /^[0-9]+$/ { print $4 }' /proc/net/snmp)
+    u0=$(in_ns B awk '/^Udp:/ && $2 ~ /^[0-9]+$/ { print $4, $6 }' /proc/net/snmp)
     s0="$(date +%s.%N) $(softirq_ticks "$CPU_SYB")"
     bench_share_begin "$(cat "$RUN/tp-gen.pid")" "${SY_PID[A]}" "${SY_PID[B]}" "$(cat "$RUN/tp-sink.pid")"
     sleep "$SECONDS_MEASURED"
     out_b=$(testpmd_cmd sink "show port stats 0"); out_a=$(testpmd_cmd gen "show port stats 0")
     share=$(bench_share_end)
     a1=$(port_counters A "$port"); b1=$(port_counters B "$port"); da1=$(sy_drops A); db1=$(sy_drops B)
-    u1=$(in_ns B awk '/^Udp:/ && $2 ~ /^[0-9]+$/ { print $4 }' /proc/net/snmp)
+    u1=$(in_ns B awk '/^Udp:/ && $2 ~ /^[0-9]+$/ { print $4, $6 }' /proc/net/snmp)
     s1="$(date +%s.%N) $(softirq_ticks "$CPU_SYB")"
     testpmd_cmd gen "stop" >>"$RUN/measurements.log" 2>&1
     rx=$(tp_rate Rx-pps <<<"$out_b"); tx=$(tp_rate Tx-pps <<<"$out_a")
@@ -364,7 +364,7 @@ measure_size() {  # PATH SIZE RUN
     TUN_RX[$key]=$(counter_mpps "$b0" "$b1" 2)
     read -r _ rb0 _ <<<"$b0"; read -r _ rb1 _ <<<"$b1"
     SHARE[$key]=${share// //}
-    NOTE_OF[$key]="drops A: $(drops_grown "$da0" "$da1"); B: $(drops_grown "$db0" "$db1"); host B kernel UDP receive errors +$(( ${u1:-0} - ${u0:-0} )); softirq on CPU $CPU_SYB $(awk -v a="$s0" -v b="$s1" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", (y[1] > x[1]) ? 100 * (y[2] - x[2]) / hz / (y[1] - x[1]) : 0 }') % of the window"
+    NOTE_OF[$key]="drops A: $(drops_grown "$da0" "$da1"); B: $(drops_grown "$db0" "$db1"); host B kernel UDP InErrors/RcvbufErrors $(awk -v a="$u0" -v b="$u1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "+%d/+%d", y[1] - x[1], y[2] - x[2] }'); softirq on CPU $CPU_SYB $(awk -v a="$s0" -v b="$s1" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", (y[1] > x[1]) ? 100 * (y[2] - x[2]) / hz / (y[1] - x[1]) : 0 }') % of the window"
     {
         echo "=== run $run, $path, $size B: sink Rx-pps $rx, generator Tx-pps $tx; tunnel $port A tx $a0 -> $a1, B rx $b0 -> $b1; ${NOTE_OF[$key]}; CPU share gen/SY-A/SY-B/sink $share"
         echo "--- sink"; echo "$out_b"; echo "--- generator"; echo "$out_a"
@@ -531,7 +531,8 @@ mkdir -p "$(dirname "$OUTPUT")"
     echo "* Method: docs/cross-host-performance.md; $RUNS run(s), both paths in each (order alternating per run);" \
         "${SECONDS_MEASURED} s window after ${WARMUP} s warm-up per frame size; iperf3 ${IPERF_SECONDS} s; ratios per paired run."
     echo "* Two namespaces joined by a veth underlay (MTU $UNDERLAY_MTU, overlay MTU $OVERLAY_MTU), each with its own Switchyard" \
-        "(release, datapath idle: $IDLE); CPUs generator / Switchyard A / Switchyard B / sink = $CPUS; RPS of each underlay end on its host's CPU."
+        "(release, datapath idle: $IDLE); CPUs generator / Switchyard A / Switchyard B / sink = $CPUS; RPS of each underlay end on its host's CPU;" \
+        "net.core.rmem_default $(cat /proc/sys/net/core/rmem_default) (the native port's UDP socket sets no SO_RCVBUF of its own)."
     echo "* Generator: testpmd txonly on virtio-user (one UDP flow, to the sink's MAC); sink: testpmd rxonly. Frame sizes include the FCS (virtio carries size − 4)."
     echo "* Kernel path: bridge + vxlan (nolearning) + veth as Deploy/evpn-fabric/host-setup.sh, FDB entries static (what FRR would install), no FRR running."
     echo
