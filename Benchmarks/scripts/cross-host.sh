@@ -43,6 +43,8 @@
 # veth steers that host's kernel receive work to that host's CPU (a veth would otherwise do it on
 # the sender's CPU, inside the sender's sendmmsg).
 # Everything (namespaces, daemons, testpmds, iperf3, sockets) goes at exit, also on Ctrl-C.
+# Exit status 1 when a measurement did not happen (nothing reached the sink, iperf3 failed, a path
+# could not be set up): the results file is written all the same, with the reason in its notes.
 
 set -u
 COMMAND_LINE="$0${*:+ $*}"
@@ -332,11 +334,17 @@ vms_stop() { testpmd_stop gen; testpmd_stop sink; }
 tp_rate() {  # FIELD: from a "show port stats" output on stdin
     awk -v f="$1:" '{ for (i = 1; i < NF; i++) if ($i == f) { printf "%.0f\n", $(i + 1); exit } }'
 }
-# /proc/stat's softirq column of CPU C (jiffies).
-softirq_ticks() { awk -v c="cpu$1" '$1 == c { print $8 }' /proc/stat; }
+# The clock and /proc/stat's softirq column (jiffies) of CPUs C1 and C2.
+softirq_ticks() { echo "$(date +%s.%N) $(awk -v a="cpu$1" -v b="cpu$2" '$1 == a { x = $8 } $1 == b { y = $8 } END { print x, y }' /proc/stat)"; }
+# "X % / Y %": the share of the time between two softirq_ticks samples each CPU spent in softirq.
+softirq_pct() { awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x, " "); split(b, y, " "); t = y[1] - x[1]
+    if (t <= 0) { print "?"; exit } printf "%.0f %% / %.0f %%", 100 * (y[2] - x[2]) / hz / t, 100 * (y[3] - x[3]) / hz / t }'; }
 
 declare -A MPPS OFFERED TUN_TX TUN_RX SHARE NOTE_OF GBPS RETRANS
-NOTES=()
+NOTES=() FAILURES=0
+# A measurement that did not happen (nothing crossed, iperf3 failed, a set-up failed) is a note in
+# the results and makes the exit status 1: a path that carried nothing must not read as slow.
+fail_note() { NOTES+=("$1"); FAILURES=$((FAILURES + 1)); say "FAILED: $1"; }
 
 measure_size() {  # PATH SIZE RUN
     local path=$1 size=$2 run=$3 port out_b out_a rx tx a0 a1 b0 b1 da0 da1 db0 db1 u0 u1 s0 s1 share rb0 rb1 _
@@ -347,14 +355,14 @@ measure_size() {  # PATH SIZE RUN
     testpmd_cmd sink "show port stats 0" >/dev/null; testpmd_cmd gen "show port stats 0" >/dev/null
     a0=$(port_counters A "$port"); b0=$(port_counters B "$port"); da0=$(sy_drops A); db0=$(sy_drops B)
     u0=$(in_ns B awk '/^Udp:/ && $2 ~ /^[0-9]+$/ { print $4, $6 }' /proc/net/snmp)
-    s0="$(date +%s.%N) $(softirq_ticks "$CPU_SYB")"
+    s0=$(softirq_ticks "$CPU_SYA" "$CPU_SYB")
     bench_share_begin "$(cat "$RUN/tp-gen.pid")" "${SY_PID[A]}" "${SY_PID[B]}" "$(cat "$RUN/tp-sink.pid")"
     sleep "$SECONDS_MEASURED"
     out_b=$(testpmd_cmd sink "show port stats 0"); out_a=$(testpmd_cmd gen "show port stats 0")
     share=$(bench_share_end)
     a1=$(port_counters A "$port"); b1=$(port_counters B "$port"); da1=$(sy_drops A); db1=$(sy_drops B)
     u1=$(in_ns B awk '/^Udp:/ && $2 ~ /^[0-9]+$/ { print $4, $6 }' /proc/net/snmp)
-    s1="$(date +%s.%N) $(softirq_ticks "$CPU_SYB")"
+    s1=$(softirq_ticks "$CPU_SYA" "$CPU_SYB")
     testpmd_cmd gen "stop" >>"$RUN/measurements.log" 2>&1
     rx=$(tp_rate Rx-pps <<<"$out_b"); tx=$(tp_rate Tx-pps <<<"$out_a")
     local key="$path|$size|$run"
@@ -364,21 +372,22 @@ measure_size() {  # PATH SIZE RUN
     TUN_RX[$key]=$(counter_mpps "$b0" "$b1" 2)
     read -r _ rb0 _ <<<"$b0"; read -r _ rb1 _ <<<"$b1"
     SHARE[$key]=${share// //}
-    NOTE_OF[$key]="drops A: $(drops_grown "$da0" "$da1"); B: $(drops_grown "$db0" "$db1"); host B kernel UDP InErrors/RcvbufErrors $(awk -v a="$u0" -v b="$u1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "+%d/+%d", y[1] - x[1], y[2] - x[2] }'); softirq on CPU $CPU_SYB $(awk -v a="$s0" -v b="$s1" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", (y[1] > x[1]) ? 100 * (y[2] - x[2]) / hz / (y[1] - x[1]) : 0 }') % of the window"
+    NOTE_OF[$key]="drops A: $(drops_grown "$da0" "$da1"); B: $(drops_grown "$db0" "$db1"); host B kernel UDP InErrors/RcvbufErrors $(awk -v a="$u0" -v b="$u1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "+%d/+%d", y[1] - x[1], y[2] - x[2] }'); softirq on CPU $CPU_SYA / CPU $CPU_SYB $(softirq_pct "$s0" "$s1") of the window"
     {
         echo "=== run $run, $path, $size B: sink Rx-pps $rx, generator Tx-pps $tx; tunnel $port A tx $a0 -> $a1, B rx $b0 -> $b1; ${NOTE_OF[$key]}; CPU share gen/SY-A/SY-B/sink $share"
         echo "--- sink"; echo "$out_b"; echo "--- generator"; echo "$out_a"
     } >>"$RUN/measurements.log"
     say "$(printf 'run %d  %-6s %4d B  received at B %7.3f Mpps  (generator %7.3f, A tunnel tx %7.3f, B tunnel rx %7.3f)  CPU gen/SY-A/SY-B/sink %s %%' \
         "$run" "$path" "$size" "${MPPS[$key]}" "${OFFERED[$key]}" "${TUN_TX[$key]}" "${TUN_RX[$key]}" "${SHARE[$key]}")"
-    [ "$((rb1 - rb0))" -gt 0 ] || NOTES+=("run $run, $path, $size B: nothing arrived from the tunnel port $port on host B")
+    [ "$((rb1 - rb0))" -gt 0 ] && [ "${rx:-0}" -gt 0 ] ||
+        fail_note "run $run, $path, $size B: nothing arrived at the sink or from the tunnel port $port on host B"
     sleep 0.5
 }
 
 iperf_path() {  # PATH RUN
     local path=$1 run=$2 out gbps retr deadline=$((SECONDS + 15))
     until in_ns A busybox ping -c 1 -W 1 "${TAPIP[B]}" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || { say "run $run, $path: host A cannot ping host B's tap address"; return 1; }
+        [ $SECONDS -lt $deadline ] || { fail_note "run $run, $path: iperf3 not run, host A cannot ping host B's tap address ${TAPIP[B]}"; return 1; }
         sleep 0.5
     done
     out=$(in_ns A taskset -c "$CPU_SYA" iperf3 -c "${TAPIP[B]}" -B "${TAPIP[A]}" -t "$IPERF_SECONDS" -J 2>&1)
@@ -387,6 +396,7 @@ iperf_path() {  # PATH RUN
 d=json.loads(sys.stdin.read()); e=d['end']
 print('%.3f' % (e['sum_received']['bits_per_second'] / 1e9), e['sum_sent'].get('retransmits', '?'))" <<<"$out" 2>/dev/null)
     GBPS[$path|$run]=${gbps:-} RETRANS[$path|$run]=${retr:-}
+    [ -n "$gbps" ] || fail_note "run $run, $path: iperf3 gave no result (see measurements.log)"
     say "run $run  $path  iperf3 TCP A -> B: ${gbps:-failed} Gbit/s (retransmits ${retr:-?})"
 }
 
@@ -402,7 +412,7 @@ measure_path() {  # PATH RUN
         for h in $HOSTS; do wait_port_up $h vm >&2; done
         for size in "${SIZE_LIST[@]}"; do measure_size "$path" "$size" "$run"; done
     else
-        say "run $run, $path: the testpmd VMs did not start"
+        fail_note "run $run, $path: the testpmd VMs did not start"
     fi
     vms_stop
     [ "$IPERF_SECONDS" != 0 ] && iperf_path "$path" "$run"
@@ -437,7 +447,7 @@ for run in $(seq "$RUNS"); do
     # Odd runs in the given order, even runs reversed: a drift within a run hits both paths alike.
     [ $((run % 2)) = 0 ] && [ ${#order[@]} = 2 ] && order=("${order[1]}" "${order[0]}")
     for path in "${order[@]}"; do
-        measure_path "$path" "$run" || { sy_stop; for h in $HOSTS; do kernel_path_down $h; done; NOTES+=("run $run, $path: set-up failed (see the log)"); }
+        measure_path "$path" "$run" || { vms_stop; sy_stop; for h in $HOSTS; do kernel_path_down $h; done; fail_note "run $run, $path: set-up failed (see the log)"; }
     done
 done
 say "measured in $((SECONDS - T_START)) s"
@@ -540,4 +550,5 @@ mkdir -p "$(dirname "$OUTPUT")"
 } >"$OUTPUT"
 say "written to ${OUTPUT#"$REPO"/}"
 [ -n "${SY_KEEP_LOGS:-}" ] && say "logs: $RUN"
+[ "$FAILURES" = 0 ] || { say "$FAILURES measurement(s) failed: see the notes"; exit 1; }
 exit 0
