@@ -6,10 +6,30 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <linux/filter.h>
+#include <linux/sock_diag.h>
+
+/// SO_RCVBUFFORCE / SO_SNDBUFFORCE need CAP_NET_ADMIN (the daemon has it for tap and uplink
+/// ports); without it the plain option, capped by net.core.rmem_max / wmem_max.
+static void csy_vxlan_buffer(int fd, int force, int plain) {
+    int size = CSY_VXLAN_SOCKET_BUFFER;
+    if (setsockopt(fd, SOL_SOCKET, force, &size, sizeof size) != 0) {
+        (void)setsockopt(fd, SOL_SOCKET, plain, &size, sizeof size);
+    }
+}
+
+int64_t csy_vxlan_socket_drops(int fd) {
+    uint32_t info[SK_MEMINFO_VARS];
+    socklen_t len = sizeof info;
+    memset(info, 0, sizeof info);
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &len) != 0) return -1;
+    if (len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) { errno = EINVAL; return -1; }
+    return info[SK_MEMINFO_DROPS];
+}
 
 int csy_vxlan_udp_socket(uint32_t local_be, uint16_t port_be) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (fd < 0) return -1;
+    csy_vxlan_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
@@ -27,6 +47,7 @@ int csy_vxlan_udp_socket(uint32_t local_be, uint16_t port_be) {
 int csy_vxlan_raw_socket(uint32_t local_be) {
     int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (fd < 0) return -1;
+    csy_vxlan_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
     // "ret #0": accept nothing. Attached before bind so no datagram is queued in between.
     struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
     struct sock_fprog program = { .len = 1, .filter = &drop };

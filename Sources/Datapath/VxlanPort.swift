@@ -61,7 +61,10 @@ final class VxlanPort: SwitchPort {
         if event.kind == .vxlanRx { idleTurns = 0 }
     }
 
-    func housekeeping(now: UInt32, engine: Engine) { reportTunnelCounters() }
+    func housekeeping(now: UInt32, engine: Engine) {
+        tunnel.readSocketOverflow()
+        reportTunnelCounters()
+    }
 
     /// Moves what the tunnel refused since the last call into the port's drop counters: each
     /// decapsulation check under its reason, refused sends as tx-error.
@@ -79,6 +82,7 @@ final class VxlanPort: SwitchPort {
         move(now.innerRunt, reported.innerRunt, .vxlanInnerRunt)
         move(now.innerTooLong, reported.innerTooLong, .vxlanInnerTooLong)
         move(now.remoteNotAllowed, reported.remoteNotAllowed, .vxlanRemoteNotAllowed)
+        move(now.socketOverflow, reported.socketOverflow, .vxlanSocketOverflow)
         if now.transmitErrors > reported.transmitErrors {
             bridge.recordTransmitLost(port: index, reason: .txError, frames: now.transmitErrors &- reported.transmitErrors,
                                       bytes: now.transmitErrorBytes &- reported.transmitErrorBytes)

@@ -77,10 +77,13 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case vxlanInnerTooLong
     /// From an underlay address not in the port's flood list while `learn-remotes` is off.
     case vxlanRemoteNotAllowed
+    /// Dropped by the kernel before the switch read it: the vxlan port's UDP receive buffer was
+    /// full (SO_MEMINFO; counted once a second, without bytes).
+    case vxlanSocketOverflow
 
     /// Read per frame to index counters, so a constant rather than `allCases.count` (a lazily
     /// initialised global). `dropReasonCountCoversEveryCase` keeps it honest.
-    @inlinable public static var count: Int { Int(DropReason.vxlanRemoteNotAllowed.rawValue) + 1 }
+    @inlinable public static var count: Int { Int(DropReason.vxlanSocketOverflow.rawValue) + 1 }
 
     /// Kebab-case name for CLI, logs and metrics labels.
     public var name: String {
@@ -114,6 +117,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .vxlanInnerRunt: return "vxlan-inner-runt"
         case .vxlanInnerTooLong: return "vxlan-inner-too-long"
         case .vxlanRemoteNotAllowed: return "vxlan-remote-not-allowed"
+        case .vxlanSocketOverflow: return "vxlan-socket-overflow"
         }
     }
 

@@ -61,6 +61,8 @@ public final class VxlanTunnel {
         public var innerTooLong: UInt64 = 0
         /// From an address not in the flood list while learn-remotes is off.
         public var remoteNotAllowed: UInt64 = 0
+        /// Dropped by the kernel before we read them: the UDP socket's receive buffer was full.
+        public var socketOverflow: UInt64 = 0
         public var receiveErrors: UInt64 = 0
         public var transmittedDatagrams: UInt64 = 0
         public var transmitErrors: UInt64 = 0
@@ -162,6 +164,13 @@ public final class VxlanTunnel {
 
     /// Closes both sockets now (the port is removed or re-created: a new tunnel may bind the same
     /// address and port at once). Nothing may be sent or received afterwards.
+    /// Reads how many datagrams the kernel dropped on the UDP socket for a full receive buffer
+    /// (cold: once a second; they never reached us, so no per-datagram check can count them).
+    public func readSocketOverflow() {
+        let drops = csy_vxlan_socket_drops(udp.rawValue)
+        if drops >= 0 { counters.socketOverflow = UInt64(drops) }
+    }
+
     public func close() {
         udp.close()
         raw.close()

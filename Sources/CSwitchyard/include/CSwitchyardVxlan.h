@@ -14,9 +14,19 @@ extern "C" {
 /// The most datagrams one csy_vxlan_recvmmsg / csy_vxlan_sendmmsg call handles.
 enum { CSY_VXLAN_MAX_BATCH = 64 };
 
-/// A non-blocking UDP socket bound to `local_be`:`port` (both network byte order). Returns the fd
-/// or -1/errno.
+/// The receive buffer asked for the UDP socket and the send buffer for the raw one: the kernel's
+/// defaults (about 200 KiB) overflow within a millisecond at a few hundred thousand datagrams per
+/// second while the engine does other work (docs/vxlan-ports.md, "Socket buffers").
+enum { CSY_VXLAN_SOCKET_BUFFER = 4 << 20 };
+
+/// A non-blocking UDP socket bound to `local_be`:`port` (both network byte order), with a
+/// CSY_VXLAN_SOCKET_BUFFER receive buffer (SO_RCVBUFFORCE, else as much as SO_RCVBUF allows).
+/// Returns the fd or -1/errno.
 int csy_vxlan_udp_socket(uint32_t local_be, uint16_t port_be);
+
+/// Datagrams the kernel dropped on socket `fd` so far because its receive buffer was full
+/// (SO_MEMINFO's SK_MEMINFO_DROPS); -1/errno if it cannot be read.
+int64_t csy_vxlan_socket_drops(int fd);
 
 /// A non-blocking raw IPv4 socket with protocol IPPROTO_UDP bound to `local_be`, for transmit only:
 /// the kernel adds the IP header (source `local_be`), routes and resolves the next hop; the
