@@ -157,29 +157,31 @@ cat >"$SY_RUN_DIR/poller.py" <<'PY'
 import json, subprocess, sys, time
 yardctl, log = sys.argv[1], sys.argv[2]
 hosts = dict(h.split("=", 1) for h in sys.argv[3:])
-def facts():
+def facts(h, sock):
     out = set()
-    for h, sock in hosts.items():
-        try:
-            fdb = json.loads(subprocess.run([yardctl, "--socket", sock, "fdb", "show", "--json"], capture_output=True, timeout=5).stdout)
-            for e in fdb["fdb"]["entries"]:
-                out.add(f"{h} fdb {e['port']} {e['mac'].lower()} {e.get('vtep') or '-'}")
-            ev = json.loads(subprocess.run([yardctl, "--socket", sock, "evpn", "--json"], capture_output=True, timeout=5).stdout)
-            ev = ev["evpn"] if isinstance(ev, dict) else ev
-            for m in ev:
-                for r in m["remoteMACs"]: out.add(f"{h} remote {r['mac'].lower()} {r['vtep']}")
-                for v in m["floodList"]: out.add(f"{h} flood {v}")
-        except Exception as x:
-            out.add(f"{h} error")
+    try:
+        fdb = json.loads(subprocess.run([yardctl, "--socket", sock, "fdb", "show", "--json"], capture_output=True, timeout=5).stdout)
+        for e in fdb["fdb"]["entries"]:
+            out.add(f"{h} fdb {e['port']} {e['mac'].lower()} {e.get('vtep') or '-'}")
+        ev = json.loads(subprocess.run([yardctl, "--socket", sock, "evpn", "--json"], capture_output=True, timeout=5).stdout)
+        ev = ev["evpn"] if isinstance(ev, dict) else ev
+        for m in ev:
+            for r in m["remoteMACs"]: out.add(f"{h} remote {r['mac'].lower()} {r['vtep']}")
+            for v in m["floodList"]: out.add(f"{h} flood {v}")
+    except Exception:
+        out.add(f"{h} error")
     return out
-seen = set()
+# Each host's facts carry the time its own reading began (not the cycle's).
+seen = {h: set() for h in hosts}
 with open(log, "a", buffering=1) as f:
     while True:
-        t = time.time(); now = facts()
-        for x in sorted(now - seen): f.write(f"+ {t:.3f} {x}\n")
-        for x in sorted(seen - now): f.write(f"- {t:.3f} {x}\n")
-        seen = now
-        time.sleep(max(0, 0.1 - (time.time() - t)))
+        start = time.time()
+        for h, sock in hosts.items():
+            t = time.time(); now = facts(h, sock)
+            for x in sorted(now - seen[h]): f.write(f"+ {t:.3f} {x}\n")
+            for x in sorted(seen[h] - now): f.write(f"- {t:.3f} {x}\n")
+            seen[h] = now
+        time.sleep(max(0, 0.1 - (time.time() - start)))
 PY
 POLL=$SY_RUN_DIR/poller.log
 : >"$POLL"
