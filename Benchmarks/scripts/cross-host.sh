@@ -542,7 +542,7 @@ mkdir -p "$(dirname "$OUTPUT")"
         "${SECONDS_MEASURED} s window after ${WARMUP} s warm-up per frame size; iperf3 ${IPERF_SECONDS} s; ratios per paired run."
     echo "* Two namespaces joined by a veth underlay (MTU $UNDERLAY_MTU, overlay MTU $OVERLAY_MTU), each with its own Switchyard" \
         "(release, datapath idle: $IDLE); CPUs generator / Switchyard A / Switchyard B / sink = $CPUS; RPS of each underlay end on its host's CPU;" \
-        "net.core.rmem_default $(cat /proc/sys/net/core/rmem_default) (the native port's UDP socket sets no SO_RCVBUF of its own)."
+        "net.core.rmem_default $(cat /proc/sys/net/core/rmem_default) (the native port's UDP socket asks for 4 MiB itself since 2f78bba: docs/vxlan-ports.md, \"Socket buffers\")."
     echo "* Generator: testpmd txonly on virtio-user (one UDP flow, to the sink's MAC); sink: testpmd rxonly. Frame sizes include the FCS (virtio carries size − 4)."
     echo "* Kernel path: bridge + vxlan (nolearning) + veth as Deploy/evpn-fabric/host-setup.sh, FDB entries static (what FRR would install), no FRR running."
     echo
