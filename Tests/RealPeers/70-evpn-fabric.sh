@@ -20,10 +20,10 @@ require_root
 . Tests/RealPeers/lib/qemu.sh
 . Tests/RealPeers/lib/switchyard.sh
 . Tests/RealPeers/lib/netns.sh
+. Tests/RealPeers/lib/frr.sh
 sy_init
 
 RECIPE=Deploy/evpn-fabric
-FRR_BIN=${SY_FRR_BIN:-/usr/lib/frr}
 HOSTS="A B"
 declare -A NS VTEP PEER MAC GIP
 NS[A]=fabA-$$ NS[B]=fabB-$$
@@ -33,7 +33,6 @@ GIP[A]=10.0.10.1 GIP[B]=10.0.10.2
 UNDERLAY=fabu BR=fabbr100 VX=fabvx100 UPLINK=fabsy100 BPORT=fabsy100br
 BLASTMAC=02:fa:b0:00:00:bb
 # FRR's per-host path space: sockets and the config files bgpd and zebra (user frr) read.
-frr_dir() { echo "/var/run/frr/${NS[$1]}"; }
 sy_dir() { echo "$SY_RUN_DIR/fab$1"; }
 
 fab_cleanup() {
@@ -44,11 +43,7 @@ trap 'sy_cleanup; netns_cleanup; fab_cleanup' EXIT
 trap 'sy_cleanup; netns_cleanup; fab_cleanup; trap - INT; kill -INT $$' INT
 trap 'sy_cleanup; netns_cleanup; fab_cleanup; trap - TERM; kill -TERM $$' TERM
 
-in_ns() { local h=$1; shift; ip netns exec "${NS[$h]}" "$@"; }
-vtysh_on() { local h=$1; shift; in_ns "$h" vtysh -N "${NS[$h]}" --config_dir "$(frr_dir "$h")" "$@"; }
 yardctl_on() { local h=$1; shift; "$SY_YARDCTL" --socket "$(sy_dir "$h")/control.sock" "$@"; }
-now() { date +%s.%N; }
-since() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }
 
 # --- the two hosts: namespaces, underlay, the recipe's bridge/VXLAN/veth ---------------------------
 underlay() {
@@ -91,36 +86,6 @@ for h in $HOSTS; do
 done
 
 # --- FRR ------------------------------------------------------------------------------------------
-frr_files() {
-    local h=$1 d; d=$(frr_dir "$h")
-    # The frr service makes /var/run/frr when it starts; if it never ran since boot, make it as it would.
-    [ -d /var/run/frr ] || install -d -o frr -g frr -m 0755 /var/run/frr || return 1
-    mkdir -p "$d" && chown frr:frr "$d" || return 1
-    "$RECIPE/frr-config.sh" "${VTEP[$h]}" "${PEER[$h]}" --hostname "${NS[$h]}" >"$d/frr.conf" || return 1
-    # The recipe's file is FRR's integrated configuration (vtysh hands each daemon its part); run
-    # by hand, zebra gets the part before `router bgp` and bgpd the whole file.
-    sed '/^router bgp/,$d' "$d/frr.conf" >"$d/zebra.conf"
-    : >"$d/vtysh.conf"
-    chown frr:frr "$d"/*.conf
-}
-start_zebra() {
-    local h=$1 d deadline; d=$(frr_dir "$h")
-    netns_spawn "${NS[$h]}" "zebra $h" "$SY_RUN_DIR/zebra-$h.log" "$FRR_BIN/zebra" -N "${NS[$h]}" -P 0 -f "$d/zebra.conf" >/dev/null
-    deadline=$((SECONDS + 20))
-    until [ -S "$d/zserv.api" ]; do
-        [ $SECONDS -lt $deadline ] || { echo "zebra $h: no zserv.api"; cat "$SY_RUN_DIR/zebra-$h.log"; return 1; }
-        sleep 0.1
-    done
-}
-start_bgpd() {
-    local h=$1
-    netns_spawn "${NS[$h]}" "bgpd $h" "$SY_RUN_DIR/bgpd-$h.log" "$FRR_BIN/bgpd" -N "${NS[$h]}" -P 0 -f "$(frr_dir "$h")/frr.conf" >"$SY_RUN_DIR/bgpd-$h.pid"
-}
-bgp_state() {  # HOST: the session's state as host HOST's bgpd sees it
-    vtysh_on "$1" -c "show bgp l2vpn evpn summary json" 2>/dev/null | python3 -c "import json,sys
-try: print(json.load(sys.stdin)['peers']['$2']['state'])
-except Exception: print('none')"
-}
 wait_established() {  # SECONDS: both ends Established
     local deadline=$((SECONDS + $1)) a b
     while [ $SECONDS -lt $deadline ]; do

@@ -24,34 +24,21 @@ require_root
 . Tests/RealPeers/lib/common.sh
 . Tests/RealPeers/lib/switchyard.sh
 . Tests/RealPeers/lib/netns.sh
+. Tests/RealPeers/lib/frr.sh
 sy_init
 
-FRR_BIN=${SY_FRR_BIN:-/usr/lib/frr}
 HOSTS="A B"
 declare -A NS VTEP PEER
 NS[A]=evmA-$$ NS[B]=evmB-$$ NS[G]=evmG-$$
 VTEP[A]=10.255.7.1 VTEP[B]=10.255.7.2 PEER[A]=10.255.7.2 PEER[B]=10.255.7.1
 UNDERLAY=evmu BR=evmbr100 VX=evmvx100 MPORT=evmve100 TAP=evmtap0
 GMAC=02:e7:00:00:0b:01 GIP=10.0.10.2 STATICMAC=02:e7:00:00:0a:01 LEARNMAC=02:e7:00:00:0a:02
-frr_dir() { echo "/var/run/frr/${NS[$1]}"; }
 SYD=$SY_RUN_DIR/evmA
 trap 'sy_cleanup; netns_cleanup; rm -rf "$(frr_dir A)" "$(frr_dir B)"' EXIT
 trap 'sy_cleanup; netns_cleanup; rm -rf "$(frr_dir A)" "$(frr_dir B)"; trap - INT; kill -INT $$' INT
 trap 'sy_cleanup; netns_cleanup; rm -rf "$(frr_dir A)" "$(frr_dir B)"; trap - TERM; kill -TERM $$' TERM
 
-in_ns() { local h=$1; shift; ip netns exec "${NS[$h]}" "$@"; }
-vtysh_on() { local h=$1; shift; in_ns "$h" vtysh -N "${NS[$h]}" --config_dir "$(frr_dir "$h")" "$@"; }
 yardctl_a() { "$SY_YARDCTL" --socket "$SYD/control.sock" "$@"; }
-now() { date +%s.%N; }
-since() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }
-wait_for() {  # SECONDS COMMAND...: until COMMAND succeeds (quietly), then once more with output
-    local deadline; deadline=$(awk -v s="$1" -v n="$(now)" 'BEGIN { printf "%.2f", n + s }'); shift
-    while awk -v d="$deadline" -v n="$(now)" 'BEGIN { exit !(n < d) }'; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    "$@"
-}
 
 # --- hosts, underlay, the mirror (A) and the plain kernel VTEP (B) ---------------------------------
 underlay() {
@@ -99,33 +86,6 @@ for h in $HOSTS; do
 done
 
 # --- FRR (as in 70-evpn-fabric.sh) -----------------------------------------------------------------
-frr_files() {
-    local h=$1 d; d=$(frr_dir "$h")
-    [ -d /var/run/frr ] || install -d -o frr -g frr -m 0755 /var/run/frr || return 1
-    mkdir -p "$d" && chown frr:frr "$d" || return 1
-    Deploy/evpn-fabric/frr-config.sh "${VTEP[$h]}" "${PEER[$h]}" --hostname "${NS[$h]}" >"$d/frr.conf" || return 1
-    sed '/^router bgp/,$d' "$d/frr.conf" >"$d/zebra.conf"
-    : >"$d/vtysh.conf"
-    chown frr:frr "$d"/*.conf
-}
-start_zebra() {
-    local h=$1 d deadline; d=$(frr_dir "$h")
-    netns_spawn "${NS[$h]}" "zebra $h" "$SY_RUN_DIR/zebra-$h.log" "$FRR_BIN/zebra" -N "${NS[$h]}" -P 0 -f "$d/zebra.conf" >/dev/null
-    deadline=$((SECONDS + 20))
-    until [ -S "$d/zserv.api" ]; do
-        [ $SECONDS -lt $deadline ] || { echo "zebra $h: no zserv.api"; cat "$SY_RUN_DIR/zebra-$h.log"; return 1; }
-        sleep 0.1
-    done
-}
-start_bgpd() {
-    netns_spawn "${NS[$1]}" "bgpd $1" "$SY_RUN_DIR/bgpd-$1.log" "$FRR_BIN/bgpd" -N "${NS[$1]}" -P 0 -f "$(frr_dir "$1")/frr.conf" >/dev/null
-}
-bgp_state() {
-    vtysh_on "$1" -c "show bgp l2vpn evpn summary json" 2>/dev/null | python3 -c "import json,sys
-try: print(json.load(sys.stdin)['peers']['$2']['state'])
-except Exception: print('none')"
-}
-established() { [ "$(bgp_state A "${PEER[A]}")" = Established ] && [ "$(bgp_state B "${PEER[B]}")" = Established ]; }
 for h in $HOSTS; do setup "host $h: FRR configuration in $(frr_dir $h)" frr_files $h; done
 for h in $HOSTS; do setup "host $h: zebra -N ${NS[$h]} -P 0" start_zebra $h; done
 
