@@ -34,37 +34,14 @@ extension Engine {
             }
             if record(DeliveryOutcome(reservation, bytes: outLength), port: destination) { markDirty(to, rx) }
         case .completeChecksum(let start, let offset):
-            guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
-                bridge.recordTransmitDrop(port: destination, reason: .oversize)
-                return
-            }
-            guard Checksum.completePartialChecksum(frame: frame, checksumStart: start &+ edit.lengthChange,
-                                                   checksumOffset: offset) else {
-                bridge.recordTransmitDrop(port: destination, reason: .malformedDescriptor)
-                return
-            }
+            guard let frame = gatherCompletingChecksum(segments, from: source, header: header, l2: l2, edit: edit,
+                                                       start: start, offset: offset, destination: destination)
+            else { return }
             deliverContiguous(UnsafeRawBufferPointer(frame), netHeader: VirtioNetHeader(), to: to, rx: rx,
                               tagged: edit.egressTagged)
         case .segment(let request):
-            // The sender's limits (docs/limits.md): gso_size 1 on a 64 KiB frame would otherwise
-            // be ~65 000 frames of work for one descriptor chain.
-            let limits = limits(ofSender: source.index)
-            guard request.segmentSize >= limits.minMSS else {
-                bridge.recordTransmitDrop(port: destination, reason: .gsoTooSmall)
-                return
-            }
-            guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
-                bridge.recordTransmitDrop(port: destination, reason: .oversize)
-                return
-            }
-            switch SoftwareSegmenter.start(frame: UnsafeRawBufferPointer(frame), request: request) {
-            case .failure(let why):
-                bridge.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
-            case .success(var segmenter):
-                guard segmenter.segmentCount <= limits.maxSegments else {
-                    bridge.recordTransmitDrop(port: destination, reason: .tooManySegments)
-                    return
-                }
+            if var segmenter = startSegmentation(segments, from: source, header: header, l2: l2, edit: edit,
+                                                 request: request, destination: destination) {
                 guard Engine.fits(length: segmenter.maximumSegmentLength, maximumFrameLength: target.maximumFrameLength,
                                   leavesTagged: edit.egressTagged) else {
                     bridge.recordTransmitDrop(port: destination, reason: .mtuExceeded)
@@ -81,6 +58,55 @@ extension Engine {
             }
         case .drop(let why):
             bridge.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
+        }
+    }
+
+    /// The whole frame gathered (`gather`) with its partial checksum completed, for a receiver that
+    /// cannot take one (a guest without CSUM, a tunnel); nil with the drop counted on `destination`.
+    func gatherCompletingChecksum<Segment: ByteSegment>(
+        _ segments: UnsafeBufferPointer<Segment>, from source: FrameSource, header: FrameHeader, l2: UnsafeRawPointer,
+        edit: TagEdit, start: Int, offset: Int, destination: UInt16
+    ) -> UnsafeMutableRawBufferPointer? {
+        guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
+            bridge.recordTransmitDrop(port: destination, reason: .oversize)
+            return nil
+        }
+        guard Checksum.completePartialChecksum(frame: frame, checksumStart: start &+ edit.lengthChange,
+                                               checksumOffset: offset) else {
+            bridge.recordTransmitDrop(port: destination, reason: .malformedDescriptor)
+            return nil
+        }
+        return frame
+    }
+
+    /// Software segmentation's first steps for a receiver that cannot take a GSO frame (a guest
+    /// without TSO/UFO, a tunnel): the sender's limits (docs/limits.md: gso_size 1 on a 64 KiB
+    /// frame would otherwise be ~65 000 frames of work for one descriptor chain), the frame
+    /// gathered, the segmenter started. Nil with the drop counted on `destination`; the caller
+    /// checks the largest segment against its MTU and emits the segments.
+    func startSegmentation<Segment: ByteSegment>(
+        _ segments: UnsafeBufferPointer<Segment>, from source: FrameSource, header: FrameHeader, l2: UnsafeRawPointer,
+        edit: TagEdit, request: SegmentationRequest, destination: UInt16
+    ) -> SoftwareSegmenter? {
+        let limits = limits(ofSender: source.index)
+        guard request.segmentSize >= limits.minMSS else {
+            bridge.recordTransmitDrop(port: destination, reason: .gsoTooSmall)
+            return nil
+        }
+        guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
+            bridge.recordTransmitDrop(port: destination, reason: .oversize)
+            return nil
+        }
+        switch SoftwareSegmenter.start(frame: UnsafeRawBufferPointer(frame), request: request) {
+        case .failure(let why):
+            bridge.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
+            return nil
+        case .success(let segmenter):
+            guard segmenter.segmentCount <= limits.maxSegments else {
+                bridge.recordTransmitDrop(port: destination, reason: .tooManySegments)
+                return nil
+            }
+            return segmenter
         }
     }
 

@@ -95,34 +95,13 @@ extension Engine {
             }
             stageContiguous(UnsafeRawBufferPointer(frame), to: port, owner: owner, tagged: edit.egressTagged)
         case .completeChecksum(let start, let offset):
-            guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
-                bridge.recordTransmitDrop(port: destination, reason: .oversize)
-                return
-            }
-            guard Checksum.completePartialChecksum(frame: frame, checksumStart: start &+ edit.lengthChange,
-                                                   checksumOffset: offset) else {
-                bridge.recordTransmitDrop(port: destination, reason: .malformedDescriptor)
-                return
-            }
+            guard let frame = gatherCompletingChecksum(segments, from: source, header: header, l2: l2, edit: edit,
+                                                       start: start, offset: offset, destination: destination)
+            else { return }
             stageContiguous(UnsafeRawBufferPointer(frame), to: port, owner: owner, tagged: edit.egressTagged)
         case .segment(let request):
-            let limits = limits(ofSender: source.index)
-            guard request.segmentSize >= limits.minMSS else {
-                bridge.recordTransmitDrop(port: destination, reason: .gsoTooSmall)
-                return
-            }
-            guard let frame = gather(segments, skipping: source.skip, header: header, l2: l2, edit: edit) else {
-                bridge.recordTransmitDrop(port: destination, reason: .oversize)
-                return
-            }
-            switch SoftwareSegmenter.start(frame: UnsafeRawBufferPointer(frame), request: request) {
-            case .failure(let why):
-                bridge.recordTransmitDrop(port: destination, reason: why.isMalformed ? .malformedDescriptor : .unsupportedOffload)
-            case .success(var segmenter):
-                guard segmenter.segmentCount <= limits.maxSegments else {
-                    bridge.recordTransmitDrop(port: destination, reason: .tooManySegments)
-                    return
-                }
+            if var segmenter = startSegmentation(segments, from: source, header: header, l2: l2, edit: edit,
+                                                 request: request, destination: destination) {
                 // Checked once for the largest: a GSO size the tunnel cannot carry drops the frame.
                 guard vxlanFits(segmenter.maximumSegmentLength, port: port, tagged: edit.egressTagged) else {
                     bridge.recordTransmitDrop(port: destination, reason: .mtuExceeded)

@@ -41,21 +41,7 @@ trap 'sy_cleanup; netns_cleanup; rm -rf "$(frr_dir A)" "$(frr_dir B)"; trap - TE
 yardctl_a() { "$SY_YARDCTL" --socket "$SYD/control.sock" "$@"; }
 
 # --- hosts, underlay, the mirror (A) and the plain kernel VTEP (B) ---------------------------------
-underlay() {
-    local h
-    for h in A B G; do
-        ip netns add "${NS[$h]}" || return 1
-        echo "ns ${NS[$h]}" >>"$SY_NETNS_STATE"
-        in_ns $h ip link set lo up || return 1
-    done
-    ip link add "$UNDERLAY" netns "${NS[A]}" type veth peer name "$UNDERLAY" netns "${NS[B]}" || return 1
-    for h in $HOSTS; do
-        in_ns $h sysctl -qw "net.ipv6.conf.$UNDERLAY.disable_ipv6=1"
-        in_ns $h ip link set "$UNDERLAY" mtu 1550 up && in_ns $h ip addr add "${VTEP[$h]}/24" dev "$UNDERLAY" || return 1
-    done
-    in_ns A busybox ping -c 1 -W 2 "${VTEP[B]}"
-}
-setup "hosts ${NS[A]}, ${NS[B]} (underlay $UNDERLAY 10.255.7.1 <-> .2) and guest namespace ${NS[G]}" underlay
+setup "hosts ${NS[A]}, ${NS[B]} (underlay $UNDERLAY 10.255.7.1 <-> .2) and guest namespace ${NS[G]}" hosts_underlay G
 setup "host A: Deploy/evpn-mirror/mirror-setup.sh up (mirror $VX dstport 4790 in $BR, port $MPORT, peer down)" \
     in_ns A Deploy/evpn-mirror/mirror-setup.sh up --local "${VTEP[A]}" --vni 100 --bridge $BR --vxlan $VX --port $MPORT
 # A second VNI on host A only (VLAN 20): its MACs must stay in it.

@@ -46,23 +46,9 @@ trap 'sy_cleanup; netns_cleanup; evn_cleanup; trap - TERM; kill -TERM $$' TERM
 yardctl_on() { local h=$1; shift; "$SY_YARDCTL" --socket "$(sy_dir "$h")/control.sock" "$@"; }
 
 # --- two hosts, underlay, a mirror on each ----------------------------------------------------------
-underlay() {
-    local h
-    for h in $HOSTS; do
-        ip netns add "${NS[$h]}" || return 1
-        echo "ns ${NS[$h]}" >>"$SY_NETNS_STATE"   # netns_cleanup kills what runs there and deletes it
-        in_ns $h ip link set lo up || return 1
-    done
-    ip link add "$UNDERLAY" netns "${NS[A]}" type veth peer name "$UNDERLAY" netns "${NS[B]}" || return 1
-    for h in $HOSTS; do
-        in_ns $h sysctl -qw "net.ipv6.conf.$UNDERLAY.disable_ipv6=1"
-        in_ns $h ip link set "$UNDERLAY" mtu 1550 up && in_ns $h ip addr add "${VTEP[$h]}/24" dev "$UNDERLAY" || return 1
-    done
-    # A second address on host B's underlay: a sender outside every flood list (check 4).
-    in_ns B ip addr add "$STRANGER/24" dev "$UNDERLAY" || return 1
-    in_ns A busybox ping -c 1 -W 2 "${VTEP[B]}"
-}
-setup "hosts ${NS[A]} and ${NS[B]} joined by an underlay veth ($UNDERLAY, 10.255.0.1 <-> .2, MTU 1550; B also $STRANGER)" underlay
+# A second address on host B's underlay: a sender outside every flood list (check 4).
+setup "hosts ${NS[A]} and ${NS[B]} joined by an underlay veth ($UNDERLAY, 10.255.0.1 <-> .2, MTU 1550; B also $STRANGER)" \
+    eval 'hosts_underlay && in_ns B ip addr add "$STRANGER/24" dev "$UNDERLAY"'
 for h in $HOSTS; do
     setup "host $h: Deploy/evpn-mirror/mirror-setup.sh up (mirror $VX VNI 100 local ${VTEP[$h]} dstport 4790 in $BR, port $MPORT)" \
         in_ns $h Deploy/evpn-mirror/mirror-setup.sh up --local "${VTEP[$h]}" --vni 100 --bridge $BR --vxlan $VX --port $MPORT

@@ -1,9 +1,13 @@
-# FRR (zebra + bgpd) in network namespaces, for the multi-host suites (70, 72, 74): two "hosts" A and
+# Two hosts as network namespaces with FRR (zebra + bgpd), for the multi-host suites (70, 72, 74): two "hosts" A and
 # B, each a namespace running its own zebra and bgpd with -N <namespace> -P 0 (docs/evpn-fabric.md).
 # The caller sets, before sourcing:
+#   HOSTS     "A B"                            UNDERLAY the underlay veth's name on both hosts
 #   NS[h]     the namespace of host h          VTEP[h]  its underlay (VTEP) address
 #   PEER[h]   the other host's VTEP address    FRR_BIN  (optional) where zebra and bgpd are
 # and may use:
+#   hosts_underlay [KEY...]  the namespaces NS[h] of $HOSTS (and of the KEYs given, e.g. a guest's),
+#                         lo up, the underlay veth between A and B (MTU 1550: a 1500-byte overlay
+#                         plus VXLAN's 50; VTEP[h]/24; IPv6 off), and A pinging B over it
 #   in_ns H CMD...        CMD in host H's namespace     vtysh_on H ARGS...   vtysh for host H's daemons
 #   frr_dir H             host H's FRR directory (config, sockets)
 #   frr_files H           writes frr.conf (Deploy/evpn-fabric/frr-config.sh), zebra.conf, vtysh.conf
@@ -27,6 +31,21 @@ wait_for() {
         sleep 0.05
     done
     "$@"
+}
+
+hosts_underlay() {
+    local h
+    for h in $HOSTS "$@"; do
+        ip netns add "${NS[$h]}" || return 1
+        echo "ns ${NS[$h]}" >>"$SY_NETNS_STATE"   # netns_cleanup kills what runs there and deletes it
+        in_ns $h ip link set lo up || return 1
+    done
+    ip link add "$UNDERLAY" netns "${NS[A]}" type veth peer name "$UNDERLAY" netns "${NS[B]}" || return 1
+    for h in $HOSTS; do
+        in_ns $h sysctl -qw "net.ipv6.conf.$UNDERLAY.disable_ipv6=1"
+        in_ns $h ip link set "$UNDERLAY" mtu 1550 up && in_ns $h ip addr add "${VTEP[$h]}/24" dev "$UNDERLAY" || return 1
+    done
+    in_ns A busybox ping -c 1 -W 2 "${VTEP[B]}"
 }
 
 frr_files() {
