@@ -36,17 +36,22 @@ extension Engine {
         guard case .split(let queue) = ring.format else { return 0 }
         // `_withUnsafeGuaranteedRef`: the port's queue list owns the queue across the burst; the
         // closure is non-escaping and inlined, and no reference count is taken.
-        return queue._withUnsafeGuaranteedRef { tx in
-            var burst = GuestTransmitBurst(tx: tx, port: port, pair: slot.pair)
-            let n = forwardBurst(&burst, now: now)
-            // Counted out here: inside forwardBurst the two increments tip the optimizer into
-            // keeping `forward` out of line (+45 instructions per frame).
-            if n > 0 {
-                loop.pointee.bursts &+= 1
-                if tx.knownPending > 0 { loop.pointee.backloggedBursts &+= 1 }
-            }
-            return n
+        return queue._withUnsafeGuaranteedRef { forwardGuestBurst(from: $0, slot, of: port, now: now) }
+    }
+
+    /// One burst from TX queue `tx`, either format, counted in the loop's burst counters.
+    @inline(__always)
+    private func forwardGuestBurst<Queue: EngineVirtqueue>(from tx: Queue, _ slot: PollSlot, of port: VhostPort,
+                                                            now: UInt32) -> Int {
+        var burst = GuestTransmitBurst(tx: tx, port: port, pair: slot.pair)
+        let n = forwardBurst(&burst, now: now)
+        // Counted out here: inside forwardBurst the two increments tip the optimizer into
+        // keeping `forward` out of line (+45 instructions per frame).
+        if n > 0 {
+            loop.pointee.bursts &+= 1
+            if tx.knownPending > 0 { loop.pointee.backloggedBursts &+= 1 }
         }
+        return n
     }
 
     /// A packed TX ring's burst, out of line so the split ring's loop is compiled as it was
@@ -54,15 +59,7 @@ extension Engine {
     @inline(never)
     private func pollPackedRing(_ ring: GuestRing, _ slot: PollSlot, of port: VhostPort, now: UInt32) -> Int {
         guard case .packed(let queue) = ring.format else { return 0 }
-        return queue._withUnsafeGuaranteedRef { tx in
-            var burst = GuestTransmitBurst(tx: tx, port: port, pair: slot.pair)
-            let n = forwardBurst(&burst, now: now)
-            if n > 0 {
-                loop.pointee.bursts &+= 1
-                if tx.knownPending > 0 { loop.pointee.backloggedBursts &+= 1 }
-            }
-            return n
-        }
+        return queue._withUnsafeGuaranteedRef { forwardGuestBurst(from: $0, slot, of: port, now: now) }
     }
 
     /// The one burst loop, for every kind: take, decide, forward each frame, give back.

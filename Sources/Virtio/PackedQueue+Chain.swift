@@ -91,7 +91,9 @@ extension PackedQueue {
             return .invalidIndirectLength
         }
         guard entries <= allowed else { return .tooManyDescriptors }
-        guard copyIndirectTable(address: address, length: Int(length), into: copy) else { return .unmappedAddress }
+        guard memory.copyIndirectTable(address: address, length: Int(length), into: copy, scratch: indirectSegments,
+                                       hint: &state.pointee.memoryHint)
+        else { return .unmappedAddress }
         // §2.8.19: table entries follow each other (no NEXT); WRITE is their only valid flag. An
         // entry flagged INDIRECT is refused rather than ignored: it can only be an attempt at a
         // nested table, and the split ring refuses those too.
@@ -127,21 +129,4 @@ extension PackedQueue {
         }
     }
 
-    /// Copies an indirect table (which may straddle regions) into our own buffer, where the
-    /// guest cannot change it under the walk.
-    @usableFromInline
-    func copyIndirectTable(address: UInt64, length: Int, into copy: UnsafeMutableRawPointer) -> Bool {
-        var pieces = 0
-        let outcome = memory.appendSegments(guestPhysical: address, length: UInt64(length), to: indirectSegments,
-                                            count: &pieces, capacity: SplitQueue.indirectSegmentCapacity,
-                                            hint: &state.pointee.memoryHint)
-        guard outcome == .ok else { return false }
-        var offset = 0
-        for i in 0..<pieces {
-            let piece = indirectSegments[i]
-            (copy + offset).copyMemory(from: piece.base, byteCount: piece.length)
-            offset &+= piece.length
-        }
-        return true
-    }
 }

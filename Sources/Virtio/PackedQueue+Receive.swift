@@ -12,16 +12,12 @@ extension PackedQueue {
             segmentStorage[0] = next.buffer
             chainStorage[0] = DescriptorChain(head: next.id, length: next.buffer.length, firstSegment: 0, segmentCount: 1)
             ringSpans[0] = 1
-            s.pointee.cursor.chainCount = 1
-            s.pointee.cursor.reservationOpen = true
+            s.pointee.cursor.open(chains: 1)
             var end = s.pointee.lastAvail
             var wrap = s.pointee.availWrap
             advance(&end, &wrap, by: 1)
             s.pointee.reservationEnd = end
             s.pointee.reservationEndWrap = wrap
-            s.pointee.cursor.writeChain = 0
-            s.pointee.cursor.writeSegment = 0
-            s.pointee.cursor.writeOffset = 0
             return .reserved(chains: 1)
         }
         return reserveChains(bytes: bytes, mergeable: mergeable)
@@ -43,8 +39,7 @@ extension PackedQueue {
     @usableFromInline @inline(never)
     func reserveChains(bytes: Int, mergeable: Bool) -> ReceiveReservation {
         let s = state
-        s.pointee.cursor.chainCount = 0
-        s.pointee.cursor.reservationOpen = false
+        s.pointee.cursor.clear()
         guard !s.pointee.broken else { return .broken }
         guard bytes > 0 else { return .tooLarge }
         // The last walk from here ran out of buffers at `noRoomEnd`: until the driver makes that
@@ -84,13 +79,9 @@ extension PackedQueue {
             remaining &-= min(remaining, chain.length)
             if !mergeable { break }
         }
-        s.pointee.cursor.chainCount = n
-        s.pointee.cursor.reservationOpen = true
+        s.pointee.cursor.open(chains: n)
         s.pointee.reservationEnd = cursor
         s.pointee.reservationEndWrap = wrap
-        s.pointee.cursor.writeChain = 0
-        s.pointee.cursor.writeSegment = 0
-        s.pointee.cursor.writeOffset = 0
         return .reserved(chains: n)
     }
 
@@ -128,8 +119,7 @@ extension PackedQueue {
     }
 
     public func cancelReservation() {
-        state.pointee.cursor.reservationOpen = false
-        state.pointee.cursor.chainCount = 0
+        state.pointee.cursor.clear()
     }
 
     /// Gives back the chains taken for a frame when one of them is malformed, in ring order (the

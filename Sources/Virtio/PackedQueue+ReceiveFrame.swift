@@ -25,8 +25,7 @@ extension PackedQueue {
                                               prefixLength: prefixLength,
                                               bytes: UnsafeRawPointer(source[0].base + skipping),
                                               count: source[0].length &- skipping) {
-            s.pointee.cursor.reservationOpen = false
-            s.pointee.cursor.chainCount = 0
+            s.pointee.cursor.clear()
             pushUsed(id: next.id, length: UInt32(truncatingIfNeeded: total), span: 1)
             advance(&s.pointee.lastAvail, &s.pointee.availWrap, by: 1)
             updateAvailEvent()
@@ -53,8 +52,7 @@ extension PackedQueue {
                                                   prefixLength: prefixLength,
                                                   bytes: UnsafeRawPointer(source[0].base + skipping),
                                                   count: source[0].length &- skipping, log: log) {
-                s.pointee.cursor.reservationOpen = false
-                s.pointee.cursor.chainCount = 0
+                s.pointee.cursor.clear()
                 pushUsed(id: next.id, length: UInt32(truncatingIfNeeded: total), span: 1)
                 advance(&s.pointee.lastAvail, &s.pointee.availWrap, by: 1)
                 updateAvailEvent()

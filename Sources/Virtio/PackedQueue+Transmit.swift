@@ -5,8 +5,7 @@ extension PackedQueue {
     /// TX burst. Every returned chain, malformed or not, goes back with `pushUsedTransmitted`.
     public func popAvailable(maxChains: Int) -> Int {
         let s = state
-        s.pointee.cursor.chainCount = 0
-        s.pointee.cursor.reservationOpen = false
+        s.pointee.cursor.clear()
         s.pointee.sawMore = false
         guard !s.pointee.broken else { return 0 }
         let limit = min(maxChains, limits.maxChains)

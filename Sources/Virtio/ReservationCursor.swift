@@ -20,4 +20,21 @@ struct ReservationCursor {
         writeSegment = 0
         writeOffset = 0
     }
+
+    /// A reservation of `chains` chains (in the queue's scratch) opens, its cursor at the start.
+    @inlinable @inline(__always)
+    mutating func open(chains: Int) {
+        chainCount = chains
+        reservationOpen = true
+        writeChain = 0
+        writeSegment = 0
+        writeOffset = 0
+    }
+
+    /// No reservation and no chains: after a commit, an abandon, or a frame received whole.
+    @inlinable @inline(__always)
+    mutating func clear() {
+        chainCount = 0
+        reservationOpen = false
+    }
 }

@@ -77,7 +77,8 @@ extension SplitQueue {
                 }
                 // Refused before the copy: the entries would all count anyway.
                 guard entries <= allowed else { return .tooManyDescriptors }
-                guard copyIndirectTable(address: address, length: Int(length), into: copy) else {
+                guard memory.copyIndirectTable(address: address, length: Int(length), into: copy,
+                                               scratch: indirectSegments, hint: &state.pointee.memoryHint) else {
                     return .unmappedAddress
                 }
                 table = UnsafeRawPointer(copy)
@@ -108,20 +109,4 @@ extension SplitQueue {
         }
     }
 
-    /// Copies an indirect table (which may straddle regions) into our own buffer.
-    @usableFromInline
-    func copyIndirectTable(address: UInt64, length: Int, into copy: UnsafeMutableRawPointer) -> Bool {
-        var pieces = 0
-        let outcome = memory.appendSegments(guestPhysical: address, length: UInt64(length), to: indirectSegments,
-                                            count: &pieces, capacity: Self.indirectSegmentCapacity,
-                                            hint: &state.pointee.memoryHint)
-        guard outcome == .ok else { return false }
-        var offset = 0
-        for i in 0..<pieces {
-            let piece = indirectSegments[i]
-            (copy + offset).copyMemory(from: piece.base, byteCount: piece.length)
-            offset &+= piece.length
-        }
-        return true
-    }
 }

@@ -15,12 +15,8 @@ extension SplitQueue {
         if bytes > 0, let next = singleBuffer(at: cursor), next.buffer.length >= bytes {
             segmentStorage[0] = next.buffer
             chainStorage[0] = DescriptorChain(head: next.head, length: next.buffer.length, firstSegment: 0, segmentCount: 1)
-            s.pointee.cursor.chainCount = 1
-            s.pointee.cursor.reservationOpen = true
+            s.pointee.cursor.open(chains: 1)
             s.pointee.reservationEnd = cursor &+ 1
-            s.pointee.cursor.writeChain = 0
-            s.pointee.cursor.writeSegment = 0
-            s.pointee.cursor.writeOffset = 0
             return .reserved(chains: 1)
         }
         return reserveChains(bytes: bytes, mergeable: mergeable)
@@ -61,8 +57,7 @@ extension SplitQueue {
     @usableFromInline @inline(never)
     func reserveChains(bytes: Int, mergeable: Bool) -> ReceiveReservation {
         let s = state
-        s.pointee.cursor.chainCount = 0
-        s.pointee.cursor.reservationOpen = false
+        s.pointee.cursor.clear()
         guard !s.pointee.broken else { return .broken }
         guard bytes > 0 else { return .tooLarge }
         // The last walk from here found less room than this frame needs: unless the driver has
@@ -106,12 +101,8 @@ extension SplitQueue {
             remaining &-= min(remaining, chain.length)
             if !mergeable { break }
         }
-        s.pointee.cursor.chainCount = n
-        s.pointee.cursor.reservationOpen = true
+        s.pointee.cursor.open(chains: n)
         s.pointee.reservationEnd = cursor
-        s.pointee.cursor.writeChain = 0
-        s.pointee.cursor.writeSegment = 0
-        s.pointee.cursor.writeOffset = 0
         return .reserved(chains: n)
     }
 
@@ -145,8 +136,7 @@ extension SplitQueue {
 
     /// Drops an open reservation: nothing consumed, nothing written to the used ring.
     public func cancelReservation() {
-        state.pointee.cursor.reservationOpen = false
-        state.pointee.cursor.chainCount = 0
+        state.pointee.cursor.clear()
     }
 
     /// Gives back the chains taken for a frame when one of them is malformed: the ring must keep

@@ -34,8 +34,7 @@ extension SplitQueue {
                                               prefixLength: prefixLength,
                                               bytes: UnsafeRawPointer(source[0].base + skipping),
                                               count: source[0].length &- skipping) {
-            s.pointee.cursor.reservationOpen = false
-            s.pointee.cursor.chainCount = 0
+            s.pointee.cursor.clear()
             pushUsed(head: next.head, length: UInt32(truncatingIfNeeded: total))
             s.pointee.lastAvail = cursor &+ 1
             updateAvailEvent()
@@ -64,8 +63,7 @@ extension SplitQueue {
                                                   prefixLength: prefixLength,
                                                   bytes: UnsafeRawPointer(source[0].base + skipping),
                                                   count: source[0].length &- skipping, log: log) {
-                s.pointee.cursor.reservationOpen = false
-                s.pointee.cursor.chainCount = 0
+                s.pointee.cursor.clear()
                 pushUsed(head: next.head, length: UInt32(truncatingIfNeeded: total))
                 s.pointee.lastAvail = cursor &+ 1
                 updateAvailEvent()

@@ -6,8 +6,7 @@ extension SplitQueue {
     /// back with `pushUsed(head:length: 0)`. Returns 0 when the ring is empty or broken.
     public func popAvailable(maxChains: Int) -> Int {
         let s = state
-        s.pointee.cursor.chainCount = 0
-        s.pointee.cursor.reservationOpen = false
+        s.pointee.cursor.clear()
         guard !s.pointee.broken else { return 0 }
         let limit = min(maxChains, limits.maxChains)
         let maxBytes = UInt64(limits.maxTransmitBytes)

@@ -183,8 +183,7 @@ public final class SplitQueue {
         s.pointee.usedIndex = usedIdx
         s.pointee.publishedUsed = usedIdx
         s.pointee.signalledUsedValid = false
-        s.pointee.cursor.chainCount = 0
-        s.pointee.cursor.reservationOpen = false
+        s.pointee.cursor.clear()
         // A reset driver may have rewritten the chains behind the same indices.
         s.pointee.noRoomValid = false
         guard s.pointee.lastAvail != usedIdx else { return false }
