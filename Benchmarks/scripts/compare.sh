@@ -46,6 +46,7 @@ REPO=$(cd "$BENCH_SCRIPTS/../.." && pwd)
 . "$BENCH_SCRIPTS/lib/backend-ovs.sh"
 . "$BENCH_SCRIPTS/lib/report.sh"
 . "$BENCH_SCRIPTS/lib/cpushare.sh"
+. "$BENCH_SCRIPTS/lib/provenance.sh"
 
 DIRTY_OK=0 NICE="" RETRIES=3 RETRY_WAIT=5 MIN_SHARE=90 QUIET_MAX=10 QUIET_TIMEOUT=120 RUNS=3 SECONDS_MEASURED=10 WARMUP=3 IDLE_SECONDS=10 QUICK=0 BUILD=1 OUTPUT=""
 SIZES=64,1518 BACKENDS=switchyard,testpmd,ovs CASES=learned,flood
@@ -94,19 +95,7 @@ done
 [ "$(id -u)" = 0 ] || die "must run as root (hugepages, DPDK)"
 
 # --- provenance: what is measured, from which tree ---------------------------------------------------
-COMMIT=$(git -C "$REPO" rev-parse HEAD 2>/dev/null) || die "not a git checkout: results need a commit"
-TREE_STATUS=$(git -C "$REPO" status --porcelain 2>/dev/null)
-if [ -n "$TREE_STATUS" ]; then
-    [ "$DIRTY_OK" = 1 ] || die "the work tree has uncommitted changes (git status --porcelain):
-$TREE_STATUS
-commit them, or pass --dirty to measure anyway (the results are then marked DIRTY)"
-    TREE_CLEAN="no — DIRTY, $(wc -l <<<"$TREE_STATUS") uncommitted path(s): $(awk '{print $2}' <<<"$TREE_STATUS" | head -10 | tr '\n' ' ')"
-else
-    TREE_CLEAN=yes
-fi
-MACHINE="$(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
-# The busiest other processes before the run: a figure taken next to them measures them too.
-BUSY_PROCESSES=$(ps -eo pcpu=,pid=,comm= --sort=-pcpu | awk '$1 >= 5 { printf "%s%s (pid %s) %s %%", sep, $3, $2, $1; sep = ", " }' | head -c 600)
+bench_provenance
 [ "$(nproc)" -ge 2 ] || die "needs at least 2 CPUs (generator on CPU 0, back-end on CPU 1)"
 has() { case ",$BACKENDS," in *",$1,"*) return 0 ;; esac; return 1; }
 
@@ -153,17 +142,7 @@ want_free=256
 { has ovs || has testpmd; } && want_free=$((want_free + BENCH_OVS_SOCKET_MEM / 2))
 testpmd_hugepages_ensure "$want_free" || die "not enough hugepages"
 
-# Percent of all CPUs busy over SECONDS, from /proc/stat (the load average would still count the
-# polling threads of a run that just ended).
-cpu_busy() {
-    local a b
-    a=$(head -1 /proc/stat); sleep "$1"; b=$(head -1 /proc/stat)
-    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); for (i = 2; i <= 9; i++) t += y[i] - x[i]
-        idle = (y[5] - x[5]) + (y[6] - x[6]); printf "%.0f\n", t ? 100 * (t - idle) / t : 0 }'
-}
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-BUSY_BEFORE=$(cpu_busy 3)
-say "before the run: load average $LOAD_BEFORE, CPUs ${BUSY_BEFORE} % busy over 3 s"
+bench_quiet_check
 [ "$BUSY_BEFORE" -gt 10 ] &&
     say "WARNING: other work is running (CPUs ${BUSY_BEFORE} % busy): expect disturbed windows and retries"
 
@@ -341,11 +320,7 @@ body() {
     echo "guest RX buffer); Switchyard copies it once (guest TX buffer → guest RX buffer). testpmd does"
     echo "no switching (port to port); OVS and Switchyard learn MACs and look each frame up."
     [ -n "$IDLE_LINE" ] && { echo; echo "$IDLE_LINE"; }
-    if [ ${#NOTES[@]} -gt 0 ]; then
-        echo
-        echo "Notes:"
-        for n in "${NOTES[@]}"; do echo "* $n"; done
-    fi
+    bench_notes
 }
 BODY=$(body)
 echo

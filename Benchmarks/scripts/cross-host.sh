@@ -51,6 +51,7 @@ COMMAND_LINE="$0${*:+ $*}"
 
 BENCH_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_SCRIPTS/../.." && pwd)
+. "$BENCH_SCRIPTS/lib/provenance.sh"
 
 DIRTY_OK=0 QUICK=0 BUILD=1 OUTPUT="" RUNS=3 SECONDS_MEASURED=5 WARMUP=2 IPERF_SECONDS=5
 SIZES=64,1518 PATHS=native,kernel CPUS=0,0,1,1 IDLE=sleep
@@ -95,18 +96,7 @@ case $IDLE in sleep|poll) ;; *) die "--idle takes sleep or poll" ;; esac
 [ "$(id -u)" = 0 ] || die "must run as root (namespaces, hugepages, DPDK)"
 
 # --- provenance ------------------------------------------------------------------------------------
-COMMIT=$(git -C "$REPO" rev-parse HEAD 2>/dev/null) || die "not a git checkout: results need a commit"
-TREE_STATUS=$(git -C "$REPO" status --porcelain 2>/dev/null)
-if [ -n "$TREE_STATUS" ]; then
-    [ "$DIRTY_OK" = 1 ] || die "the work tree has uncommitted changes (git status --porcelain):
-$TREE_STATUS
-commit them, or pass --dirty to measure anyway (the results are then marked DIRTY)"
-    TREE_CLEAN="no — DIRTY, $(wc -l <<<"$TREE_STATUS") uncommitted path(s): $(awk '{print $2}' <<<"$TREE_STATUS" | head -10 | tr '\n' ' ')"
-else
-    TREE_CLEAN=yes
-fi
-MACHINE="$(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
-BUSY_PROCESSES=$(ps -eo pcpu=,pid=,comm= --sort=-pcpu | awk '$1 >= 5 { printf "%s%s (pid %s) %s %%", sep, $3, $2, $1; sep = ", " }' | head -c 600)
+bench_provenance
 
 for c in dpdk-testpmd iperf3 busybox bridge ethtool python3; do
     command -v "$c" >/dev/null || die "$c not found (apt-get install dpdk-dev iperf3 busybox iproute2 ethtool python3)"
@@ -428,15 +418,7 @@ measure_path() {  # PATH RUN
 
 # --- the run ---------------------------------------------------------------------------------------
 testpmd_hugepages_ensure 300 || die "not enough hugepages"
-cpu_busy() {
-    local a b
-    a=$(head -1 /proc/stat); sleep "$1"; b=$(head -1 /proc/stat)
-    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); for (i = 2; i <= 9; i++) t += y[i] - x[i]
-        idle = (y[5] - x[5]) + (y[6] - x[6]); printf "%.0f\n", t ? 100 * (t - idle) / t : 0 }'
-}
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-BUSY_BEFORE=$(cpu_busy 3)
-say "before the run: load average $LOAD_BEFORE, CPUs ${BUSY_BEFORE} % busy over 3 s"
+bench_quiet_check
 hosts_up || die "could not make the two hosts"
 if [ "$IPERF_SECONDS" != 0 ]; then
     netns_spawn "${NS[B]}" "iperf3 server" "$RUN/iperf3-server.log" taskset -c "$CPU_SYB" iperf3 -s -B "${TAPIP[B]}" >/dev/null
@@ -510,11 +492,7 @@ body() {
             done
         done
     done
-    if [ ${#NOTES[@]} -gt 0 ]; then
-        echo
-        echo "Notes:"
-        for n in "${NOTES[@]}"; do echo "* $n"; done
-    fi
+    bench_notes
 }
 BODY=$(body)
 echo
