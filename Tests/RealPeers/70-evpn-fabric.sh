@@ -43,8 +43,6 @@ trap 'sy_cleanup; netns_cleanup; fab_cleanup' EXIT
 trap 'sy_cleanup; netns_cleanup; fab_cleanup; trap - INT; kill -INT $$' INT
 trap 'sy_cleanup; netns_cleanup; fab_cleanup; trap - TERM; kill -TERM $$' TERM
 
-yardctl_on() { local h=$1; shift; "$SY_YARDCTL" --socket "$(sy_dir "$h")/control.sock" "$@"; }
-
 # --- the two hosts: namespaces, underlay, the recipe's bridge/VXLAN/veth ---------------------------
 setup "hosts ${NS[A]} and ${NS[B]} joined by an underlay veth ($UNDERLAY, 10.255.0.1 <-> .2, MTU 1550)" hosts_underlay
 for h in $HOSTS; do
@@ -110,16 +108,6 @@ sy_yaml() {  # HOST: the recipe's YAML with this run's directories and interface
     grep -q "interface: $UPLINK" "$d/switchyard.yaml" && grep -q "socket-directory: $d" "$d/switchyard.yaml" || {
         echo "the recipe's YAML did not take the substitutions:"; cat "$d/switchyard.yaml"; return 1; }
     "$SY_SWITCHYARD" --check-config "$d/switchyard.yaml"
-}
-sy_start_on() {  # HOST: the daemon runs in the host's namespace, where its uplink is
-    local h=$1 d deadline; d=$(sy_dir "$h")
-    netns_spawn "${NS[$h]}" "switchyard $h" "$d/switchyard.log" "$SY_SWITCHYARD" --config "$d/switchyard.yaml" >"$d/switchyard.pid"
-    deadline=$((SECONDS + 20))
-    until [ -S "$d/control.sock" ]; do
-        sy_pid_alive "$(cat "$d/switchyard.pid")" || { echo "switchyard $h exited:"; tail -n 20 "$d/switchyard.log"; return 1; }
-        [ $SECONDS -lt $deadline ] || { echo "switchyard $h: no control socket"; return 1; }
-        sleep 0.1
-    done
 }
 for h in $HOSTS; do
     check "host $h: $RECIPE/switchyard.yaml (sockets in $(sy_dir $h), uplink $UPLINK) passes --check-config" sy_yaml $h

@@ -43,8 +43,6 @@ trap 'sy_cleanup; netns_cleanup; evn_cleanup' EXIT
 trap 'sy_cleanup; netns_cleanup; evn_cleanup; trap - INT; kill -INT $$' INT
 trap 'sy_cleanup; netns_cleanup; evn_cleanup; trap - TERM; kill -TERM $$' TERM
 
-yardctl_on() { local h=$1; shift; "$SY_YARDCTL" --socket "$(sy_dir "$h")/control.sock" "$@"; }
-
 # --- two hosts, underlay, a mirror on each ----------------------------------------------------------
 # A second address on host B's underlay: a sender outside every flood list (check 4).
 setup "hosts ${NS[A]} and ${NS[B]} joined by an underlay veth ($UNDERLAY, 10.255.0.1 <-> .2, MTU 1550; B also $STRANGER)" \
@@ -81,16 +79,6 @@ evpn:
   - { vni: 100, vlan: 10, bridge: $BR, vxlan: $VX, port: $MPORT }
 YAML
     "$SY_SWITCHYARD" --check-config "$d/switchyard.yaml"
-}
-sy_start_on() {  # HOST: the daemon runs in the host's namespace (its underlay, its mirror)
-    local h=$1 d deadline; d=$(sy_dir "$h")
-    netns_spawn "${NS[$h]}" "switchyard $h" "$d/switchyard.log" "$SY_SWITCHYARD" --config "$d/switchyard.yaml" >"$d/switchyard.pid"
-    deadline=$((SECONDS + 20))
-    until [ -S "$d/control.sock" ]; do
-        sy_pid_alive "$(cat "$d/switchyard.pid")" || { echo "switchyard $h exited:"; tail -n 20 "$d/switchyard.log"; return 1; }
-        [ $SECONDS -lt $deadline ] || { echo "switchyard $h: no control socket"; return 1; }
-        sleep 0.1
-    done
 }
 for h in $HOSTS; do
     check "host $h: the YAML (vm1, vm2, vx100 vni 100 local ${VTEP[$h]} learn-remotes false, evpn VNI 100) passes --check-config" sy_yaml $h

@@ -15,6 +15,9 @@
 #   start_bgpd H          starts bgpd; its pid in $SY_RUN_DIR/bgpd-H.pid
 #   bgp_state H PEER      the session's state as host H's bgpd sees it ("none" if unknown)
 #   established           both ends Established
+#   sy_start_on H         starts Switchyard in host H's namespace on $(sy_dir H)/switchyard.yaml
+#                         (sy_dir is the caller's), waits for its control socket; pid in switchyard.pid
+#   yardctl_on H ARGS...  yardctl against host H's daemon
 #   now / since T         wall clock seconds; seconds since T, two decimals
 #   wait_for S CMD...     until CMD succeeds (quietly), at most S seconds, then once more with output
 FRR_BIN=${FRR_BIN:-${SY_FRR_BIN:-/usr/lib/frr}}
@@ -47,6 +50,18 @@ hosts_underlay() {
     done
     in_ns A busybox ping -c 1 -W 2 "${VTEP[B]}"
 }
+
+sy_start_on() {
+    local h=$1 d deadline; d=$(sy_dir "$h")
+    netns_spawn "${NS[$h]}" "switchyard $h" "$d/switchyard.log" "$SY_SWITCHYARD" --config "$d/switchyard.yaml" >"$d/switchyard.pid"
+    deadline=$((SECONDS + 20))
+    until [ -S "$d/control.sock" ]; do
+        sy_pid_alive "$(cat "$d/switchyard.pid")" || { echo "switchyard $h exited:"; tail -n 20 "$d/switchyard.log"; return 1; }
+        [ $SECONDS -lt $deadline ] || { echo "switchyard $h: no control socket"; return 1; }
+        sleep 0.1
+    done
+}
+yardctl_on() { local h=$1; shift; "$SY_YARDCTL" --socket "$(sy_dir "$h")/control.sock" "$@"; }
 
 frr_files() {
     local h=$1 d; d=$(frr_dir "$h")
