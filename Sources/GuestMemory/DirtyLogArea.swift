@@ -38,3 +38,13 @@ public final class DirtyLogArea {
     /// The guard replaced the log with zero pages after a SIGBUS: marks from now on are lost.
     public var faulted: Bool { mapping.faulted }
 }
+
+extension DirtyLogArea {
+    /// A queue's own cache of marks over this log (csy_dirty_log: marks batched per burst, flushed
+    /// into the shared log with a release fence; docs/dirty-log.md). The queue deallocates it.
+    public func makeCache() -> UnsafeMutablePointer<csy_dirty_log> {
+        let log = UnsafeMutablePointer<csy_dirty_log>.allocate(capacity: 1)
+        csy_dirty_log_init(log, base, size)
+        return log
+    }
+}

@@ -100,15 +100,9 @@ public final class PackedQueue {
         logArea = dirtyLog
         self.ringLogAddress = dirtyLog == nil ? nil : ringLogAddress
         self.eventLogAddress = dirtyLog == nil ? nil : eventLogAddress
-        if let dirtyLog {
-            let log = UnsafeMutablePointer<csy_dirty_log>.allocate(capacity: 1)
-            csy_dirty_log_init(log, dirtyLog.base, dirtyLog.size)
-            self.dirtyLog = log
-            // RX leaves its one-call fast path, which passes no log (PackedQueueState.stopFlags).
-            state.pointee.stopFlags |= 2
-        } else {
-            self.dirtyLog = nil
-        }
+        self.dirtyLog = dirtyLog?.makeCache()
+        // RX leaves its one-call fast path, which passes no log (PackedQueueState.stopFlags).
+        if dirtyLog != nil { state.pointee.stopFlags |= 2 }
         _ = enableNotifications()
     }
 

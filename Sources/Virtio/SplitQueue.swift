@@ -113,15 +113,9 @@ public final class SplitQueue {
             : nil
         logArea = dirtyLog
         self.usedLogAddress = dirtyLog == nil ? nil : usedLogAddress
-        if let dirtyLog {
-            let log = UnsafeMutablePointer<csy_dirty_log>.allocate(capacity: 1)
-            csy_dirty_log_init(log, dirtyLog.base, dirtyLog.size)
-            self.dirtyLog = log
-            // RX leaves its fast path, whose writes are not logged (SplitQueueState.stopFlags).
-            state.pointee.stopFlags |= 2
-        } else {
-            self.dirtyLog = nil
-        }
+        self.dirtyLog = dirtyLog?.makeCache()
+        // RX leaves its fast path, whose writes are not logged (SplitQueueState.stopFlags).
+        if dirtyLog != nil { state.pointee.stopFlags |= 2 }
         _ = enableNotifications()
     }
 
